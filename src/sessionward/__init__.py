@@ -1,0 +1,67 @@
+"""sessionward: secure server-side sessions for Python web applications.
+
+The public API is what this module lists in ``__all__``; everything else is internal.
+"""
+
+from __future__ import annotations
+
+from .core.client import ClientInfo
+from .core.clock import SYSTEM_CLOCK, Clock, SystemClock
+from .core.cookies import CookieConfig
+from .core.events import Event, EventKind, EventSink, RevokeReason
+from .core.policy import SessionPolicy
+from .core.records import SessionRecord
+from .errors import (
+    ConfigurationError,
+    SessionDataError,
+    SessionLimitExceeded,
+    SessionwardError,
+    StoreError,
+    StoreUnavailable,
+)
+from .manager import AsyncSessionManager, SessionManager
+from .session import AsyncSession, Session, SessionInfo
+from .sinks import LoggingSink, MemorySink
+from .stores.base import AsyncStore, RecordUpdate, SessionLimit, Store
+from .stores.memory import MemoryStore
+from .stores.sqlite import AsyncSQLiteStore, SQLiteStore
+from .stores.threaded import AsyncMemoryStore, ThreadedAsyncStore
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SYSTEM_CLOCK",
+    "AsyncMemoryStore",
+    "AsyncSQLiteStore",
+    "AsyncSession",
+    "AsyncSessionManager",
+    "AsyncStore",
+    "ClientInfo",
+    "Clock",
+    "ConfigurationError",
+    "CookieConfig",
+    "Event",
+    "EventKind",
+    "EventSink",
+    "LoggingSink",
+    "MemorySink",
+    "MemoryStore",
+    "RecordUpdate",
+    "RevokeReason",
+    "SQLiteStore",
+    "Session",
+    "SessionDataError",
+    "SessionInfo",
+    "SessionLimit",
+    "SessionLimitExceeded",
+    "SessionManager",
+    "SessionPolicy",
+    "SessionRecord",
+    "SessionwardError",
+    "Store",
+    "StoreError",
+    "StoreUnavailable",
+    "SystemClock",
+    "ThreadedAsyncStore",
+    "__version__",
+]

@@ -1,0 +1,75 @@
+"""The stored form of a session and its JSON encoding (never pickle)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from ..errors import SessionDataError
+
+Origin = Literal["anonymous", "login", "rotation", "renewal"]
+
+#: Upper bound on the encoded size of one session's data, a guard against an app (or an
+#: attacker steering an app) growing a session without limit.
+DEFAULT_MAX_DATA_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    """One session as a store keeps it.
+
+    ``key`` is SHA-256 of the token (see :mod:`sessionward.core.tokens`); the raw token is never
+    part of a record. ``expires_at`` is the earlier of the idle and absolute deadlines, kept so
+    that stores can purge and set TTLs without knowing the policy.
+    """
+
+    key: str
+    handle: str
+    user_id: str | None
+    created_at: float
+    last_seen_at: float
+    expires_at: float
+    authenticated_at: float | None = None
+    origin: Origin = "anonymous"
+    ip: str | None = None
+    user_agent: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.user_id is not None
+
+    def evolve(self, **changes: Any) -> SessionRecord:
+        return replace(self, **changes)
+
+
+def encode_data(data: Mapping[str, Any], *, max_bytes: int = DEFAULT_MAX_DATA_BYTES) -> str:
+    """Encode session data as compact JSON, refusing what cannot round-trip or is too big."""
+    try:
+        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise SessionDataError(
+            f"session data must be JSON-serialisable (str keys; str, int, float, bool, None, "
+            f"list, dict values): {exc}"
+        ) from exc
+    if len(text.encode("utf-8")) > max_bytes:
+        raise SessionDataError(
+            f"session data is larger than {max_bytes} bytes; keep large state in your own "
+            f"tables and store a reference in the session"
+        )
+    return text
+
+
+def encode_value(value: Any) -> str:
+    """Encode one session value (used by stores that merge per key)."""
+    return encode_data({"v": value})[5:-1]
+
+
+def decode_data(text: str | bytes) -> dict[str, Any]:
+    loaded = json.loads(text)
+    if not isinstance(loaded, dict):
+        raise SessionDataError("stored session data is not a JSON object")
+    return loaded

@@ -1,0 +1,50 @@
+"""The exception tree of sessionward.
+
+Everything sessionward raises on purpose derives from :class:`SessionwardError`::
+
+    SessionwardError
+    ├── ConfigurationError (also ValueError)   bad settings, raised at start-up
+    ├── SessionDataError (also ValueError)     the app stored something that is not JSON or too big
+    ├── SessionLimitExceeded                   login refused by the concurrent-session limit
+    └── StoreError
+        └── StoreUnavailable (also ConnectionError)  the store cannot be reached in time
+
+Attacker-caused conditions (a forged cookie, an expired session) are *not* exceptions: they
+become "no session" plus an audit event. Only programmer, configuration and infrastructure
+errors raise.
+"""
+
+from __future__ import annotations
+
+
+class SessionwardError(Exception):
+    """Base class of every exception sessionward raises on purpose."""
+
+
+class ConfigurationError(SessionwardError, ValueError):
+    """A setting is invalid. The message says what to change."""
+
+
+class SessionDataError(SessionwardError, ValueError):
+    """Session data the application tried to save cannot be stored (not JSON, or too large)."""
+
+
+class SessionLimitExceeded(SessionwardError):
+    """A login was refused because the user already has the maximum number of sessions."""
+
+    def __init__(self, user_id: str, limit: int) -> None:
+        super().__init__(f"user already has the maximum of {limit} active sessions")
+        self.user_id = user_id
+        self.limit = limit
+
+
+class StoreError(SessionwardError):
+    """The session store failed."""
+
+
+class StoreUnavailable(StoreError, ConnectionError):
+    """The session store could not be reached, or did not answer in time.
+
+    Integrations turn this into a 503 response: an authenticated page is never silently served
+    as anonymous because the store was down.
+    """

@@ -1,0 +1,360 @@
+"""Every session operation written once, as a generator of store calls.
+
+A flow yields :class:`Op` values ("call this store method with these arguments") and
+receives each result back; it never touches I/O itself. :mod:`sessionward.manager` drives the
+same flows against a synchronous store (``SessionManager``) or an async one
+(``AsyncSessionManager``), so the two twins cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from .core import lifecycle
+from .core.client import ClientInfo
+from .core.clock import Clock
+from .core.cookies import CookieConfig, dump_cookie, expire_cookie, find_cookie
+from .core.events import Event, EventKind, EventSink, RevokeReason, fingerprint
+from .core.policy import SessionPolicy
+from .core.records import SessionRecord, encode_data
+from .core.tokens import is_well_formed_token, new_handle, new_token, token_key
+from .errors import SessionLimitExceeded
+from .session import BaseSession, SessionInfo
+from .stores.base import RecordUpdate, SessionLimit
+
+T = TypeVar("T")
+logger = logging.getLogger("sessionward")
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    """One store call a flow asks its driver to make."""
+
+    method: str
+    args: tuple[Any, ...] = ()
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+
+Flow = Generator[Op, Any, T]
+Headers = list[tuple[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """The outcome of reading the cookie: a record and token, or nothing."""
+
+    record: SessionRecord | None = None
+    token: str | None = None
+
+
+class Flows:
+    """The session life cycle over policy, cookie settings, a clock and event sinks."""
+
+    def __init__(
+        self,
+        *,
+        policy: SessionPolicy,
+        cookie: CookieConfig,
+        clock: Clock,
+        sinks: Sequence[EventSink],
+    ) -> None:
+        self.policy = policy
+        self.cookie = cookie
+        self.clock = clock
+        self.sinks = tuple(sinks)
+        limit = policy.max_sessions_per_user
+        self.limit = None if limit is None else SessionLimit(limit, policy.on_limit)
+
+    # -- events -------------------------------------------------------------------------
+
+    def emit(
+        self,
+        kind: EventKind,
+        *,
+        client: ClientInfo | None = None,
+        record: SessionRecord | None = None,
+        reason: str | None = None,
+        **detail: Any,
+    ) -> None:
+        event = Event(
+            kind=kind,
+            at=self.clock.now(),
+            user_id=None if record is None else record.user_id,
+            handle=None if record is None else record.handle,
+            ip=None if client is None else client.ip,
+            user_agent=None if client is None else client.user_agent,
+            reason=reason,
+            detail=detail,
+        )
+        for sink in self.sinks:
+            try:
+                sink(event)
+            except Exception:
+                # An audit sink must never turn a request into a 500.
+                logger.exception("sessionward: event sink %r failed for %s", sink, kind)
+
+    # -- load ---------------------------------------------------------------------------
+
+    def load(self, cookie_header: str | bytes | None, client: ClientInfo) -> Flow[Loaded]:
+        lookup = find_cookie(cookie_header, self.cookie.cookie_name)
+        if not lookup.present:
+            return Loaded()
+        if lookup.duplicate or lookup.value is None:
+            self.emit(EventKind.MALFORMED_ID, client=client, reason="duplicate or oversized")
+            return Loaded()
+        token = lookup.value
+        if not is_well_formed_token(token):
+            # Strict mode: a value we could not have issued is never looked up or adopted.
+            self.emit(
+                EventKind.MALFORMED_ID,
+                client=client,
+                reason="shape",
+                presented=fingerprint(token),
+                length=len(token),
+            )
+            return Loaded()
+        record: SessionRecord | None = yield Op("get", (token_key(token),))
+        if record is None:
+            self.emit(EventKind.UNKNOWN_ID, client=client, presented=fingerprint(token))
+            return Loaded()
+        verdict = lifecycle.check(record, self.policy, self.clock.now())
+        if verdict is not lifecycle.Verdict.VALID:
+            yield Op("delete", (record.key,))
+            kind = (
+                EventKind.EXPIRED_IDLE
+                if verdict is lifecycle.Verdict.EXPIRED_IDLE
+                else EventKind.EXPIRED_ABSOLUTE
+            )
+            self.emit(kind, client=client, record=record)
+            return Loaded()
+        return Loaded(record, token)
+
+    # -- commit (end of request) ---------------------------------------------------------
+
+    def commit(self, session: BaseSession) -> Flow[Headers]:
+        headers: Headers = []
+        now = self.clock.now()
+        record = session.record
+        if session.ended:
+            headers.append(("set-cookie", expire_cookie(self.cookie)))
+            if self.policy.clear_site_data:
+                value = ", ".join(f'"{d}"' for d in self.policy.clear_site_data)
+                headers.append(("clear-site-data", value))
+        elif record is None:
+            changed, _ = session._changes()
+            if changed:
+                encode_data(changed, max_bytes=self.policy.max_data_bytes)
+                token = new_token()
+                record = self._new_record(
+                    token, None, session.client, now, "anonymous", data=changed
+                )
+                yield Op("create", (record,), {"now": now})
+                session._adopt(record, token)
+                self.emit(EventKind.SESSION_CREATED, client=session.client, record=record)
+                session.cookie_changed = True
+        else:
+            changed, deleted = session._changes()
+            touch = lifecycle.needs_touch(record, self.policy, now)
+            if changed or deleted or touch:
+                if changed:
+                    encode_data(session._data, max_bytes=self.policy.max_data_bytes)
+                seen = lifecycle.touched(record, self.policy, now) if touch else None
+                change = RecordUpdate(
+                    set_data=changed,
+                    delete_data=deleted,
+                    last_seen_at=None if seen is None else seen.last_seen_at,
+                    expires_at=None if seen is None else seen.expires_at,
+                )
+                stored: SessionRecord | None = yield Op("update", (record.key, change))
+                if stored is None:
+                    # Revoked or logged out by a concurrent request: never resurrect it.
+                    session._end()
+                    return [("set-cookie", expire_cookie(self.cookie))]
+                session._persisted(stored)
+                session.cookie_changed = session.cookie_changed or touch
+        if session.cookie_changed and session.record is not None and session.token is not None:
+            max_age = lifecycle.cookie_max_age(session.record, self.policy, now)
+            headers.append(("set-cookie", dump_cookie(self.cookie, session.token, max_age=max_age)))
+        return headers
+
+    def _new_record(
+        self,
+        token: str,
+        user_id: str | None,
+        client: ClientInfo,
+        now: float,
+        origin: Any,
+        *,
+        data: Mapping[str, Any],
+        handle: str | None = None,
+        created_at: float | None = None,
+        authenticated_at: float | None = None,
+    ) -> SessionRecord:
+        record = SessionRecord(
+            key=token_key(token),
+            handle=handle or new_handle(),
+            user_id=user_id,
+            created_at=now if created_at is None else created_at,
+            last_seen_at=now,
+            expires_at=now,
+            authenticated_at=authenticated_at,
+            origin=origin,
+            ip=client.ip,
+            user_agent=client.user_agent,
+            data=dict(data),
+        )
+        return record.evolve(expires_at=lifecycle.expires_at(record, self.policy))
+
+    # -- authentication changes --------------------------------------------------------
+
+    def login(self, session: BaseSession, user_id: str, keep: tuple[str, ...] | None) -> Flow[None]:
+        if not isinstance(user_id, str) or not user_id:
+            # A None or empty user id would make "logged in as nobody" indistinguishable from
+            # anonymous (the None == None trap); refuse it loudly.
+            raise ValueError("login() needs a non-empty string user id")
+        now = self.clock.now()
+        data = (
+            dict(session._data)
+            if keep is None
+            else {k: v for k, v in session._data.items() if k in keep}
+        )
+        encode_data(data, max_bytes=self.policy.max_data_bytes)
+        token = new_token()
+        old = session.record
+        record = self._new_record(
+            token, user_id, session.client, now, "login", data=data, authenticated_at=now
+        )
+        try:
+            evicted: list[SessionRecord] = yield Op(
+                "create",
+                (record,),
+                {"now": now, "replaces": None if old is None else old.key, "limit": self.limit},
+            )
+        except SessionLimitExceeded:
+            self.emit(EventKind.LIMIT_REJECTED, client=session.client, record=record)
+            raise
+        for gone in evicted:
+            self.emit(
+                EventKind.REVOKED, client=session.client, record=gone, reason=RevokeReason.LIMIT
+            )
+        session._adopt(record, token)
+        session.cookie_changed = True
+        session.accessed = True
+        self.emit(
+            EventKind.LOGIN_SUCCEEDED,
+            client=session.client,
+            record=record,
+            previous=None if old is None else old.handle,
+        )
+
+    def rotate(self, session: BaseSession) -> Flow[None]:
+        old = session.record
+        if old is None:
+            raise ValueError("rotate() needs a stored session; call login() first")
+        now = self.clock.now()
+        token = new_token()
+        record = self._new_record(
+            token,
+            old.user_id,
+            session.client,
+            now,
+            "rotation",
+            data=session._data,
+            handle=old.handle,
+            created_at=old.created_at,
+            authenticated_at=now if old.user_id is not None else None,
+        )
+        encode_data(record.data, max_bytes=self.policy.max_data_bytes)
+        yield Op("create", (record,), {"now": now, "replaces": old.key})
+        session._adopt(record, token)
+        session.cookie_changed = True
+        session.accessed = True
+        self.emit(EventKind.ROTATED, client=session.client, record=record)
+
+    def logout(self, session: BaseSession) -> Flow[None]:
+        record = session.record
+        if record is not None:
+            yield Op("delete", (record.key,))
+            self.emit(EventKind.LOGOUT, client=session.client, record=record)
+        session._end()
+
+    def logout_everywhere(self, session: BaseSession) -> Flow[int]:
+        record = session.record
+        count = 0
+        if record is not None and record.user_id is not None:
+            gone: list[SessionRecord] = yield Op("delete_by_user", (record.user_id,))
+            for other in gone:
+                if other.key != record.key:
+                    self.emit(
+                        EventKind.REVOKED,
+                        client=session.client,
+                        record=other,
+                        reason=RevokeReason.LOGOUT_EVERYWHERE,
+                    )
+            count = len(gone)
+            self.emit(EventKind.LOGOUT, client=session.client, record=record)
+            session._end()
+            return count
+        yield from self.logout(session)
+        return count
+
+    # -- listing and revocation ---------------------------------------------------------
+
+    def sessions_of(
+        self, user_id: str, current_handle: str | None = None
+    ) -> Flow[list[SessionInfo]]:
+        now = self.clock.now()
+        records: list[SessionRecord] = yield Op("list_by_user", (user_id,))
+        return [
+            SessionInfo.of(r, current_handle=current_handle)
+            for r in records
+            if lifecycle.check(r, self.policy, now) is lifecycle.Verdict.VALID
+        ]
+
+    def revoke(
+        self,
+        handle: str,
+        *,
+        owner: str | None,
+        reason: RevokeReason,
+        client: ClientInfo | None = None,
+    ) -> Flow[bool]:
+        """Delete the session named ``handle``; with ``owner``, only if it belongs to them."""
+        if not isinstance(handle, str) or not handle:
+            return False
+        record: SessionRecord | None = yield Op("get_by_handle", (handle,))
+        if record is None or (owner is not None and record.user_id != owner):
+            return False
+        gone: SessionRecord | None = yield Op("delete", (record.key,))
+        if gone is not None:
+            self.emit(EventKind.REVOKED, client=client, record=gone, reason=reason)
+        return gone is not None
+
+    def revoke_user(self, user_id: str, reason: RevokeReason) -> Flow[int]:
+        gone: list[SessionRecord] = yield Op("delete_by_user", (user_id,))
+        for record in gone:
+            self.emit(EventKind.REVOKED, record=record, reason=reason)
+        return len(gone)
+
+    def revoke_all(self) -> Flow[int]:
+        count: int = yield Op("delete_all")
+        self.emit(EventKind.REVOKED, reason=RevokeReason.ADMIN, scope="all", count=count)
+        return count
+
+    def purge_expired(self) -> Flow[int]:
+        count: int = yield Op("purge_expired", (self.clock.now(),))
+        return count
+
+
+def response_headers(session: BaseSession, cookie_headers: Headers) -> Headers:
+    """Headers every response that used the session carries, plus the cookie headers.
+
+    ``Cache-Control: no-store`` keeps personalised pages out of shared and browser caches (the
+    back button after logout); ``Vary: Cookie`` stops a cache serving one user's page to another.
+    """
+    if not (session.accessed or cookie_headers):
+        return cookie_headers
+    return [("cache-control", "no-store"), ("vary", "Cookie"), *cookie_headers]

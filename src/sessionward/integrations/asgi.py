@@ -1,0 +1,159 @@
+"""Pure ASGI middleware for Starlette, FastAPI and any ASGI app.
+
+The session is loaded before the app runs and is available as ``scope["session"]`` (so
+Starlette's ``request.session`` works) and is committed when the app starts its response.
+Application code uses the session's own async operations::
+
+    await request.session.login(user.id)
+    await request.session.logout()
+
+A store failure becomes a 503 with ``Retry-After``: a page that needs the session is never
+served as anonymous because the store was unreachable.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from ..core.client import ClientInfo
+from ..errors import StoreUnavailable
+from ..manager import AsyncSessionManager
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+ClientResolver = Callable[[Scope], ClientInfo]
+
+logger = logging.getLogger("sessionward")
+_UNAVAILABLE = b"Session store unavailable; please retry shortly.\n"
+
+
+def client_from_scope(scope: Scope) -> ClientInfo:
+    """The peer address and User-Agent of an ASGI connection, without proxy headers.
+
+    Behind a reverse proxy, pass a resolver that trusts forwarded headers only from your
+    proxies' addresses.
+    """
+    peer = scope.get("client")
+    user_agent: bytes | None = None
+    for name, value in scope.get("headers", ()):
+        if name == b"user-agent":
+            user_agent = value
+            break
+    return ClientInfo.from_raw(peer[0] if peer else None, user_agent)
+
+
+def cookie_header(scope: Scope) -> bytes | None:
+    """All Cookie header lines of a request joined as one (HTTP/2 may split them)."""
+    values = [value for name, value in scope.get("headers", ()) if name == b"cookie"]
+    if not values:
+        return None
+    return b"; ".join(values)
+
+
+async def send_unavailable(send: Send) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"retry-after", b"5"),
+                (b"cache-control", b"no-store"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": _UNAVAILABLE})
+
+
+class SessionMiddleware:
+    """Server-side sessions for an ASGI app."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        manager: AsyncSessionManager,
+        client_resolver: ClientResolver = client_from_scope,
+    ) -> None:
+        if not isinstance(manager, AsyncSessionManager):
+            raise TypeError("SessionMiddleware needs an AsyncSessionManager (ASGI is async)")
+        self.app = app
+        self.manager = manager
+        self.client_resolver = client_resolver
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        try:
+            session = await self.manager.load(cookie_header(scope), self.client_resolver(scope))
+        except StoreUnavailable as exc:
+            logger.warning("sessionward: store unavailable while loading a session: %s", exc)
+            if scope["type"] == "http":
+                await send_unavailable(send)
+            else:
+                await send({"type": "websocket.close", "code": 1013})
+            return
+        scope["session"] = session
+        scope["sessionward.manager"] = self.manager
+        if scope["type"] == "websocket":
+            # A WebSocket cannot set cookies; it may read the session to authorise itself.
+            await self.app(scope, receive, send)
+            return
+
+        failed = False
+
+        async def send_with_session(message: Message) -> None:
+            nonlocal failed
+            if failed:
+                return
+            if message["type"] == "http.response.start":
+                try:
+                    extra = await self.manager.commit(session)
+                except StoreUnavailable as exc:
+                    logger.warning("sessionward: store unavailable while saving: %s", exc)
+                    failed = True
+                    await send_unavailable(send)
+                    return
+                if extra:
+                    message["headers"] = merge_headers(message.get("headers", []), extra)
+            await send(message)
+
+        await self.app(scope, receive, send_with_session)
+
+
+def merge_headers(existing: Any, extra: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    """Add session headers to a response's raw ASGI headers.
+
+    Our ``Cache-Control`` replaces the app's (a personalised response must not be cached);
+    ``Vary`` is extended rather than replaced.
+    """
+    names = {name for name, _ in extra}
+    headers: list[tuple[bytes, bytes]] = []
+    vary: list[str] = []
+    for name, value in existing:
+        lower = bytes(name).lower()
+        if lower == b"vary":
+            vary.append(bytes(value).decode("latin-1"))
+            continue
+        if lower == b"cache-control" and "cache-control" in names:
+            continue
+        headers.append((bytes(name), bytes(value)))
+    for name, value in extra:
+        if name == "vary":
+            vary.append(value)
+            continue
+        headers.append((name.encode("latin-1"), value.encode("latin-1")))
+    if vary:
+        parts: list[str] = []
+        for item in ", ".join(vary).split(","):
+            item = item.strip()
+            if item and item.lower() not in (p.lower() for p in parts):
+                parts.append(item)
+        headers.append((b"vary", ", ".join(parts).encode("latin-1")))
+    return headers

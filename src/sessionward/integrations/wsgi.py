@@ -1,0 +1,86 @@
+"""WSGI middleware over the synchronous manager.
+
+The session is at ``environ["sessionward.session"]`` (a :class:`~sessionward.Session`); the
+app calls ``session.login(user_id)``, ``session.logout()`` and so on. Headers are added when
+the app calls ``start_response``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ..core.client import ClientInfo
+from ..errors import StoreUnavailable
+from ..manager import SessionManager
+from .asgi import merge_headers
+
+Environ = dict[str, Any]
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
+ENVIRON_KEY = "sessionward.session"
+
+logger = logging.getLogger("sessionward")
+_UNAVAILABLE_BODY = b"Session store unavailable; please retry shortly.\n"
+_UNAVAILABLE_HEADERS = [
+    ("Content-Type", "text/plain; charset=utf-8"),
+    ("Retry-After", "5"),
+    ("Cache-Control", "no-store"),
+]
+
+
+def client_from_environ(environ: Environ) -> ClientInfo:
+    return ClientInfo.from_raw(environ.get("REMOTE_ADDR"), environ.get("HTTP_USER_AGENT"))
+
+
+class WSGISessionMiddleware:
+    """Server-side sessions for a WSGI app."""
+
+    def __init__(
+        self,
+        app: WSGIApp,
+        *,
+        manager: SessionManager,
+        client_resolver: Callable[[Environ], ClientInfo] = client_from_environ,
+    ) -> None:
+        if not isinstance(manager, SessionManager):
+            raise TypeError("WSGISessionMiddleware needs a SessionManager (the sync twin)")
+        self.app = app
+        self.manager = manager
+        self.client_resolver = client_resolver
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            session = self.manager.load(environ.get("HTTP_COOKIE"), self.client_resolver(environ))
+        except StoreUnavailable as exc:
+            logger.warning("sessionward: store unavailable while loading a session: %s", exc)
+            start_response("503 Service Unavailable", _UNAVAILABLE_HEADERS)
+            return [_UNAVAILABLE_BODY]
+        environ[ENVIRON_KEY] = session
+        failed = False
+
+        def start_with_session(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Any:
+            nonlocal failed
+            try:
+                extra = self.manager.commit(session)
+            except StoreUnavailable as exc:
+                logger.warning("sessionward: store unavailable while saving: %s", exc)
+                failed = True
+                return start_response("503 Service Unavailable", _UNAVAILABLE_HEADERS, exc_info)
+            merged = merge_headers(
+                [(n.encode("latin-1"), v.encode("latin-1")) for n, v in headers], extra
+            )
+            return start_response(
+                status, [(n.decode("latin-1"), v.decode("latin-1")) for n, v in merged], exc_info
+            )
+
+        body = self.app(environ, start_with_session)
+        if failed:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+            return [_UNAVAILABLE_BODY]
+        return body

@@ -1,0 +1,248 @@
+"""Session managers: drive the flows of :mod:`sessionward.flows` against a store.
+
+``SessionManager`` works with a synchronous :class:`~sessionward.stores.base.Store` (WSGI,
+Django, Flask, scripts); ``AsyncSessionManager`` with an
+:class:`~sessionward.stores.base.AsyncStore` (ASGI). Both expose the same operations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from .core.client import ClientInfo
+from .core.clock import SYSTEM_CLOCK, Clock
+from .core.cookies import CookieConfig
+from .core.events import EventKind, EventSink, RevokeReason
+from .core.policy import SessionPolicy
+from .errors import ConfigurationError
+from .flows import Flow, Flows, Headers, response_headers
+from .session import AsyncSession, BaseSession, Session, SessionInfo
+from .sinks import LoggingSink
+from .stores.base import AsyncStore, Store
+
+T = TypeVar("T")
+_STORE_METHODS = (
+    "create",
+    "get",
+    "get_by_handle",
+    "update",
+    "delete",
+    "list_by_user",
+    "delete_by_user",
+    "delete_all",
+    "purge_expired",
+)
+
+
+class _Base:
+    def __init__(
+        self,
+        store: Any,
+        *,
+        policy: SessionPolicy | None,
+        cookie: CookieConfig | None,
+        clock: Clock,
+        sinks: Sequence[EventSink] | None,
+    ) -> None:
+        missing = [m for m in _STORE_METHODS if not callable(getattr(store, m, None))]
+        if missing:
+            raise ConfigurationError(
+                f"{type(store).__name__} is not a session store (missing {', '.join(missing)})"
+            )
+        self.store = store
+        self.flows = Flows(
+            policy=policy or SessionPolicy(),
+            cookie=cookie or CookieConfig(),
+            clock=clock,
+            sinks=(LoggingSink(),) if sinks is None else sinks,
+        )
+
+    @property
+    def policy(self) -> SessionPolicy:
+        return self.flows.policy
+
+    @property
+    def cookie(self) -> CookieConfig:
+        return self.flows.cookie
+
+    def emit(
+        self,
+        kind: EventKind,
+        *,
+        client: ClientInfo | None = None,
+        reason: str | None = None,
+        **detail: Any,
+    ) -> None:
+        """Record an application event (e.g. a failed login) in the audit trail."""
+        self.flows.emit(kind, client=client, reason=reason, **detail)
+
+
+class SessionManager(_Base):
+    """Sessions over a synchronous store."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        policy: SessionPolicy | None = None,
+        cookie: CookieConfig | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+        sinks: Sequence[EventSink] | None = None,
+    ) -> None:
+        super().__init__(store, policy=policy, cookie=cookie, clock=clock, sinks=sinks)
+
+    def _run(self, flow: Flow[T]) -> T:
+        try:
+            op = next(flow)
+            while True:
+                try:
+                    result = getattr(self.store, op.method)(*op.args, **op.kwargs)
+                except Exception as exc:
+                    op = flow.throw(exc)
+                else:
+                    op = flow.send(result)
+        except StopIteration as done:
+            value: T = done.value
+            return value
+
+    def load(self, cookie_header: str | bytes | None, client: ClientInfo) -> Session:
+        loaded = self._run(self.flows.load(cookie_header, client))
+        return Session(self, client, loaded.record, loaded.token)
+
+    def new_session(self, client: ClientInfo) -> Session:
+        return Session(self, client)
+
+    def commit(self, session: BaseSession) -> Headers:
+        """Persist the session; return the headers the response must carry."""
+        return response_headers(session, self._run(self.flows.commit(session)))
+
+    def login(
+        self, session: BaseSession, user_id: str, *, keep: tuple[str, ...] | None = None
+    ) -> None:
+        self._run(self.flows.login(session, user_id, keep))
+
+    def rotate(self, session: BaseSession) -> None:
+        self._run(self.flows.rotate(session))
+
+    def logout(self, session: BaseSession) -> None:
+        self._run(self.flows.logout(session))
+
+    def logout_everywhere(self, session: BaseSession) -> int:
+        return self._run(self.flows.logout_everywhere(session))
+
+    def sessions_of(self, user_id: str) -> list[SessionInfo]:
+        return self._run(self.flows.sessions_of(user_id))
+
+    def sessions_of_current(self, session: BaseSession) -> list[SessionInfo]:
+        user = session.user_id
+        return [] if user is None else self._run(self.flows.sessions_of(user, session.handle))
+
+    def revoke_own(self, session: BaseSession, handle: str) -> bool:
+        user = session.user_id
+        if user is None:
+            return False
+        if handle == session.handle:
+            self.logout(session)
+            return True
+        return self._run(
+            self.flows.revoke(handle, owner=user, reason=RevokeReason.USER, client=session.client)
+        )
+
+    def revoke(self, handle: str, *, reason: RevokeReason = RevokeReason.ADMIN) -> bool:
+        return self._run(self.flows.revoke(handle, owner=None, reason=reason))
+
+    def revoke_user(self, user_id: str, *, reason: RevokeReason = RevokeReason.ADMIN) -> int:
+        return self._run(self.flows.revoke_user(user_id, reason))
+
+    def revoke_all(self) -> int:
+        return self._run(self.flows.revoke_all())
+
+    def purge_expired(self) -> int:
+        return self._run(self.flows.purge_expired())
+
+
+class AsyncSessionManager(_Base):
+    """Sessions over an asynchronous store; the twin of :class:`SessionManager`."""
+
+    def __init__(
+        self,
+        store: AsyncStore,
+        *,
+        policy: SessionPolicy | None = None,
+        cookie: CookieConfig | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+        sinks: Sequence[EventSink] | None = None,
+    ) -> None:
+        super().__init__(store, policy=policy, cookie=cookie, clock=clock, sinks=sinks)
+
+    async def _run(self, flow: Flow[T]) -> T:
+        try:
+            op = next(flow)
+            while True:
+                try:
+                    result = await getattr(self.store, op.method)(*op.args, **op.kwargs)
+                except Exception as exc:
+                    op = flow.throw(exc)
+                else:
+                    op = flow.send(result)
+        except StopIteration as done:
+            value: T = done.value
+            return value
+
+    async def load(self, cookie_header: str | bytes | None, client: ClientInfo) -> AsyncSession:
+        loaded = await self._run(self.flows.load(cookie_header, client))
+        return AsyncSession(self, client, loaded.record, loaded.token)
+
+    def new_session(self, client: ClientInfo) -> AsyncSession:
+        return AsyncSession(self, client)
+
+    async def commit(self, session: BaseSession) -> Headers:
+        """Persist the session; return the headers the response must carry."""
+        return response_headers(session, await self._run(self.flows.commit(session)))
+
+    async def login(
+        self, session: BaseSession, user_id: str, *, keep: tuple[str, ...] | None = None
+    ) -> None:
+        await self._run(self.flows.login(session, user_id, keep))
+
+    async def rotate(self, session: BaseSession) -> None:
+        await self._run(self.flows.rotate(session))
+
+    async def logout(self, session: BaseSession) -> None:
+        await self._run(self.flows.logout(session))
+
+    async def logout_everywhere(self, session: BaseSession) -> int:
+        return await self._run(self.flows.logout_everywhere(session))
+
+    async def sessions_of(self, user_id: str) -> list[SessionInfo]:
+        return await self._run(self.flows.sessions_of(user_id))
+
+    async def sessions_of_current(self, session: BaseSession) -> list[SessionInfo]:
+        user = session.user_id
+        if user is None:
+            return []
+        return await self._run(self.flows.sessions_of(user, session.handle))
+
+    async def revoke_own(self, session: BaseSession, handle: str) -> bool:
+        user = session.user_id
+        if user is None:
+            return False
+        if handle == session.handle:
+            await self.logout(session)
+            return True
+        return await self._run(
+            self.flows.revoke(handle, owner=user, reason=RevokeReason.USER, client=session.client)
+        )
+
+    async def revoke(self, handle: str, *, reason: RevokeReason = RevokeReason.ADMIN) -> bool:
+        return await self._run(self.flows.revoke(handle, owner=None, reason=reason))
+
+    async def revoke_user(self, user_id: str, *, reason: RevokeReason = RevokeReason.ADMIN) -> int:
+        return await self._run(self.flows.revoke_user(user_id, reason))
+
+    async def revoke_all(self) -> int:
+        return await self._run(self.flows.revoke_all())
+
+    async def purge_expired(self) -> int:
+        return await self._run(self.flows.purge_expired())

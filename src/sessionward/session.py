@@ -1,0 +1,239 @@
+"""The request-scoped session object an application sees.
+
+A session behaves like a ``dict`` of JSON values. Changes are found by comparing against a
+snapshot taken at load, so mutating a nested list or dict in place is saved too, and only the
+keys that changed are written (see ``RecordUpdate``): two concurrent requests that change
+different keys both keep their change.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, MutableMapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .core.client import ClientInfo
+from .core.records import SessionRecord
+
+if TYPE_CHECKING:
+    from .manager import AsyncSessionManager, SessionManager
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """What a user or operator may see of a session: no data, no token, no key."""
+
+    handle: str
+    user_id: str | None
+    created_at: float
+    last_seen_at: float
+    expires_at: float
+    authenticated_at: float | None
+    ip: str | None
+    user_agent: str | None
+    origin: str
+    current: bool = False
+
+    @classmethod
+    def of(cls, record: SessionRecord, *, current_handle: str | None = None) -> SessionInfo:
+        return cls(
+            handle=record.handle,
+            user_id=record.user_id,
+            created_at=record.created_at,
+            last_seen_at=record.last_seen_at,
+            expires_at=record.expires_at,
+            authenticated_at=record.authenticated_at,
+            ip=record.ip,
+            user_agent=record.user_agent,
+            origin=record.origin,
+            current=record.handle == current_handle,
+        )
+
+
+def _snapshot(data: dict[str, Any]) -> dict[str, Any]:
+    copied: dict[str, Any] = json.loads(json.dumps(data))
+    return copied
+
+
+class BaseSession(MutableMapping[str, Any]):
+    """State shared by :class:`Session` and :class:`AsyncSession`."""
+
+    def __init__(
+        self,
+        client: ClientInfo,
+        record: SessionRecord | None = None,
+        token: str | None = None,
+    ) -> None:
+        self.client = client
+        self._data: dict[str, Any] = {}
+        self._original: dict[str, Any] = {}
+        self._record: SessionRecord | None = None
+        self._token: str | None = None
+        self.accessed = False
+        self.cookie_changed = False
+        self.ended = False
+        if record is not None and token is not None:
+            self._adopt(record, token)
+
+    # -- state the manager maintains ----------------------------------------------------
+
+    def _adopt(self, record: SessionRecord, token: str) -> None:
+        self._record = record
+        self._token = token
+        self._data = dict(record.data)
+        self._original = _snapshot(self._data)
+
+    def _persisted(self, record: SessionRecord) -> None:
+        """The store now holds ``record``: what we have is no longer a change."""
+        self._record = record
+        self._original = _snapshot(self._data)
+
+    def _end(self) -> None:
+        self._record = None
+        self._token = None
+        self._data = {}
+        self._original = {}
+        self.ended = True
+        self.accessed = True
+
+    def _changes(self) -> tuple[dict[str, Any], frozenset[str]]:
+        changed = {k: v for k, v in self._data.items() if self._original.get(k, _MISSING) != v}
+        deleted = frozenset(k for k in self._original if k not in self._data)
+        return changed, deleted
+
+    @property
+    def record(self) -> SessionRecord | None:
+        return self._record
+
+    @property
+    def token(self) -> str | None:
+        """The bearer token (for the cookie writer only; never log it)."""
+        return self._token
+
+    # -- public, read-only facts --------------------------------------------------------
+
+    @property
+    def user_id(self) -> str | None:
+        self.accessed = True
+        return None if self._record is None else self._record.user_id
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.user_id is not None
+
+    @property
+    def handle(self) -> str | None:
+        """The public handle of this session (``None`` until it is stored)."""
+        return None if self._record is None else self._record.handle
+
+    @property
+    def authenticated_at(self) -> float | None:
+        return None if self._record is None else self._record.authenticated_at
+
+    @property
+    def is_new(self) -> bool:
+        return self._record is None
+
+    # -- the mapping --------------------------------------------------------------------
+
+    def __getitem__(self, name: str) -> Any:
+        self.accessed = True
+        return self._data[name]
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        if not isinstance(name, str):
+            raise TypeError("session keys must be strings")
+        self.accessed = True
+        self._data[name] = value
+
+    def __delitem__(self, name: str) -> None:
+        self.accessed = True
+        del self._data[name]
+
+    def __iter__(self) -> Iterator[str]:
+        self.accessed = True
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        self.accessed = True
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        state = "ended" if self.ended else ("new" if self.is_new else f"handle={self.handle}")
+        return f"<{type(self).__name__} {state} user={self._record and self._record.user_id!r}>"
+
+
+_MISSING = object()
+
+
+class Session(BaseSession):
+    """A session in a synchronous (WSGI) app, with its operations bound to its manager."""
+
+    def __init__(
+        self,
+        manager: SessionManager,
+        client: ClientInfo,
+        record: SessionRecord | None = None,
+        token: str | None = None,
+    ) -> None:
+        super().__init__(client, record, token)
+        self._manager = manager
+
+    def login(self, user_id: str, *, keep: tuple[str, ...] | None = None) -> None:
+        """Authenticate as ``user_id`` under a brand-new token; the old one dies at once."""
+        self._manager.login(self, user_id, keep=keep)
+
+    def rotate(self) -> None:
+        """New token for the same session (re-authentication, privilege change)."""
+        self._manager.rotate(self)
+
+    def logout(self) -> None:
+        self._manager.logout(self)
+
+    def logout_everywhere(self) -> int:
+        return self._manager.logout_everywhere(self)
+
+    def sessions(self) -> list[SessionInfo]:
+        """This user's live sessions, the current one marked."""
+        return self._manager.sessions_of_current(self)
+
+    def revoke(self, handle: str) -> bool:
+        """End another session of the same user, named by its handle."""
+        return self._manager.revoke_own(self, handle)
+
+
+class AsyncSession(BaseSession):
+    """A session in an async (ASGI) app, with its operations bound to its manager."""
+
+    def __init__(
+        self,
+        manager: AsyncSessionManager,
+        client: ClientInfo,
+        record: SessionRecord | None = None,
+        token: str | None = None,
+    ) -> None:
+        super().__init__(client, record, token)
+        self._manager = manager
+
+    async def login(self, user_id: str, *, keep: tuple[str, ...] | None = None) -> None:
+        """Authenticate as ``user_id`` under a brand-new token; the old one dies at once."""
+        await self._manager.login(self, user_id, keep=keep)
+
+    async def rotate(self) -> None:
+        """New token for the same session (re-authentication, privilege change)."""
+        await self._manager.rotate(self)
+
+    async def logout(self) -> None:
+        await self._manager.logout(self)
+
+    async def logout_everywhere(self) -> int:
+        return await self._manager.logout_everywhere(self)
+
+    async def sessions(self) -> list[SessionInfo]:
+        """This user's live sessions, the current one marked."""
+        return await self._manager.sessions_of_current(self)
+
+    async def revoke(self, handle: str) -> bool:
+        """End another session of the same user, named by its handle."""
+        return await self._manager.revoke_own(self, handle)

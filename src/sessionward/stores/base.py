@@ -1,0 +1,179 @@
+"""The Store protocol: the handful of operations sessionward needs from a backend.
+
+Invariants every implementation keeps (the contract suite in ``tests/contract`` checks them
+against each store, on the real server):
+
+* Records are keyed by SHA-256 of the token (``SessionRecord.key``); raw tokens never reach a
+  store. A second unique index maps the public handle to the record.
+* Reading never creates: ``get`` of an unknown key returns ``None`` and leaves nothing behind.
+* Updates are deltas applied atomically to what is stored *now*: keys set or deleted by one
+  request do not overwrite keys another request changed meanwhile (last writer wins per key,
+  never per session). ``update`` on a missing record returns ``None`` and does not resurrect it,
+  so a logout or revoke is never undone by a concurrent save.
+* ``create`` with ``replaces`` deletes the old record in the same atomic step (rotation: the old
+  token dies at once). With a ``limit`` it enforces the per-user session cap in that same step.
+* Stores do not judge expiry against policy; they return what they hold and the manager decides.
+  ``expires_at`` is kept so stores can purge (``purge_expired``) or set TTLs.
+* Infrastructure failures raise :class:`sessionward.errors.StoreUnavailable`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ..core.policy import LimitPolicy
+from ..core.records import SessionRecord
+from ..errors import SessionLimitExceeded
+
+
+@dataclass(frozen=True, slots=True)
+class SessionLimit:
+    """A per-user cap on live sessions, enforced atomically by ``Store.create``."""
+
+    max_sessions: int
+    policy: LimitPolicy = "evict_oldest"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordUpdate:
+    """A delta to apply to a stored record.
+
+    ``last_seen_at`` and ``expires_at`` only ever move forward: of two concurrent touches the
+    later time wins whichever commits last.
+    """
+
+    set_data: Mapping[str, Any] = field(default_factory=dict)
+    delete_data: frozenset[str] = frozenset()
+    set_meta: Mapping[str, Any] = field(default_factory=dict)
+    last_seen_at: float | None = None
+    expires_at: float | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return not (
+            self.set_data
+            or self.delete_data
+            or self.set_meta
+            or self.last_seen_at is not None
+            or self.expires_at is not None
+        )
+
+
+class Store(Protocol):
+    """A synchronous session store. See the module docstring for the invariants."""
+
+    def create(
+        self,
+        record: SessionRecord,
+        *,
+        now: float,
+        replaces: str | None = None,
+        limit: SessionLimit | None = None,
+    ) -> list[SessionRecord]:
+        """Insert ``record``; delete ``replaces`` atomically; enforce ``limit``.
+
+        Returns the sessions evicted by the limit (policy ``evict_oldest``, oldest last-seen
+        first). Raises :class:`~sessionward.errors.SessionLimitExceeded` for ``reject_new``,
+        changing nothing. Sessions whose ``expires_at`` is past ``now`` do not count.
+        """
+        ...
+
+    def get(self, key: str) -> SessionRecord | None: ...
+
+    def get_by_handle(self, handle: str) -> SessionRecord | None: ...
+
+    def update(self, key: str, change: RecordUpdate) -> SessionRecord | None:
+        """Apply ``change``; return the record as stored afterwards, or ``None`` if gone."""
+        ...
+
+    def delete(self, key: str) -> SessionRecord | None:
+        """Delete one session; return what was deleted, or ``None``."""
+        ...
+
+    def list_by_user(self, user_id: str) -> list[SessionRecord]:
+        """The user's sessions, most recently seen first."""
+        ...
+
+    def list_all(self, *, limit: int = 1000) -> list[SessionRecord]:
+        """Sessions of every user, most recently seen first, at most ``limit``."""
+        ...
+
+    def delete_by_user(self, user_id: str, *, keep: str | None = None) -> list[SessionRecord]:
+        """Delete all of a user's sessions except the one keyed ``keep``; return them."""
+        ...
+
+    def delete_all(self) -> int: ...
+
+    def purge_expired(self, now: float) -> int:
+        """Delete records whose ``expires_at`` is at or before ``now``; return how many."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class AsyncStore(Protocol):
+    """The asynchronous twin of :class:`Store`, with the same methods and invariants."""
+
+    async def create(
+        self,
+        record: SessionRecord,
+        *,
+        now: float,
+        replaces: str | None = None,
+        limit: SessionLimit | None = None,
+    ) -> list[SessionRecord]: ...
+
+    async def get(self, key: str) -> SessionRecord | None: ...
+
+    async def get_by_handle(self, handle: str) -> SessionRecord | None: ...
+
+    async def update(self, key: str, change: RecordUpdate) -> SessionRecord | None: ...
+
+    async def delete(self, key: str) -> SessionRecord | None: ...
+
+    async def list_by_user(self, user_id: str) -> list[SessionRecord]: ...
+
+    async def list_all(self, *, limit: int = 1000) -> list[SessionRecord]: ...
+
+    async def delete_by_user(
+        self, user_id: str, *, keep: str | None = None
+    ) -> list[SessionRecord]: ...
+
+    async def delete_all(self) -> int: ...
+
+    async def purge_expired(self, now: float) -> int: ...
+
+    async def close(self) -> None: ...
+
+
+def apply_update(record: SessionRecord, change: RecordUpdate) -> SessionRecord:
+    """The reference semantics of ``RecordUpdate``, for stores that merge in Python."""
+    data = dict(record.data)
+    for name in change.delete_data:
+        data.pop(name, None)
+    data.update(change.set_data)
+    meta = {**record.meta, **change.set_meta}
+    last_seen = record.last_seen_at
+    if change.last_seen_at is not None:
+        last_seen = max(last_seen, change.last_seen_at)
+    expires = record.expires_at
+    if change.expires_at is not None:
+        expires = max(expires, change.expires_at)
+    return record.evolve(data=data, meta=meta, last_seen_at=last_seen, expires_at=expires)
+
+
+def select_evictions(
+    live: list[SessionRecord], limit: SessionLimit, user_id: str
+) -> list[SessionRecord]:
+    """Which of a user's live sessions must go so that one more fits under ``limit``.
+
+    Raises ``SessionLimitExceeded`` for the ``reject_new`` policy when the user is at the cap.
+    """
+    excess = len(live) + 1 - limit.max_sessions
+    if excess <= 0:
+        return []
+    if limit.policy == "reject_new":
+        raise SessionLimitExceeded(user_id, limit.max_sessions)
+    return sorted(live, key=lambda r: (r.last_seen_at, r.created_at))[:excess]

@@ -1,0 +1,126 @@
+"""An in-process store for tests and single-process development.
+
+Data is kept as JSON text, exactly as a real store would hold it, so an app that works here
+does not depend on object identity or on values a real store cannot keep.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from ..core.records import SessionRecord, decode_data, encode_data
+from .base import RecordUpdate, SessionLimit, apply_update, select_evictions
+
+
+class MemoryStore:
+    """A thread-safe dictionary store. Sessions vanish with the process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rows: dict[str, tuple[SessionRecord, str]] = {}
+        self._handles: dict[str, str] = {}
+
+    def _freeze(self, record: SessionRecord) -> tuple[SessionRecord, str]:
+        blob = encode_data(
+            {"data": dict(record.data), "meta": dict(record.meta)}, max_bytes=1 << 30
+        )
+        return record.evolve(data={}, meta={}), blob
+
+    @staticmethod
+    def _thaw(row: tuple[SessionRecord, str]) -> SessionRecord:
+        record, blob = row
+        parts = decode_data(blob)
+        return record.evolve(data=parts["data"], meta=parts["meta"])
+
+    def _user_rows(self, user_id: str) -> list[SessionRecord]:
+        return [self._thaw(row) for row in self._rows.values() if row[0].user_id == user_id]
+
+    def _remove(self, key: str) -> SessionRecord | None:
+        row = self._rows.pop(key, None)
+        if row is None:
+            return None
+        self._handles.pop(row[0].handle, None)
+        return self._thaw(row)
+
+    def create(
+        self,
+        record: SessionRecord,
+        *,
+        now: float,
+        replaces: str | None = None,
+        limit: SessionLimit | None = None,
+    ) -> list[SessionRecord]:
+        frozen = self._freeze(record)
+        with self._lock:
+            if record.key in self._rows or self._handles.get(record.handle, replaces) != replaces:
+                raise ValueError("session key or handle already exists")
+            evicted: list[SessionRecord] = []
+            if limit is not None and record.user_id is not None:
+                live = [
+                    r
+                    for r in self._user_rows(record.user_id)
+                    if r.expires_at > now and r.key != replaces
+                ]
+                evicted = select_evictions(live, limit, record.user_id)
+            if replaces is not None:
+                self._remove(replaces)
+            for old in evicted:
+                self._remove(old.key)
+            self._rows[record.key] = frozen
+            self._handles[record.handle] = record.key
+            return evicted
+
+    def get(self, key: str) -> SessionRecord | None:
+        with self._lock:
+            row = self._rows.get(key)
+            return None if row is None else self._thaw(row)
+
+    def get_by_handle(self, handle: str) -> SessionRecord | None:
+        with self._lock:
+            key = self._handles.get(handle)
+            return None if key is None else self._thaw(self._rows[key])
+
+    def update(self, key: str, change: RecordUpdate) -> SessionRecord | None:
+        with self._lock:
+            row = self._rows.get(key)
+            if row is None:
+                return None
+            updated = apply_update(self._thaw(row), change)
+            self._rows[key] = self._freeze(updated)
+            return updated
+
+    def delete(self, key: str) -> SessionRecord | None:
+        with self._lock:
+            return self._remove(key)
+
+    def list_by_user(self, user_id: str) -> list[SessionRecord]:
+        with self._lock:
+            rows = self._user_rows(user_id)
+        return sorted(rows, key=lambda r: r.last_seen_at, reverse=True)
+
+    def list_all(self, *, limit: int = 1000) -> list[SessionRecord]:
+        with self._lock:
+            rows = [self._thaw(row) for row in self._rows.values()]
+        return sorted(rows, key=lambda r: r.last_seen_at, reverse=True)[:limit]
+
+    def delete_by_user(self, user_id: str, *, keep: str | None = None) -> list[SessionRecord]:
+        with self._lock:
+            doomed = [r.key for r in self._user_rows(user_id) if r.key != keep]
+            return [r for r in map(self._remove, doomed) if r is not None]
+
+    def delete_all(self) -> int:
+        with self._lock:
+            count = len(self._rows)
+            self._rows.clear()
+            self._handles.clear()
+            return count
+
+    def purge_expired(self, now: float) -> int:
+        with self._lock:
+            doomed = [key for key, (rec, _) in self._rows.items() if rec.expires_at <= now]
+            for key in doomed:
+                self._remove(key)
+            return len(doomed)
+
+    def close(self) -> None:
+        return None
