@@ -1,0 +1,208 @@
+"""The behaviour every store promises (see ``sessionward.stores.base``), run on each of them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sessionward import RecordUpdate, SessionLimit, SessionLimitExceeded, SessionRecord
+from sessionward.core.tokens import new_handle, new_token, token_key
+
+from .stores import FACTORIES
+
+NOW = 1_800_000_000.0
+
+
+@pytest.fixture(params=sorted(FACTORIES))
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    s = FACTORIES[request.param](tmp_path)
+    s.delete_all()
+    yield s
+    s.delete_all()
+    s.close()
+
+
+def make(
+    user: str | None = "alice",
+    *,
+    seen: float = NOW,
+    expires: float = NOW + 1800,
+    data: dict[str, Any] | None = None,
+) -> SessionRecord:
+    return SessionRecord(
+        key=token_key(new_token()),
+        handle=new_handle(),
+        user_id=user,
+        created_at=seen,
+        last_seen_at=seen,
+        expires_at=expires,
+        authenticated_at=seen if user else None,
+        origin="login" if user else "anonymous",
+        ip="192.0.2.7",
+        user_agent="Firefox/130",
+        data=data if data is not None else {"cart": [1, 2], "name": "Zoë"},
+    )
+
+
+def test_create_then_get_round_trips_every_field(store: Any) -> None:
+    record = make()
+    assert store.create(record, now=NOW) == []
+    assert store.get(record.key) == record
+    assert store.get_by_handle(record.handle) == record
+
+
+def test_get_of_unknown_key_returns_none_and_creates_nothing(store: Any) -> None:
+    key = token_key(new_token())
+    assert store.get(key) is None
+    assert store.get(key) is None
+    assert store.list_all() == []
+
+
+def test_update_merges_per_key_instead_of_overwriting(store: Any) -> None:
+    record = make(data={"a": 1, "b": 2, "c": 3})
+    store.create(record, now=NOW)
+    store.update(record.key, RecordUpdate(set_data={"a": 10}))
+    store.update(record.key, RecordUpdate(set_data={"b": 20}, delete_data=frozenset({"c"})))
+    assert store.get(record.key).data == {"a": 10, "b": 20}
+
+
+def test_update_of_missing_record_returns_none_and_never_resurrects(store: Any) -> None:
+    record = make()
+    store.create(record, now=NOW)
+    assert store.delete(record.key) == record
+    assert store.update(record.key, RecordUpdate(set_data={"x": 1}, last_seen_at=NOW + 5)) is None
+    assert store.get(record.key) is None
+    assert store.get_by_handle(record.handle) is None
+
+
+def test_last_seen_and_expiry_only_move_forward(store: Any) -> None:
+    record = make()
+    store.create(record, now=NOW)
+    store.update(record.key, RecordUpdate(last_seen_at=NOW + 100, expires_at=NOW + 1900))
+    after = store.update(record.key, RecordUpdate(last_seen_at=NOW + 50, expires_at=NOW + 1850))
+    assert (after.last_seen_at, after.expires_at) == (NOW + 100, NOW + 1900)
+    assert store.get(record.key).last_seen_at == NOW + 100
+
+
+def test_update_merges_meta(store: Any) -> None:
+    record = make()
+    store.create(record, now=NOW)
+    store.update(record.key, RecordUpdate(set_meta={"flag": "ip-change"}))
+    assert store.get(record.key).meta == {"flag": "ip-change"}
+
+
+def test_create_with_replaces_kills_the_old_key_atomically(store: Any) -> None:
+    old = make()
+    store.create(old, now=NOW)
+    new = make()
+    store.create(new, now=NOW, replaces=old.key)
+    assert store.get(old.key) is None
+    assert store.get_by_handle(old.handle) is None
+    assert store.get(new.key) == new
+
+
+def test_rotation_may_keep_the_handle(store: Any) -> None:
+    old = make()
+    store.create(old, now=NOW)
+    new = make().evolve(handle=old.handle)
+    store.create(new, now=NOW, replaces=old.key)
+    assert store.get_by_handle(old.handle) == new
+    assert store.get(old.key) is None
+
+
+def test_delete_returns_none_for_unknown(store: Any) -> None:
+    assert store.delete(token_key(new_token())) is None
+
+
+def test_list_and_delete_by_user(store: Any) -> None:
+    a1, a2 = make("alice", seen=NOW), make("alice", seen=NOW + 10)
+    b1 = make("bob")
+    for r in (a1, a2, b1):
+        store.create(r, now=NOW)
+    assert [r.handle for r in store.list_by_user("alice")] == [a2.handle, a1.handle]
+    gone = store.delete_by_user("alice", keep=a2.key)
+    assert [r.handle for r in gone] == [a1.handle]
+    assert [r.handle for r in store.list_by_user("alice")] == [a2.handle]
+    assert {r.handle for r in store.delete_by_user("alice")} == {a2.handle}
+    assert store.list_by_user("alice") == []
+    assert store.get(b1.key) == b1
+
+
+def test_list_all_orders_by_last_seen_and_limits(store: Any) -> None:
+    records = [make(f"u{i}", seen=NOW + i) for i in range(5)]
+    for r in records:
+        store.create(r, now=NOW)
+    assert [r.user_id for r in store.list_all(limit=3)] == ["u4", "u3", "u2"]
+
+
+def test_delete_all(store: Any) -> None:
+    for i in range(3):
+        store.create(make(f"u{i}"), now=NOW)
+    assert store.delete_all() == 3
+    assert store.list_all() == []
+
+
+def test_purge_expired_removes_only_expired(store: Any) -> None:
+    live, dead = make(expires=NOW + 100), make(expires=NOW - 1)
+    store.create(live, now=NOW)
+    store.create(dead, now=NOW)
+    assert store.purge_expired(NOW) == 1
+    assert store.get(dead.key) is None
+    assert store.get(live.key) == live
+
+
+def test_limit_evicts_oldest_by_last_seen(store: Any) -> None:
+    olds = [make("alice", seen=NOW + i) for i in range(3)]
+    for r in olds:
+        store.create(r, now=NOW)
+    newest = make("alice", seen=NOW + 10)
+    evicted = store.create(newest, now=NOW, limit=SessionLimit(3, "evict_oldest"))
+    assert [r.handle for r in evicted] == [olds[0].handle]
+    assert {r.handle for r in store.list_by_user("alice")} == {
+        olds[1].handle,
+        olds[2].handle,
+        newest.handle,
+    }
+
+
+def test_limit_reject_new_changes_nothing(store: Any) -> None:
+    olds = [make("alice") for _ in range(2)]
+    for r in olds:
+        store.create(r, now=NOW)
+    extra = make("alice")
+    with pytest.raises(SessionLimitExceeded):
+        store.create(extra, now=NOW, limit=SessionLimit(2, "reject_new"))
+    assert store.get(extra.key) is None
+    assert len(store.list_by_user("alice")) == 2
+
+
+def test_limit_ignores_expired_sessions_and_the_replaced_one(store: Any) -> None:
+    dead = make("alice", expires=NOW - 1)
+    current = make("alice")
+    store.create(dead, now=NOW)
+    store.create(current, now=NOW)
+    rotated = make("alice")
+    evicted = store.create(
+        rotated, now=NOW, replaces=current.key, limit=SessionLimit(1, "reject_new")
+    )
+    assert evicted == []
+    assert store.get(rotated.key) == rotated
+
+
+def test_unicode_and_nested_data_survive(store: Any) -> None:
+    data = {"emoji": "🔐", "nested": {"list": [1, 2.5, None, True, "x"]}, "empty": {}}
+    record = make(data=data)
+    store.create(record, now=NOW)
+    assert store.get(record.key).data == data
+
+
+def test_sql_metacharacters_are_plain_data(store: Any) -> None:
+    nasty = "'; DROP TABLE sessionward_sessions; --"
+    record = make(user=nasty, data={nasty: nasty})
+    store.create(record, now=NOW)
+    assert store.get(record.key).data == {nasty: nasty}
+    assert [r.handle for r in store.list_by_user(nasty)] == [record.handle]
+    assert store.get(nasty) is None
