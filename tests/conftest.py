@@ -9,6 +9,7 @@ nothing is silently untested in CI.
 from __future__ import annotations
 
 import os
+
 import pytest
 
 from sessionward.testing import FakeClock
