@@ -1,0 +1,57 @@
+"""``python -m sessionward.demo``: start the demo over HTTPS with a SQLite store."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from sessionward import ConfigurationError
+
+from . import config as demo_config
+from .app import create_app
+from .tls import ensure_certificate
+from .users import UserDirectory, seed_users
+
+BANNER = "=" * 72
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        config = demo_config.load(argv)
+    except ConfigurationError as exc:
+        print(f"sessionward-demo: {exc}", file=sys.stderr)
+        return 2
+    import uvicorn
+
+    logging.basicConfig(level=logging.INFO, format="%(name)s %(message)s")
+    config.state_dir.mkdir(parents=True, exist_ok=True)
+    accounts = seed_users(os.environ.get("SESSIONWARD_DEMO_PASSWORD"))
+    app = create_app(config, UserDirectory(accounts))
+    print(BANNER)
+    print(f"sessionward demo on {config.scheme}://{config.host}:{config.port}/")
+    print(
+        f"sessions stored in {config.store_path} (SQLite); idle timeout "
+        f"{config.idle_timeout}s, absolute timeout {config.absolute_timeout}s"
+    )
+    print("demo accounts (passwords change at every start):")
+    for name, (_display, password) in accounts.items():
+        print(f"    {name:8} {password}")
+    ssl: dict[str, str] = {}
+    if config.insecure_http:
+        print(
+            "!! INSECURE DEVELOPMENT MODE: plain HTTP, cookies WITHOUT Secure and WITHOUT the "
+            "__Host- prefix. Anyone on the path can read and steal sessions. Never deploy this."
+        )
+    else:
+        cert, key = ensure_certificate(config.state_dir)
+        ssl = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
+        print(f"TLS certificate (self-signed, accept it in your browser): {cert}")
+    print(BANNER, flush=True)
+    uvicorn.run(app, host=config.host, port=config.port, log_level="info", **ssl)  # type: ignore[arg-type]
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""The demo's Starlette application: login, logout, home and active sessions."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from sessionward import (
+    SYSTEM_CLOCK,
+    AsyncSession,
+    AsyncSessionManager,
+    AsyncSQLiteStore,
+    Clock,
+    CookieConfig,
+    EventKind,
+    EventSink,
+)
+from sessionward.integrations.asgi import SessionMiddleware
+
+from .config import DemoConfig
+from .users import UserDirectory
+
+HERE = Path(__file__).parent
+MAX_FIELD = 256
+
+
+def _when(timestamp: float | None) -> str:
+    if timestamp is None:
+        return "never"
+    moment = datetime.datetime.fromtimestamp(timestamp, datetime.UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _templates() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,  # every template, whatever its file name
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["when"] = _when
+    return env
+
+
+class DemoApp:
+    """Holds what the routes share; ``create_app`` wires it into Starlette."""
+
+    def __init__(self, config: DemoConfig, users: UserDirectory, manager: AsyncSessionManager):
+        self.config = config
+        self.users = users
+        self.manager = manager
+        self.templates = _templates()
+
+    def render(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
+        session: AsyncSession = request.session  # type: ignore[assignment]
+        user = self.users.get(session.user_id) if session.user_id else None
+        html = self.templates.get_template(name).render(
+            request=request, user=user, config=self.config, **context
+        )
+        return Response(html, status_code=status, media_type="text/html")
+
+    @staticmethod
+    def session(request: Request) -> AsyncSession:
+        session: AsyncSession = request.session  # type: ignore[assignment]
+        return session
+
+    async def home(self, request: Request) -> Response:
+        session = self.session(request)
+        if not session.is_authenticated:
+            return RedirectResponse("/login", status_code=303)
+        return self.render(
+            request,
+            "home.html",
+            session_handle=session.handle,
+            authenticated_at=session.authenticated_at,
+        )
+
+    async def login_form(self, request: Request) -> Response:
+        if self.session(request).is_authenticated:
+            return RedirectResponse("/", status_code=303)
+        notice = "You have been logged out." if request.query_params.get("bye") else None
+        return self.render(request, "login.html", error=None, notice=notice, username="")
+
+    async def login(self, request: Request) -> Response:
+        session = self.session(request)
+        form = await request.form()
+        username = str(form.get("username", ""))[:MAX_FIELD]
+        password = str(form.get("password", ""))[:MAX_FIELD]
+        user = self.users.authenticate(username, password)
+        if user is None:
+            self.manager.emit(
+                EventKind.LOGIN_FAILED,
+                client=session.client,
+                reason="bad credentials",
+                username=username[:64],
+            )
+            return self.render(
+                request,
+                "login.html",
+                status=401,
+                username=username,
+                error="Unknown user name or wrong password.",
+                notice=None,
+            )
+        # Seed step 5: a brand-new session ID at login; the pre-login one dies now.
+        await session.login(user.username)
+        return RedirectResponse("/", status_code=303)
+
+    async def logout(self, request: Request) -> Response:
+        await self.session(request).logout()
+        return RedirectResponse("/login?bye=1", status_code=303)
+
+    async def sessions(self, request: Request) -> Response:
+        session = self.session(request)
+        if not session.is_authenticated:
+            return RedirectResponse("/login", status_code=303)
+        return self.render(request, "sessions.html", sessions=await session.sessions())
+
+    async def revoke(self, request: Request) -> Response:
+        session = self.session(request)
+        if not session.is_authenticated:
+            return RedirectResponse("/login", status_code=303)
+        handle = request.path_params["handle"]
+        if not await session.revoke(handle):
+            return PlainTextResponse("No such session.", status_code=404)
+        if session.ended:
+            return RedirectResponse("/login?bye=1", status_code=303)
+        return RedirectResponse("/sessions", status_code=303)
+
+    async def logout_everywhere(self, request: Request) -> Response:
+        session = self.session(request)
+        if session.is_authenticated:
+            await session.logout_everywhere()
+        return RedirectResponse("/login?bye=1", status_code=303)
+
+    async def health(self, request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+
+def create_app(
+    config: DemoConfig,
+    users: UserDirectory,
+    *,
+    clock: Clock = SYSTEM_CLOCK,
+    sinks: list[EventSink] | None = None,
+) -> Starlette:
+    """Build the demo app on a SQLite store at ``config.store_path``."""
+    cookie = CookieConfig.development() if config.insecure_http else CookieConfig()
+    manager = AsyncSessionManager(
+        AsyncSQLiteStore(config.store_path),
+        policy=config.policy(),
+        cookie=cookie,
+        clock=clock,
+        sinks=sinks,
+    )
+    demo = DemoApp(config, users, manager)
+    routes = [
+        Route("/", demo.home),
+        Route("/login", demo.login_form, methods=["GET"]),
+        Route("/login", demo.login, methods=["POST"]),
+        Route("/logout", demo.logout, methods=["POST"]),
+        Route("/sessions", demo.sessions, methods=["GET"]),
+        Route("/sessions/{handle}/revoke", demo.revoke, methods=["POST"]),
+        Route("/logout-everywhere", demo.logout_everywhere, methods=["POST"]),
+        Route("/healthz", demo.health),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    app = Starlette(routes=routes, middleware=[Middleware(SessionMiddleware, manager=manager)])
+    app.state.demo = demo
+    return app

@@ -1,0 +1,139 @@
+"""Demo settings from command-line options and ``SESSIONWARD_DEMO_*`` environment variables.
+
+Bad values stop the demo at start-up with a message naming the option and the fix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sessionward import ConfigurationError, SessionPolicy
+
+ENV_PREFIX = "SESSIONWARD_DEMO_"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoConfig:
+    host: str = "127.0.0.1"
+    port: int = 8443
+    state_dir: Path = Path(".sessionward-demo")
+    store: Path | None = None
+    idle_timeout: int = 15 * 60
+    absolute_timeout: int = 8 * 60 * 60
+    insecure_http: bool = False
+
+    @property
+    def store_path(self) -> Path:
+        return self.store if self.store is not None else self.state_dir / "sessions.sqlite3"
+
+    @property
+    def scheme(self) -> str:
+        return "http" if self.insecure_http else "https"
+
+    def policy(self) -> SessionPolicy:
+        return SessionPolicy(
+            idle_timeout=self.idle_timeout,
+            absolute_timeout=self.absolute_timeout,
+            touch_interval=min(60, self.idle_timeout // 10),
+        )
+
+
+def _positive_int(text: str, name: str, *, upper: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, not {text!r}") from None
+    if not 1 <= value <= upper:
+        raise ConfigurationError(f"{name} must be between 1 and {upper}, not {value}")
+    return value
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="sessionward-demo",
+        description="Run the sessionward demo: login, logout and active sessions over HTTPS. "
+        f"Every option can also be set as an environment variable {ENV_PREFIX}<OPTION>, "
+        f"e.g. {ENV_PREFIX}IDLE_TIMEOUT=300.",
+    )
+    p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", help="port to listen on (default 8443)")
+    p.add_argument(
+        "--state-dir",
+        help="folder for the certificate and the SQLite store (default ./.sessionward-demo)",
+    )
+    p.add_argument("--store", help="SQLite file for sessions (default STATE_DIR/sessions.sqlite3)")
+    p.add_argument(
+        "--idle-timeout", help="seconds of inactivity before a session ends (default 900)"
+    )
+    p.add_argument(
+        "--absolute-timeout",
+        help="seconds after login when a session ends however active (default 28800)",
+    )
+    p.add_argument(
+        "--insecure-http",
+        action="store_true",
+        default=None,
+        help="DEVELOPMENT ONLY: serve plain HTTP on a loopback address, with "
+        "cookies that lack Secure and the __Host- prefix",
+    )
+    return p
+
+
+def load(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> DemoConfig:
+    """Options beat environment variables, which beat defaults."""
+    env = os.environ if env is None else env
+    args = parser().parse_args(argv)
+
+    def pick(name: str) -> str | None:
+        value = getattr(args, name.lower())
+        if value is not None:
+            return str(value)
+        return env.get(ENV_PREFIX + name)
+
+    defaults = DemoConfig()
+    host = pick("HOST") or defaults.host
+    port = _positive_int(pick("PORT") or str(defaults.port), "--port", upper=65535)
+    idle = _positive_int(
+        pick("IDLE_TIMEOUT") or str(defaults.idle_timeout), "--idle-timeout", upper=7 * 24 * 3600
+    )
+    absolute = _positive_int(
+        pick("ABSOLUTE_TIMEOUT") or str(defaults.absolute_timeout),
+        "--absolute-timeout",
+        upper=30 * 24 * 3600,
+    )
+    insecure_text = (pick("INSECURE_HTTP") or "").lower()
+    if insecure_text not in ("", "true", "1", "yes", "0", "false", "no"):
+        raise ConfigurationError(f"{ENV_PREFIX}INSECURE_HTTP must be 1 or 0, not {insecure_text!r}")
+    insecure = insecure_text in ("true", "1", "yes")
+    if insecure and not _is_loopback(host):
+        raise ConfigurationError(
+            f"--insecure-http serves cookies in clear text; it is allowed only on a loopback "
+            f"address (127.0.0.1, ::1, localhost), not {host!r}. Drop --insecure-http to use TLS."
+        )
+    state_dir = Path(pick("STATE_DIR") or defaults.state_dir)
+    store_text = pick("STORE")
+    config = DemoConfig(
+        host=host,
+        port=port,
+        state_dir=state_dir,
+        store=Path(store_text) if store_text else None,
+        idle_timeout=idle,
+        absolute_timeout=absolute,
+        insecure_http=insecure,
+    )
+    config.policy()  # validates the pair of timeouts (absolute >= idle)
+    return config
