@@ -1,0 +1,242 @@
+"""SQL and the store operations for PostgreSQL, written once for the sync and async stores.
+
+Like :mod:`sessionward.flows`, each operation is a generator: it yields :class:`Query` values
+and receives each result (rows, or a row count); the drivers in
+:mod:`sessionward.stores.postgres` run them on a pooled connection. An operation of more
+than one statement runs in one transaction; a single statement runs in autocommit (one round
+trip for ``get`` and ``update``).
+
+``update`` is one statement (``data - deleted || set``) on the row as stored *now*, under the
+row lock PostgreSQL takes for an ``UPDATE``: concurrent per-key deltas all survive and a
+deleted row is not recreated. ``create`` with a limit first takes a transaction-scoped
+advisory lock on the user, so parallel logins of one user, from any number of app processes,
+count and evict one after another.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from psycopg import sql
+
+from ..core.records import SessionRecord, encode_data
+from .base import RecordUpdate, SessionLimit, select_evictions
+
+T = TypeVar("T")
+SCHEMA_VERSION = 1
+_COLUMNS = (
+    "key",
+    "handle",
+    "user_id",
+    "created_at",
+    "last_seen_at",
+    "expires_at",
+    "authenticated_at",
+    "origin",
+    "ip",
+    "user_agent",
+    "data",
+    "meta",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    text: sql.SQL | sql.Composed
+    params: Sequence[Any] = ()
+
+
+Plan = Generator[Query, Any, T]
+
+
+def _record(row: Sequence[Any]) -> SessionRecord:
+    return SessionRecord(
+        key=row[0],
+        handle=row[1],
+        user_id=row[2],
+        created_at=row[3],
+        last_seen_at=row[4],
+        expires_at=row[5],
+        authenticated_at=row[6],
+        origin=row[7],
+        ip=row[8],
+        user_agent=row[9],
+        data=row[10],
+        meta=row[11],
+    )
+
+
+def _json(value: Any) -> str:
+    return encode_data(value, max_bytes=1 << 30)
+
+
+class Plans:
+    """The store's operations over one schema."""
+
+    def __init__(self, schema: str) -> None:
+        self.schema = schema
+        self.table = sql.Identifier(schema, "sessions")
+        self.cols = sql.SQL(", ").join(map(sql.Identifier, _COLUMNS))
+
+    def _q(self, template: str, *params: Any) -> Query:
+        text = sql.SQL(template).format(table=self.table, cols=self.cols)
+        return Query(text, params)
+
+    def migrate(self) -> Plan[None]:
+        schema = sql.Identifier(self.schema)
+        # Two processes starting at once must not race on CREATE ... IF NOT EXISTS.
+        yield Query(
+            sql.SQL("SELECT pg_advisory_xact_lock(hashtextextended({}, 0))").format(
+                sql.Literal("sessionward-migrate:" + self.schema)
+            )
+        )
+        yield Query(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
+        version = sql.Identifier(self.schema, "schema_version")
+        yield Query(
+            sql.SQL("CREATE TABLE IF NOT EXISTS {} (version integer NOT NULL)").format(version)
+        )
+        rows = yield Query(sql.SQL("SELECT max(version) FROM {}").format(version))
+        found = rows[0][0]
+        if found is not None and found > SCHEMA_VERSION:
+            from ..errors import ConfigurationError
+
+            raise ConfigurationError(
+                f"schema {self.schema!r} has version {found}, newer than this sessionward "
+                f"({SCHEMA_VERSION}); upgrade sessionward"
+            )
+        if found == SCHEMA_VERSION:
+            return
+        yield self._q(
+            """CREATE TABLE IF NOT EXISTS {table} (
+                key text PRIMARY KEY,
+                handle text NOT NULL UNIQUE,
+                user_id text,
+                created_at double precision NOT NULL,
+                last_seen_at double precision NOT NULL,
+                expires_at double precision NOT NULL,
+                authenticated_at double precision,
+                origin text NOT NULL,
+                ip text,
+                user_agent text,
+                data jsonb NOT NULL,
+                meta jsonb NOT NULL
+            )"""
+        )
+        yield Query(
+            sql.SQL(
+                "CREATE INDEX IF NOT EXISTS sessions_by_user ON {} (user_id, last_seen_at) "
+                "WHERE user_id IS NOT NULL"
+            ).format(self.table)
+        )
+        yield Query(
+            sql.SQL("CREATE INDEX IF NOT EXISTS sessions_by_expiry ON {} (expires_at)").format(
+                self.table
+            )
+        )
+        yield Query(sql.SQL("DELETE FROM {}").format(version))
+        yield Query(
+            sql.SQL("INSERT INTO {} (version) VALUES (%s)").format(version), (SCHEMA_VERSION,)
+        )
+
+    def create(
+        self,
+        record: SessionRecord,
+        now: float,
+        replaces: str | None,
+        limit: SessionLimit | None,
+    ) -> Plan[list[SessionRecord]]:
+        evicted: list[SessionRecord] = []
+        if limit is not None and record.user_id is not None:
+            yield Query(
+                sql.SQL("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"),
+                (f"sessionward-user:{self.schema}:{record.user_id}",),
+            )
+            rows = yield self._q(
+                "SELECT {cols} FROM {table} WHERE user_id = %s AND expires_at > %s",
+                record.user_id,
+                now,
+            )
+            live = [r for r in map(_record, rows) if r.key != replaces]
+            evicted = select_evictions(live, limit, record.user_id)
+        doomed = [r.key for r in evicted] + ([replaces] if replaces else [])
+        if doomed:
+            yield self._q("DELETE FROM {table} WHERE key = ANY(%s)", doomed)
+        yield self._q(
+            "INSERT INTO {table} ({cols}) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb)",
+            record.key,
+            record.handle,
+            record.user_id,
+            record.created_at,
+            record.last_seen_at,
+            record.expires_at,
+            record.authenticated_at,
+            record.origin,
+            record.ip,
+            record.user_agent,
+            _json(record.data),
+            _json(record.meta),
+        )
+        return evicted
+
+    def get(self, column: str, value: str) -> Plan[SessionRecord | None]:
+        if column == "key":
+            rows = yield self._q("SELECT {cols} FROM {table} WHERE key = %s", value)
+        else:
+            rows = yield self._q("SELECT {cols} FROM {table} WHERE handle = %s", value)
+        return _record(rows[0]) if rows else None
+
+    def update(self, key: str, change: RecordUpdate) -> Plan[SessionRecord | None]:
+        rows = yield self._q(
+            "UPDATE {table} SET data = (data - %s::text[]) || %s::jsonb, "
+            "meta = meta || %s::jsonb, "
+            "last_seen_at = GREATEST(last_seen_at, COALESCE(%s::float8, last_seen_at)), "
+            "expires_at = GREATEST(expires_at, COALESCE(%s::float8, expires_at)) "
+            "WHERE key = %s RETURNING {cols}",
+            sorted(change.delete_data),
+            _json(change.set_data),
+            json.dumps(dict(change.set_meta), separators=(",", ":")),
+            change.last_seen_at,
+            change.expires_at,
+            key,
+        )
+        return _record(rows[0]) if rows else None
+
+    def delete(self, key: str) -> Plan[SessionRecord | None]:
+        rows = yield self._q("DELETE FROM {table} WHERE key = %s RETURNING {cols}", key)
+        return _record(rows[0]) if rows else None
+
+    def list_by_user(self, user_id: str) -> Plan[list[SessionRecord]]:
+        rows = yield self._q(
+            "SELECT {cols} FROM {table} WHERE user_id = %s ORDER BY last_seen_at DESC", user_id
+        )
+        return [_record(r) for r in rows]
+
+    def list_all(self, limit: int) -> Plan[list[SessionRecord]]:
+        rows = yield self._q(
+            "SELECT {cols} FROM {table} ORDER BY last_seen_at DESC LIMIT %s", int(limit)
+        )
+        return [_record(r) for r in rows]
+
+    def delete_by_user(self, user_id: str, keep: str | None) -> Plan[list[SessionRecord]]:
+        rows = yield self._q(
+            "DELETE FROM {table} WHERE user_id = %s AND key <> %s RETURNING {cols}",
+            user_id,
+            keep or "",
+        )
+        return [_record(r) for r in rows]
+
+    def delete_all(self) -> Plan[int]:
+        count: int = yield self._q("DELETE FROM {table}")
+        return count
+
+    def purge_expired(self, now: float) -> Plan[int]:
+        count: int = yield self._q("DELETE FROM {table} WHERE expires_at <= %s", now)
+        return count
+
+    def drop_schema(self) -> Plan[None]:
+        """Remove the whole schema (tests and uninstalls)."""
+        yield Query(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(self.schema)))

@@ -1,0 +1,303 @@
+"""Key layout, record codec and Lua scripts shared by the sync and async Redis stores.
+
+Layout (``T`` is the store's hash tag, e.g. ``{sessionward}``)::
+
+    T:s:<key>     HASH  one session: fixed fields plus ``d:<name>`` / ``m:<name>`` per data /
+                        meta key, each a JSON value. TTL = the record's ``expires_at``.
+    T:h:<handle>  STRING the session key a public handle names. Same TTL as the session.
+    T:u:<user>    ZSET  the user's session keys scored by last-seen. TTL = the latest member's.
+
+Every key starts with the same hash tag, so every key of one store lives in one Redis Cluster
+slot and each Lua script below, however many keys it touches, is a single-slot atomic step.
+The price: one store does not spread over cluster shards (sessions are small and hot; one
+shard serves far more than one app tier needs). Use several stores with different prefixes to
+spread tenants.
+
+Data keys are separate hash fields, so a per-key delta (``RecordUpdate``) is applied with
+``HSET``/``HDEL`` inside a script that first checks the session still exists: concurrent
+requests changing different keys both survive, and a save never resurrects a deleted session.
+
+The per-user index needs no keyspace notifications: sessions expire by TTL and leave a stale
+member behind, which every script that reads the index prunes (``ZREM`` when the session hash
+is gone); the index key itself expires with its longest-lived member.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..core.records import SessionRecord, encode_value
+from .base import RecordUpdate
+
+_PRELUDE = """
+local P = ARGV[1]
+local function skey(k) return P .. 's:' .. k end
+local function hkey(h) return P .. 'h:' .. h end
+local function ukey(u) return P .. 'u:' .. u end
+local function remove(k)
+  local fields = redis.call('HGETALL', skey(k))
+  if #fields == 0 then return false end
+  local v = redis.call('HMGET', skey(k), 'h', 'u')
+  redis.call('DEL', skey(k))
+  if v[1] and redis.call('GET', hkey(v[1])) == k then redis.call('DEL', hkey(v[1])) end
+  if v[2] then redis.call('ZREM', ukey(v[2]), k) end
+  return fields
+end
+local function extend(key, ms)
+  local cur = redis.call('PEXPIRETIME', key)
+  if cur ~= -2 and (cur == -1 or cur < tonumber(ms)) then redis.call('PEXPIREAT', key, ms) end
+end
+local function hset_from(key, first)
+  local i = first
+  while i <= #ARGV do
+    local last = math.min(i + 399, #ARGV)
+    redis.call('HSET', key, unpack(ARGV, i, last))
+    i = last + 1
+  end
+end
+"""
+
+# KEYS: new session, its handle, the user index (or the session again), the replaced session
+# (or the session again). ARGV: tag, key, handle, user or '', replaces or '', now,
+# max sessions (0 = none), policy, expiry ms, last seen, then field/value pairs.
+CREATE = (
+    _PRELUDE
+    + """
+local k, h, u, old = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+if redis.call('EXISTS', skey(k)) == 1 then return redis.error_reply('SWEXISTS') end
+local owner = redis.call('GET', hkey(h))
+if owner and owner ~= old then return redis.error_reply('SWEXISTS') end
+local evicted = {}
+local max = tonumber(ARGV[7])
+if u ~= '' and max > 0 then
+  local now = tonumber(ARGV[6])
+  local live = {}
+  for _, m in ipairs(redis.call('ZRANGE', ukey(u), 0, -1)) do
+    local v = redis.call('HMGET', skey(m), 'ls', 'c', 'ex')
+    if not v[1] then
+      redis.call('ZREM', ukey(u), m)
+    elseif m ~= old and tonumber(v[3]) > now then
+      table.insert(live, {m, tonumber(v[1]), tonumber(v[2])})
+    end
+  end
+  local excess = #live + 1 - max
+  if excess > 0 then
+    if ARGV[8] == 'reject_new' then return redis.error_reply('SWLIMIT') end
+    table.sort(live, function(a, b)
+      if a[2] ~= b[2] then return a[2] < b[2] end
+      return a[3] < b[3]
+    end)
+    for i = 1, excess do
+      table.insert(evicted, live[i][1])
+      table.insert(evicted, remove(live[i][1]))
+    end
+  end
+end
+if old ~= '' then remove(old) end
+hset_from(skey(k), 11)
+redis.call('PEXPIREAT', skey(k), ARGV[9])
+redis.call('SET', hkey(h), k, 'PXAT', ARGV[9])
+if u ~= '' then
+  redis.call('ZADD', ukey(u), ARGV[10], k)
+  extend(ukey(u), ARGV[9])
+end
+return evicted
+"""
+)
+
+# KEYS: the session. ARGV: tag, key, #deletes, #sets (data and meta), last seen or '',
+# expires or '', expiry ms or '', then deleted fields, then field/value pairs.
+UPDATE = (
+    _PRELUDE
+    + """
+local key, k = KEYS[1], ARGV[2]
+if redis.call('EXISTS', key) == 0 then return false end
+local ndel, nset = tonumber(ARGV[3]), tonumber(ARGV[4])
+local i = 8
+for _ = 1, ndel do redis.call('HDEL', key, ARGV[i]); i = i + 1 end
+for _ = 1, nset do redis.call('HSET', key, ARGV[i], ARGV[i + 1]); i = i + 2 end
+local v = redis.call('HMGET', key, 'ls', 'ex', 'h', 'u')
+if ARGV[5] ~= '' and tonumber(ARGV[5]) > tonumber(v[1]) then
+  redis.call('HSET', key, 'ls', ARGV[5])
+  if v[4] then redis.call('ZADD', ukey(v[4]), 'XX', ARGV[5], k) end
+end
+if ARGV[6] ~= '' and tonumber(ARGV[6]) > tonumber(v[2]) then
+  redis.call('HSET', key, 'ex', ARGV[6])
+  redis.call('PEXPIREAT', key, ARGV[7])
+  redis.call('PEXPIREAT', hkey(v[3]), ARGV[7])
+  if v[4] then extend(ukey(v[4]), ARGV[7]) end
+end
+return redis.call('HGETALL', key)
+"""
+)
+
+# KEYS: the handle key. ARGV: tag. Returns {key, fields} or nil.
+GET_BY_HANDLE = (
+    _PRELUDE
+    + """
+local k = redis.call('GET', KEYS[1])
+if not k then return false end
+local fields = redis.call('HGETALL', skey(k))
+if #fields == 0 then return false end
+return {k, fields}
+"""
+)
+
+# KEYS: the session. ARGV: tag, key. Returns the deleted fields or nil.
+DELETE = _PRELUDE + "return remove(ARGV[2])\n"
+
+# KEYS: the user index. ARGV: tag. Returns key, fields, key, fields... pruning dead members.
+LIST_USER = (
+    _PRELUDE
+    + """
+local out = {}
+for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local fields = redis.call('HGETALL', skey(m))
+  if #fields == 0 then
+    redis.call('ZREM', KEYS[1], m)
+  else
+    table.insert(out, m)
+    table.insert(out, fields)
+  end
+end
+return out
+"""
+)
+
+# KEYS: the user index. ARGV: tag, key to keep or ''. Returns key, fields... of deleted ones.
+DELETE_USER = (
+    _PRELUDE
+    + """
+local out = {}
+for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  if m ~= ARGV[2] then
+    local fields = remove(m)
+    redis.call('ZREM', KEYS[1], m)
+    if fields then
+      table.insert(out, m)
+      table.insert(out, fields)
+    end
+  end
+end
+return out
+"""
+)
+
+# KEYS: any key of the store (routing). ARGV: tag, cutoff or '' (delete all), session keys...
+# Returns how many sessions were deleted.
+DELETE_MANY = (
+    _PRELUDE
+    + """
+local n = 0
+for i = 3, #ARGV do
+  local ex = redis.call('HGET', skey(ARGV[i]), 'ex')
+  if ex and (ARGV[2] == '' or tonumber(ex) <= tonumber(ARGV[2])) then
+    remove(ARGV[i])
+    n = n + 1
+  end
+end
+return n
+"""
+)
+
+
+def text(value: Any) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def number(value: float) -> str:
+    """A float as text that Lua compares correctly and Python reads back exactly."""
+    return repr(float(value))
+
+
+def expiry_ms(expires_at: float) -> int:
+    return math.ceil(expires_at * 1000)
+
+
+def encode_record(record: SessionRecord) -> list[str]:
+    fields = [
+        "h",
+        record.handle,
+        "c",
+        number(record.created_at),
+        "ls",
+        number(record.last_seen_at),
+        "ex",
+        number(record.expires_at),
+        "o",
+        record.origin,
+    ]
+    if record.user_id is not None:
+        fields += ["u", record.user_id]
+    if record.authenticated_at is not None:
+        fields += ["a", number(record.authenticated_at)]
+    if record.ip is not None:
+        fields += ["ip", record.ip]
+    if record.user_agent is not None:
+        fields += ["ua", record.user_agent]
+    for name, value in record.data.items():
+        fields += ["d:" + name, encode_value(value)]
+    for name, value in record.meta.items():
+        fields += ["m:" + name, encode_value(value)]
+    return fields
+
+
+def encode_update(key: str, change: RecordUpdate) -> list[str]:
+    deletes = ["d:" + name for name in change.delete_data]
+    sets: list[str] = []
+    for name, value in change.set_data.items():
+        sets += ["d:" + name, encode_value(value)]
+    for name, value in change.set_meta.items():
+        sets += ["m:" + name, encode_value(value)]
+    ls = "" if change.last_seen_at is None else number(change.last_seen_at)
+    ex = "" if change.expires_at is None else number(change.expires_at)
+    ms = "" if change.expires_at is None else str(expiry_ms(change.expires_at))
+    return [key, str(len(deletes)), str(len(sets) // 2), ls, ex, ms, *deletes, *sets]
+
+
+def decode_record(key: str, raw: Mapping[Any, Any] | Sequence[Any]) -> SessionRecord | None:
+    """A record from ``HGETALL`` output (a dict from the client, a flat list from Lua)."""
+    if not isinstance(raw, Mapping):
+        raw = dict(zip(raw[::2], raw[1::2], strict=True))
+    if not raw:
+        return None
+    base: dict[str, str] = {}
+    data: dict[str, Any] = {}
+    meta: dict[str, Any] = {}
+    for name_raw, value in raw.items():
+        name = text(name_raw)
+        if name.startswith("d:"):
+            data[name[2:]] = json.loads(value)
+        elif name.startswith("m:"):
+            meta[name[2:]] = json.loads(value)
+        else:
+            base[name] = text(value)
+    auth = base.get("a")
+    return SessionRecord(
+        key=key,
+        handle=base["h"],
+        user_id=base.get("u"),
+        created_at=float(base["c"]),
+        last_seen_at=float(base["ls"]),
+        expires_at=float(base["ex"]),
+        authenticated_at=None if auth is None else float(auth),
+        origin=base["o"],  # type: ignore[arg-type]
+        ip=base.get("ip"),
+        user_agent=base.get("ua"),
+        data=data,
+        meta=meta,
+    )
+
+
+def decode_pairs(raw: Sequence[Any] | None) -> list[SessionRecord]:
+    """Records from a script's ``key, fields, key, fields...`` reply."""
+    out: list[SessionRecord] = []
+    items = list(raw or [])
+    for i in range(0, len(items), 2):
+        record = decode_record(text(items[i]), items[i + 1])
+        if record is not None:
+            out.append(record)
+    return out

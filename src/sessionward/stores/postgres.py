@@ -1,0 +1,294 @@
+"""PostgreSQL stores: :class:`PostgresStore` and :class:`AsyncPostgresStore` (psycopg 3).
+
+Both keep a connection pool, create or migrate their schema on start (under an advisory lock,
+so several app processes may start together), and run the operations of
+:mod:`sessionward.stores._pg_plans`. Every wait is bounded: ``connect_timeout`` to open a
+connection, ``pool_timeout`` to get one from the pool, ``statement_timeout`` for the server to
+answer. Past any of them the call raises :class:`~sessionward.errors.StoreUnavailable` (a
+503); the pool reconnects on its own when the server is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+from typing import Any, TypeVar
+
+try:
+    import psycopg
+    import psycopg_pool
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise ImportError(
+        "sessionward's PostgreSQL store needs psycopg 3: pip install 'sessionward[postgres]'"
+    ) from exc
+
+from ..core.records import SessionRecord
+from ..errors import ConfigurationError, SessionDataError, StoreUnavailable
+from ._pg_plans import Plan, Plans
+from .base import RecordUpdate, SessionLimit
+
+T = TypeVar("T")
+_SCHEMA_SHAPE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+def _settings(
+    schema: str,
+    connect_timeout: float,
+    statement_timeout: float,
+    pool_timeout: float,
+    max_size: int,
+) -> dict[str, Any]:
+    if not isinstance(schema, str) or not _SCHEMA_SHAPE.fullmatch(schema):
+        raise ConfigurationError("schema must be a lower-case SQL identifier (a-z, 0-9, _)")
+    if min(connect_timeout, statement_timeout, pool_timeout) <= 0:
+        raise ConfigurationError("PostgreSQL time-outs must be positive numbers of seconds")
+    if max_size < 1:
+        raise ConfigurationError("max_size must be at least 1")
+    return {
+        "autocommit": True,
+        # libpq rounds connect_timeout to whole seconds (and treats 1 as 2).
+        "connect_timeout": max(2, round(connect_timeout)),
+        "options": f"-c statement_timeout={int(statement_timeout * 1000)}",
+    }
+
+
+def _unavailable(exc: Exception) -> Exception:
+    if isinstance(exc, psycopg.errors.UniqueViolation):
+        return ValueError("session key or handle already exists")
+    if isinstance(exc, psycopg.DataError):
+        return SessionDataError(f"PostgreSQL cannot store this session data: {exc}")
+    return StoreUnavailable(f"PostgreSQL unavailable: {exc}")
+
+
+class PostgresStore:
+    """Sessions in PostgreSQL for synchronous apps.
+
+    ``conninfo`` is a libpq URL or DSN. ``schema`` holds the store's tables; give each app (or
+    test run) its own. The schema is created or migrated here, at construction.
+    """
+
+    def __init__(
+        self,
+        conninfo: str,
+        *,
+        schema: str = "sessionward",
+        min_size: int = 1,
+        max_size: int = 10,
+        connect_timeout: float = 2.0,
+        statement_timeout: float = 2.0,
+        pool_timeout: float = 2.0,
+    ) -> None:
+        kwargs = _settings(schema, connect_timeout, statement_timeout, pool_timeout, max_size)
+        self.plans = Plans(schema)
+        self.pool: psycopg_pool.ConnectionPool[psycopg.Connection[tuple[Any, ...]]] = (
+            psycopg_pool.ConnectionPool(
+                conninfo,
+                kwargs=kwargs,
+                min_size=min(min_size, max_size),
+                max_size=max_size,
+                timeout=pool_timeout,
+                open=False,
+                name=f"sessionward-{schema}",
+            )
+        )
+        self._ready = False
+        self._lock = threading.Lock()
+        self.pool.open(wait=False)
+        self._ensure_schema()
+
+    def __repr__(self) -> str:
+        return f"PostgresStore(schema={self.plans.schema!r})"
+
+    def _ensure_schema(self) -> None:
+        with self._lock:
+            if not self._ready:
+                self._drive(self.plans.migrate(), atomic=True)
+                self._ready = True
+
+    def _drive(self, plan: Plan[T], *, atomic: bool) -> T:
+        try:
+            with self.pool.connection() as conn:
+                if atomic:
+                    with conn.transaction():
+                        return self._steps(conn, plan)
+                return self._steps(conn, plan)
+        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+            raise _unavailable(exc) from exc
+
+    @staticmethod
+    def _steps(conn: psycopg.Connection[tuple[Any, ...]], plan: Plan[T]) -> T:
+        try:
+            query = next(plan)
+            while True:
+                cursor = conn.execute(query.text, query.params)
+                result = cursor.fetchall() if cursor.description else cursor.rowcount
+                query = plan.send(result)
+        except StopIteration as done:
+            value: T = done.value
+            return value
+
+    def _run(self, plan: Plan[T], *, atomic: bool = False) -> T:
+        if not self._ready:
+            self._ensure_schema()
+        return self._drive(plan, atomic=atomic)
+
+    def create(
+        self,
+        record: SessionRecord,
+        *,
+        now: float,
+        replaces: str | None = None,
+        limit: SessionLimit | None = None,
+    ) -> list[SessionRecord]:
+        return self._run(self.plans.create(record, now, replaces, limit), atomic=True)
+
+    def get(self, key: str) -> SessionRecord | None:
+        return self._run(self.plans.get("key", key))
+
+    def get_by_handle(self, handle: str) -> SessionRecord | None:
+        return self._run(self.plans.get("handle", handle))
+
+    def update(self, key: str, change: RecordUpdate) -> SessionRecord | None:
+        return self._run(self.plans.update(key, change))
+
+    def delete(self, key: str) -> SessionRecord | None:
+        return self._run(self.plans.delete(key))
+
+    def list_by_user(self, user_id: str) -> list[SessionRecord]:
+        return self._run(self.plans.list_by_user(user_id))
+
+    def list_all(self, *, limit: int = 1000) -> list[SessionRecord]:
+        return self._run(self.plans.list_all(limit))
+
+    def delete_by_user(self, user_id: str, *, keep: str | None = None) -> list[SessionRecord]:
+        return self._run(self.plans.delete_by_user(user_id, keep))
+
+    def delete_all(self) -> int:
+        return self._run(self.plans.delete_all())
+
+    def purge_expired(self, now: float) -> int:
+        return self._run(self.plans.purge_expired(now))
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+class AsyncPostgresStore:
+    """Sessions in PostgreSQL for async apps; see :class:`PostgresStore`.
+
+    The pool opens and the schema is migrated on first use (or ``await store.open()`` at
+    application start-up), inside the running event loop.
+    """
+
+    def __init__(
+        self,
+        conninfo: str,
+        *,
+        schema: str = "sessionward",
+        min_size: int = 1,
+        max_size: int = 10,
+        connect_timeout: float = 2.0,
+        statement_timeout: float = 2.0,
+        pool_timeout: float = 2.0,
+    ) -> None:
+        self._kwargs = _settings(schema, connect_timeout, statement_timeout, pool_timeout, max_size)
+        self._conninfo = conninfo
+        self._sizes = (min(min_size, max_size), max_size)
+        self._pool_timeout = pool_timeout
+        self.plans = Plans(schema)
+        self.pool: psycopg_pool.AsyncConnectionPool[psycopg.AsyncConnection[tuple[Any, ...]]]
+        self._ready = False
+        self._opening: asyncio.Lock | None = None
+
+    def __repr__(self) -> str:
+        return f"AsyncPostgresStore(schema={self.plans.schema!r})"
+
+    async def open(self) -> None:
+        """Open the pool and create or migrate the schema (idempotent)."""
+        if self._opening is None:
+            self._opening = asyncio.Lock()
+        async with self._opening:
+            if self._ready:
+                return
+            if not hasattr(self, "pool"):
+                self.pool = psycopg_pool.AsyncConnectionPool(
+                    self._conninfo,
+                    kwargs=self._kwargs,
+                    min_size=self._sizes[0],
+                    max_size=self._sizes[1],
+                    timeout=self._pool_timeout,
+                    open=False,
+                    name=f"sessionward-{self.plans.schema}",
+                )
+                await self.pool.open(wait=False)
+            await self._drive(self.plans.migrate(), atomic=True)
+            self._ready = True
+
+    async def _drive(self, plan: Plan[T], *, atomic: bool) -> T:
+        try:
+            async with self.pool.connection() as conn:
+                if atomic:
+                    async with conn.transaction():
+                        return await self._steps(conn, plan)
+                return await self._steps(conn, plan)
+        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+            raise _unavailable(exc) from exc
+
+    @staticmethod
+    async def _steps(conn: psycopg.AsyncConnection[tuple[Any, ...]], plan: Plan[T]) -> T:
+        try:
+            query = next(plan)
+            while True:
+                cursor = await conn.execute(query.text, query.params)
+                result = await cursor.fetchall() if cursor.description else cursor.rowcount
+                query = plan.send(result)
+        except StopIteration as done:
+            value: T = done.value
+            return value
+
+    async def _run(self, plan: Plan[T], *, atomic: bool = False) -> T:
+        if not self._ready:
+            await self.open()
+        return await self._drive(plan, atomic=atomic)
+
+    async def create(
+        self,
+        record: SessionRecord,
+        *,
+        now: float,
+        replaces: str | None = None,
+        limit: SessionLimit | None = None,
+    ) -> list[SessionRecord]:
+        return await self._run(self.plans.create(record, now, replaces, limit), atomic=True)
+
+    async def get(self, key: str) -> SessionRecord | None:
+        return await self._run(self.plans.get("key", key))
+
+    async def get_by_handle(self, handle: str) -> SessionRecord | None:
+        return await self._run(self.plans.get("handle", handle))
+
+    async def update(self, key: str, change: RecordUpdate) -> SessionRecord | None:
+        return await self._run(self.plans.update(key, change))
+
+    async def delete(self, key: str) -> SessionRecord | None:
+        return await self._run(self.plans.delete(key))
+
+    async def list_by_user(self, user_id: str) -> list[SessionRecord]:
+        return await self._run(self.plans.list_by_user(user_id))
+
+    async def list_all(self, *, limit: int = 1000) -> list[SessionRecord]:
+        return await self._run(self.plans.list_all(limit))
+
+    async def delete_by_user(self, user_id: str, *, keep: str | None = None) -> list[SessionRecord]:
+        return await self._run(self.plans.delete_by_user(user_id, keep))
+
+    async def delete_all(self) -> int:
+        return await self._run(self.plans.delete_all())
+
+    async def purge_expired(self, now: float) -> int:
+        return await self._run(self.plans.purge_expired(now))
+
+    async def close(self) -> None:
+        if hasattr(self, "pool"):
+            await self.pool.close()

@@ -1,0 +1,365 @@
+"""Redis stores for many app instances: :class:`RedisStore` and :class:`AsyncRedisStore`.
+
+Each operation is one round trip: a plain ``HGETALL`` for ``get`` (the read every request
+makes) and one Lua script for everything that must be atomic (create with rotation and the
+per-user limit, delta updates, deletes and the user index). The key layout and the scripts are
+in :mod:`sessionward.stores._redis_lua`; every key of a store shares one hash tag, so the store
+is safe on Redis Cluster.
+
+Time-outs are bounded (``socket_timeout``, ``connect_timeout``) and a failed call is not
+retried by default: a dead or slow Redis surfaces as
+:class:`~sessionward.errors.StoreUnavailable` (a 503) within the time-out, and the next request
+reconnects by itself. With an injected client, its own time-outs apply.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+try:
+    import redis
+    import redis.asyncio as aioredis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise ImportError(
+        "sessionward's Redis store needs redis-py: pip install 'sessionward[redis]'"
+    ) from exc
+
+from ..core.records import SessionRecord
+from ..errors import ConfigurationError, SessionLimitExceeded, StoreUnavailable
+from . import _redis_lua as lua
+from .base import RecordUpdate, SessionLimit
+
+_PREFIX_SHAPE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+_SCAN_BATCH = 500
+_SCRIPTS = (
+    "CREATE",
+    "UPDATE",
+    "GET_BY_HANDLE",
+    "DELETE",
+    "LIST_USER",
+    "DELETE_USER",
+    "DELETE_MANY",
+)
+
+
+class _Layout:
+    """Key names and argument lists, shared by the sync and async stores."""
+
+    def __init__(self, prefix: str) -> None:
+        if not isinstance(prefix, str) or not _PREFIX_SHAPE.fullmatch(prefix):
+            raise ConfigurationError(
+                "prefix must be 1-64 characters of letters, digits and _ . : -"
+            )
+        self.prefix = prefix
+        self.tag = "{" + prefix + "}:"
+
+    def skey(self, key: str) -> str:
+        return f"{self.tag}s:{key}"
+
+    def hkey(self, handle: str) -> str:
+        return f"{self.tag}h:{handle}"
+
+    def ukey(self, user_id: str) -> str:
+        return f"{self.tag}u:{user_id}"
+
+    def create_call(
+        self,
+        record: SessionRecord,
+        now: float,
+        replaces: str | None,
+        limit: SessionLimit | None,
+    ) -> tuple[list[str], list[Any]]:
+        session = self.skey(record.key)
+        keys = [
+            session,
+            self.hkey(record.handle),
+            session if record.user_id is None else self.ukey(record.user_id),
+            session if replaces is None else self.skey(replaces),
+        ]
+        args: list[Any] = [
+            self.tag,
+            record.key,
+            record.handle,
+            record.user_id or "",
+            replaces or "",
+            lua.number(now),
+            0 if limit is None else limit.max_sessions,
+            "evict_oldest" if limit is None else limit.policy,
+            lua.expiry_ms(record.expires_at),
+            lua.number(record.last_seen_at),
+            *lua.encode_record(record),
+        ]
+        return keys, args
+
+
+@contextmanager
+def _translate(
+    record: SessionRecord | None = None, limit: SessionLimit | None = None
+) -> Iterator[None]:
+    """Map redis-py errors onto the store contract's exceptions."""
+    try:
+        yield
+    except redis.ResponseError as exc:
+        message = str(exc)
+        if message.startswith("SWEXISTS"):
+            raise ValueError("session key or handle already exists") from exc
+        if message.startswith("SWLIMIT") and record is not None and limit is not None:
+            raise SessionLimitExceeded(record.user_id or "", limit.max_sessions) from exc
+        raise StoreUnavailable(f"Redis error: {exc}") from exc
+    except redis.RedisError as exc:
+        raise StoreUnavailable(f"Redis unavailable: {exc}") from exc
+
+
+def _client_options(socket_timeout: float, connect_timeout: float, retries: int) -> dict[str, Any]:
+    if socket_timeout <= 0 or connect_timeout <= 0:
+        raise ConfigurationError("Redis time-outs must be positive numbers of seconds")
+    if retries < 0:
+        raise ConfigurationError("retries must be >= 0")
+    return {
+        "socket_timeout": socket_timeout,
+        "socket_connect_timeout": connect_timeout,
+        "retry": Retry(NoBackoff(), retries),
+    }
+
+
+class RedisStore:
+    """Sessions in Redis for synchronous apps.
+
+    Pass ``client`` (a ``redis.Redis`` or ``redis.RedisCluster``) or ``url``. ``prefix``
+    names the store's keys (and its cluster hash tag); give each app or test run its own.
+    """
+
+    def __init__(
+        self,
+        client: redis.Redis | None = None,
+        *,
+        url: str | None = None,
+        prefix: str = "sessionward",
+        socket_timeout: float = 1.0,
+        connect_timeout: float = 1.0,
+        retries: int = 0,
+    ) -> None:
+        if (client is None) == (url is None):
+            raise ConfigurationError("RedisStore needs exactly one of client= or url=")
+        self._layout = _Layout(prefix)
+        options = _client_options(socket_timeout, connect_timeout, retries)
+        self._owns_client = client is None
+        self.client: redis.Redis = client or redis.Redis.from_url(url or "", **options)
+        self._scripts = {name: self.client.register_script(getattr(lua, name)) for name in _SCRIPTS}
+
+    def __repr__(self) -> str:
+        return f"RedisStore(prefix={self._layout.prefix!r})"
+
+    def _script(self, name: str, keys: list[str], args: list[Any]) -> Any:
+        return self._scripts[name](keys=keys, args=args)
+
+    def create(
+        self,
+        record: SessionRecord,
+        *,
+        now: float,
+        replaces: str | None = None,
+        limit: SessionLimit | None = None,
+    ) -> list[SessionRecord]:
+        keys, args = self._layout.create_call(record, now, replaces, limit)
+        with _translate(record, limit):
+            return lua.decode_pairs(self._script("CREATE", keys, args))
+
+    def get(self, key: str) -> SessionRecord | None:
+        with _translate():
+            raw = self.client.hgetall(self._layout.skey(key))
+        return lua.decode_record(key, raw)
+
+    def get_by_handle(self, handle: str) -> SessionRecord | None:
+        with _translate():
+            found = self._script("GET_BY_HANDLE", [self._layout.hkey(handle)], [self._layout.tag])
+        return None if not found else lua.decode_record(lua.text(found[0]), found[1])
+
+    def update(self, key: str, change: RecordUpdate) -> SessionRecord | None:
+        args = [self._layout.tag, *lua.encode_update(key, change)]
+        with _translate():
+            raw = self._script("UPDATE", [self._layout.skey(key)], args)
+        return None if not raw else lua.decode_record(key, raw)
+
+    def delete(self, key: str) -> SessionRecord | None:
+        with _translate():
+            raw = self._script("DELETE", [self._layout.skey(key)], [self._layout.tag, key])
+        return None if not raw else lua.decode_record(key, raw)
+
+    def list_by_user(self, user_id: str) -> list[SessionRecord]:
+        with _translate():
+            raw = self._script("LIST_USER", [self._layout.ukey(user_id)], [self._layout.tag])
+        return sorted(lua.decode_pairs(raw), key=lambda r: r.last_seen_at, reverse=True)
+
+    def _session_keys(self) -> Iterator[list[str]]:
+        """Batches of stored session keys (SCAN: admin operations only)."""
+        start = len(self._layout.skey(""))
+        batch: list[str] = []
+        for name in self.client.scan_iter(match=self._layout.skey("*"), count=_SCAN_BATCH):
+            batch.append(lua.text(name)[start:])
+            if len(batch) >= _SCAN_BATCH:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def list_all(self, *, limit: int = 1000) -> list[SessionRecord]:
+        records: list[SessionRecord] = []
+        with _translate():
+            for batch in self._session_keys():
+                pipe = self.client.pipeline(transaction=False)
+                for key in batch:
+                    pipe.hgetall(self._layout.skey(key))
+                for key, raw in zip(batch, pipe.execute(), strict=True):
+                    record = lua.decode_record(key, raw)
+                    if record is not None:
+                        records.append(record)
+        return sorted(records, key=lambda r: r.last_seen_at, reverse=True)[:limit]
+
+    def delete_by_user(self, user_id: str, *, keep: str | None = None) -> list[SessionRecord]:
+        with _translate():
+            raw = self._script(
+                "DELETE_USER", [self._layout.ukey(user_id)], [self._layout.tag, keep or ""]
+            )
+        return lua.decode_pairs(raw)
+
+    def _delete_many(self, cutoff: str) -> int:
+        count = 0
+        with _translate():
+            batches = list(self._session_keys())
+            for batch in batches:
+                route = [self._layout.skey(batch[0])]
+                count += int(self._script("DELETE_MANY", route, [self._layout.tag, cutoff, *batch]))
+        return count
+
+    def delete_all(self) -> int:
+        return self._delete_many("")
+
+    def purge_expired(self, now: float) -> int:
+        # Redis expires records by TTL on its own; this catches records whose deadline passed
+        # by the app's clock before Redis's.
+        return self._delete_many(lua.number(now))
+
+    def close(self) -> None:
+        if self._owns_client:
+            self.client.close()
+
+
+class AsyncRedisStore:
+    """Sessions in Redis for async apps (``redis.asyncio``); see :class:`RedisStore`."""
+
+    def __init__(
+        self,
+        client: aioredis.Redis | None = None,
+        *,
+        url: str | None = None,
+        prefix: str = "sessionward",
+        socket_timeout: float = 1.0,
+        connect_timeout: float = 1.0,
+        retries: int = 0,
+    ) -> None:
+        if (client is None) == (url is None):
+            raise ConfigurationError("AsyncRedisStore needs exactly one of client= or url=")
+        self._layout = _Layout(prefix)
+        options = _client_options(socket_timeout, connect_timeout, retries)
+        self._owns_client = client is None
+        self.client: aioredis.Redis = client or aioredis.Redis.from_url(url or "", **options)
+        self._scripts = {name: self.client.register_script(getattr(lua, name)) for name in _SCRIPTS}
+
+    def __repr__(self) -> str:
+        return f"AsyncRedisStore(prefix={self._layout.prefix!r})"
+
+    async def _script(self, name: str, keys: list[str], args: list[Any]) -> Any:
+        return await self._scripts[name](keys=keys, args=args)
+
+    async def create(
+        self,
+        record: SessionRecord,
+        *,
+        now: float,
+        replaces: str | None = None,
+        limit: SessionLimit | None = None,
+    ) -> list[SessionRecord]:
+        keys, args = self._layout.create_call(record, now, replaces, limit)
+        with _translate(record, limit):
+            return lua.decode_pairs(await self._script("CREATE", keys, args))
+
+    async def get(self, key: str) -> SessionRecord | None:
+        with _translate():
+            raw = await self.client.hgetall(self._layout.skey(key))
+        return lua.decode_record(key, raw)
+
+    async def get_by_handle(self, handle: str) -> SessionRecord | None:
+        with _translate():
+            found = await self._script(
+                "GET_BY_HANDLE", [self._layout.hkey(handle)], [self._layout.tag]
+            )
+        return None if not found else lua.decode_record(lua.text(found[0]), found[1])
+
+    async def update(self, key: str, change: RecordUpdate) -> SessionRecord | None:
+        args = [self._layout.tag, *lua.encode_update(key, change)]
+        with _translate():
+            raw = await self._script("UPDATE", [self._layout.skey(key)], args)
+        return None if not raw else lua.decode_record(key, raw)
+
+    async def delete(self, key: str) -> SessionRecord | None:
+        with _translate():
+            raw = await self._script("DELETE", [self._layout.skey(key)], [self._layout.tag, key])
+        return None if not raw else lua.decode_record(key, raw)
+
+    async def list_by_user(self, user_id: str) -> list[SessionRecord]:
+        with _translate():
+            raw = await self._script("LIST_USER", [self._layout.ukey(user_id)], [self._layout.tag])
+        return sorted(lua.decode_pairs(raw), key=lambda r: r.last_seen_at, reverse=True)
+
+    async def _session_keys(self) -> list[list[str]]:
+        start = len(self._layout.skey(""))
+        names = [
+            lua.text(name)[start:]
+            async for name in self.client.scan_iter(match=self._layout.skey("*"), count=_SCAN_BATCH)
+        ]
+        return [names[i : i + _SCAN_BATCH] for i in range(0, len(names), _SCAN_BATCH)]
+
+    async def list_all(self, *, limit: int = 1000) -> list[SessionRecord]:
+        records: list[SessionRecord] = []
+        with _translate():
+            for batch in await self._session_keys():
+                pipe = self.client.pipeline(transaction=False)
+                for key in batch:
+                    pipe.hgetall(self._layout.skey(key))
+                for key, raw in zip(batch, await pipe.execute(), strict=True):
+                    record = lua.decode_record(key, raw)
+                    if record is not None:
+                        records.append(record)
+        return sorted(records, key=lambda r: r.last_seen_at, reverse=True)[:limit]
+
+    async def delete_by_user(self, user_id: str, *, keep: str | None = None) -> list[SessionRecord]:
+        with _translate():
+            raw = await self._script(
+                "DELETE_USER", [self._layout.ukey(user_id)], [self._layout.tag, keep or ""]
+            )
+        return lua.decode_pairs(raw)
+
+    async def _delete_many(self, cutoff: str) -> int:
+        count = 0
+        with _translate():
+            for batch in await self._session_keys():
+                route = [self._layout.skey(batch[0])]
+                args = [self._layout.tag, cutoff, *batch]
+                count += int(await self._script("DELETE_MANY", route, args))
+        return count
+
+    async def delete_all(self) -> int:
+        return await self._delete_many("")
+
+    async def purge_expired(self, now: float) -> int:
+        return await self._delete_many(lua.number(now))
+
+    async def close(self) -> None:
+        if self._owns_client:
+            await self.client.aclose()
