@@ -5,11 +5,15 @@ The public API is what this module lists in ``__all__``; everything else is inte
 
 from __future__ import annotations
 
+from .core.anomaly import AnomalyRules, GuessingRule
 from .core.client import ClientInfo
 from .core.clock import SYSTEM_CLOCK, Clock, SystemClock
 from .core.cookies import CookieConfig
+from .core.devices import Device, UAParserLabeler
 from .core.events import Event, EventKind, EventSink, RevokeReason
+from .core.monitoring import Monitoring
 from .core.policy import SessionPolicy
+from .core.proxies import TrustedProxies
 from .core.records import SessionRecord
 from .errors import (
     ConfigurationError,
@@ -31,6 +35,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "SYSTEM_CLOCK",
+    "AnomalyRules",
     "AsyncMemoryStore",
     "AsyncSQLiteStore",
     "AsyncSession",
@@ -40,12 +45,15 @@ __all__ = [
     "Clock",
     "ConfigurationError",
     "CookieConfig",
+    "Device",
     "Event",
     "EventKind",
     "EventSink",
+    "GuessingRule",
     "LoggingSink",
     "MemorySink",
     "MemoryStore",
+    "Monitoring",
     "RecordUpdate",
     "RevokeReason",
     "SQLiteStore",
@@ -63,5 +71,7 @@ __all__ = [
     "StoreUnavailable",
     "SystemClock",
     "ThreadedAsyncStore",
+    "TrustedProxies",
+    "UAParserLabeler",
     "__version__",
 ]

@@ -13,11 +13,13 @@ from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from .core import lifecycle
+from .core import anomaly, lifecycle
 from .core.client import ClientInfo
 from .core.clock import Clock
 from .core.cookies import CookieConfig, dump_cookie, expire_cookie, find_cookie
+from .core.devices import Device
 from .core.events import Event, EventKind, EventSink, RevokeReason, fingerprint
+from .core.monitoring import Monitoring
 from .core.policy import SessionPolicy
 from .core.records import SessionRecord, encode_data
 from .core.tokens import is_well_formed_token, new_handle, new_token, token_key
@@ -60,11 +62,16 @@ class Flows:
         cookie: CookieConfig,
         clock: Clock,
         sinks: Sequence[EventSink],
+        monitoring: Monitoring | None = None,
     ) -> None:
         self.policy = policy
         self.cookie = cookie
         self.clock = clock
         self.sinks = tuple(sinks)
+        self.monitoring = monitoring or Monitoring()
+        self.labeler = self.monitoring.labeler()
+        guessing = self.monitoring.rules.guessing
+        self.guard = None if guessing is None else anomaly.GuessingGuard(guessing, clock)
         limit = policy.max_sessions_per_user
         self.limit = None if limit is None else SessionLimit(limit, policy.on_limit)
 
@@ -88,6 +95,7 @@ class Flows:
             user_agent=None if client is None else client.user_agent,
             reason=reason,
             detail=detail,
+            device=self._device_label(record, client),
         )
         for sink in self.sinks:
             try:
@@ -95,6 +103,71 @@ class Flows:
             except Exception:
                 # An audit sink must never turn a request into a 500.
                 logger.exception("sessionward: event sink %r failed for %s", sink, kind)
+
+    # -- monitoring (devices, anomaly rules, guessing) ----------------------------------
+
+    def device(self, user_agent: str | None) -> Device | None:
+        return None if self.labeler is None else self.labeler(user_agent)
+
+    def _device_label(self, record: SessionRecord | None, client: ClientInfo | None) -> str | None:
+        if client is not None:
+            device = self.device(client.user_agent)
+            return None if device is None else device.label
+        label = None if record is None else record.meta.get(anomaly.META_DEVICE)
+        return label if isinstance(label, str) else None
+
+    def _client_meta(self, client: ClientInfo) -> dict[str, Any]:
+        device = self.device(client.user_agent)
+        if device is None:
+            return {}
+        return {anomaly.META_DEVICE: device.label, anomaly.META_DEVICE_KEY: device.key}
+
+    def retry_after(self, client: ClientInfo) -> float | None:
+        """Seconds a client blocked for guessing session IDs must wait, or ``None``."""
+        return None if self.guard is None else self.guard.retry_after(client.ip)
+
+    def _failed_id(self, client: ClientInfo) -> None:
+        # Counted per client address; crossing the threshold emits one event and starts a
+        # block that the middlewares answer with 429 before any lookup.
+        if self.guard is not None and self.guard.failure(client.ip):
+            rule = self.guard.rule
+            self.emit(
+                EventKind.ANOMALY,
+                client=client,
+                reason="guessing",
+                action="throttle",
+                failures=rule.max_failures,
+                window=rule.window,
+                block_for=rule.block_for,
+            )
+
+    def _react(
+        self, record: SessionRecord, client: ClientInfo, findings: list[anomaly.Finding]
+    ) -> Flow[SessionRecord | None]:
+        """Apply the anomaly rules that fired: revoke, or remember and flag the session."""
+        for finding in findings:
+            self.emit(
+                EventKind.ANOMALY,
+                client=client,
+                record=record,
+                reason=finding.rule,
+                action=finding.action,
+                previous=finding.before,
+            )
+        if anomaly.strongest(findings) == "revoke":
+            gone: SessionRecord | None = yield Op("delete", (record.key,))
+            if gone is not None:
+                self.emit(
+                    EventKind.REVOKED,
+                    client=client,
+                    record=gone,
+                    reason=RevokeReason.ANOMALY,
+                    rule=",".join(f.rule for f in findings if f.action == "revoke"),
+                )
+            return None
+        change = RecordUpdate(set_meta=anomaly.meta_after(record, findings))
+        stored: SessionRecord | None = yield Op("update", (record.key, change))
+        return stored
 
     # -- load ---------------------------------------------------------------------------
 
@@ -104,6 +177,7 @@ class Flows:
             return Loaded()
         if lookup.duplicate or lookup.value is None:
             self.emit(EventKind.MALFORMED_ID, client=client, reason="duplicate or oversized")
+            self._failed_id(client)
             return Loaded()
         token = lookup.value
         if not is_well_formed_token(token):
@@ -112,13 +186,19 @@ class Flows:
                 EventKind.MALFORMED_ID,
                 client=client,
                 reason="shape",
-                presented=fingerprint(token),
+                presented=fingerprint(token, self.monitoring.fingerprint_key),
                 length=len(token),
             )
+            self._failed_id(client)
             return Loaded()
         record: SessionRecord | None = yield Op("get", (token_key(token),))
         if record is None:
-            self.emit(EventKind.UNKNOWN_ID, client=client, presented=fingerprint(token))
+            self.emit(
+                EventKind.UNKNOWN_ID,
+                client=client,
+                presented=fingerprint(token, self.monitoring.fingerprint_key),
+            )
+            self._failed_id(client)
             return Loaded()
         verdict = lifecycle.check(record, self.policy, self.clock.now())
         if verdict is not lifecycle.Verdict.VALID:
@@ -130,6 +210,10 @@ class Flows:
             )
             self.emit(kind, client=client, record=record)
             return Loaded()
+        findings = anomaly.inspect(record, client, self.monitoring.rules)
+        if findings:
+            kept = yield from self._react(record, client, findings)
+            return Loaded() if kept is None else Loaded(kept, token)
         return Loaded(record, token)
 
     # -- commit (end of request) ---------------------------------------------------------
@@ -205,6 +289,7 @@ class Flows:
             ip=client.ip,
             user_agent=client.user_agent,
             data=dict(data),
+            meta=self._client_meta(client),
         )
         return record.evolve(expires_at=lifecycle.expires_at(record, self.policy))
 
@@ -273,6 +358,17 @@ class Flows:
         session.cookie_changed = True
         session.accessed = True
         self.emit(EventKind.ROTATED, client=session.client, record=record)
+
+    def reauthenticate(self, session: BaseSession) -> Flow[None]:
+        """The user proved their password again: new token, fresh ``authenticated_at``.
+
+        The new record starts with fresh metadata, so a re-authentication mark set by an
+        anomaly rule is cleared.
+        """
+        if session.record is None or session.record.user_id is None:
+            raise ValueError("reauthenticate() needs a logged-in session")
+        yield from self.rotate(session)
+        self.emit(EventKind.REAUTHENTICATED, client=session.client, record=session.record)
 
     def logout(self, session: BaseSession) -> Flow[None]:
         record = session.record

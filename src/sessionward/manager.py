@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
+from .core.anomaly import needs_reauthentication
 from .core.client import ClientInfo
 from .core.clock import SYSTEM_CLOCK, Clock
 from .core.cookies import CookieConfig
 from .core.events import EventKind, EventSink, RevokeReason
-from .core.policy import SessionPolicy
+from .core.monitoring import Monitoring
+from .core.policy import Seconds, SessionPolicy, seconds
 from .errors import ConfigurationError
 from .flows import Flow, Flows, Headers, response_headers
 from .session import AsyncSession, BaseSession, Session, SessionInfo
@@ -44,6 +46,7 @@ class _Base:
         cookie: CookieConfig | None,
         clock: Clock,
         sinks: Sequence[EventSink] | None,
+        monitoring: Monitoring | None = None,
     ) -> None:
         missing = [m for m in _STORE_METHODS if not callable(getattr(store, m, None))]
         if missing:
@@ -56,6 +59,7 @@ class _Base:
             cookie=cookie or CookieConfig(),
             clock=clock,
             sinks=(LoggingSink(),) if sinks is None else sinks,
+            monitoring=monitoring,
         )
 
     @property
@@ -77,6 +81,22 @@ class _Base:
         """Record an application event (e.g. a failed login) in the audit trail."""
         self.flows.emit(kind, client=client, reason=reason, **detail)
 
+    def retry_after(self, client: ClientInfo) -> float | None:
+        """Seconds until a client throttled for guessing session IDs may retry, or ``None``.
+
+        The middlewares call this before loading a session and answer 429 when it is set.
+        """
+        return self.flows.retry_after(client)
+
+    def needs_reauthentication(self, session: BaseSession, max_age: Seconds) -> bool:
+        """Whether ``session`` must re-enter its password before a sensitive action.
+
+        True when it is anonymous, authenticated more than ``max_age`` ago, or marked by an
+        anomaly rule.
+        """
+        age = seconds(max_age, "max_age")
+        return needs_reauthentication(session.record, age, self.flows.clock.now())
+
 
 class SessionManager(_Base):
     """Sessions over a synchronous store."""
@@ -89,8 +109,11 @@ class SessionManager(_Base):
         cookie: CookieConfig | None = None,
         clock: Clock = SYSTEM_CLOCK,
         sinks: Sequence[EventSink] | None = None,
+        monitoring: Monitoring | None = None,
     ) -> None:
-        super().__init__(store, policy=policy, cookie=cookie, clock=clock, sinks=sinks)
+        super().__init__(
+            store, policy=policy, cookie=cookie, clock=clock, sinks=sinks, monitoring=monitoring
+        )
 
     def _run(self, flow: Flow[T]) -> T:
         try:
@@ -124,6 +147,10 @@ class SessionManager(_Base):
 
     def rotate(self, session: BaseSession) -> None:
         self._run(self.flows.rotate(session))
+
+    def reauthenticate(self, session: BaseSession) -> None:
+        """Call after the user re-entered their password: new token, fresh auth time."""
+        self._run(self.flows.reauthenticate(session))
 
     def logout(self, session: BaseSession) -> None:
         self._run(self.flows.logout(session))
@@ -173,8 +200,11 @@ class AsyncSessionManager(_Base):
         cookie: CookieConfig | None = None,
         clock: Clock = SYSTEM_CLOCK,
         sinks: Sequence[EventSink] | None = None,
+        monitoring: Monitoring | None = None,
     ) -> None:
-        super().__init__(store, policy=policy, cookie=cookie, clock=clock, sinks=sinks)
+        super().__init__(
+            store, policy=policy, cookie=cookie, clock=clock, sinks=sinks, monitoring=monitoring
+        )
 
     async def _run(self, flow: Flow[T]) -> T:
         try:
@@ -208,6 +238,10 @@ class AsyncSessionManager(_Base):
 
     async def rotate(self, session: BaseSession) -> None:
         await self._run(self.flows.rotate(session))
+
+    async def reauthenticate(self, session: BaseSession) -> None:
+        """Call after the user re-entered their password: new token, fresh auth time."""
+        await self._run(self.flows.reauthenticate(session))
 
     async def logout(self, session: BaseSession) -> None:
         await self._run(self.flows.logout(session))

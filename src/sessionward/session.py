@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from .core.client import ClientInfo
@@ -34,9 +35,18 @@ class SessionInfo:
     user_agent: str | None
     origin: str
     current: bool = False
+    #: readable device label ("Firefox 130 on Linux"), display only; ``None`` if unknown.
+    device: str | None = None
+    #: the address the session was most recently used from (``ip`` is where it started).
+    last_ip: str | None = None
+    #: anomaly rules that fired on this session (e.g. ``("ip_change",)``).
+    flags: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, record: SessionRecord, *, current_handle: str | None = None) -> SessionInfo:
+        device = record.meta.get("device")
+        last_ip = record.meta.get("last_ip")
+        flags = record.meta.get("flags") or ()
         return cls(
             handle=record.handle,
             user_id=record.user_id,
@@ -48,6 +58,9 @@ class SessionInfo:
             user_agent=record.user_agent,
             origin=record.origin,
             current=record.handle == current_handle,
+            device=device if isinstance(device, str) else None,
+            last_ip=last_ip if isinstance(last_ip, str) else record.ip,
+            flags=tuple(f for f in flags if isinstance(f, str)),
         )
 
 
@@ -188,6 +201,14 @@ class Session(BaseSession):
         """New token for the same session (re-authentication, privilege change)."""
         self._manager.rotate(self)
 
+    def needs_reauthentication(self, max_age: float | timedelta) -> bool:
+        """True when a sensitive action must first ask for the password again."""
+        return self._manager.needs_reauthentication(self, max_age)
+
+    def reauthenticate(self) -> None:
+        """The user re-entered their password: new token, fresh authentication time."""
+        self._manager.reauthenticate(self)
+
     def logout(self) -> None:
         self._manager.logout(self)
 
@@ -223,6 +244,14 @@ class AsyncSession(BaseSession):
     async def rotate(self) -> None:
         """New token for the same session (re-authentication, privilege change)."""
         await self._manager.rotate(self)
+
+    def needs_reauthentication(self, max_age: float | timedelta) -> bool:
+        """True when a sensitive action must first ask for the password again."""
+        return self._manager.needs_reauthentication(self, max_age)
+
+    async def reauthenticate(self) -> None:
+        """The user re-entered their password: new token, fresh authentication time."""
+        await self._manager.reauthenticate(self)
 
     async def logout(self) -> None:
         await self._manager.logout(self)

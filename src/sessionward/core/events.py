@@ -7,6 +7,7 @@ session, by a short fingerprint of it (a truncated hash); the token itself never
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -29,6 +30,11 @@ class EventKind(StrEnum):
     CSRF_REJECTED = "csrf.rejected"
     ANOMALY = "session.anomaly"
     REAUTHENTICATED = "session.reauthenticated"
+    TOKEN_ISSUED = "token.issued"
+    TOKEN_REFRESHED = "token.refreshed"
+    TOKEN_REJECTED = "token.rejected"
+    REFRESH_REUSED = "token.refresh.reused"
+    NEW_DEVICE = "login.new_device"
 
 
 class RevokeReason(StrEnum):
@@ -49,6 +55,8 @@ class Event:
     user_agent: str | None = None
     reason: str | None = None
     detail: Mapping[str, Any] = field(default_factory=dict)
+    #: A readable label of the client's device ("Firefox 130 on Linux"), for display only.
+    device: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -60,7 +68,24 @@ class Event:
             "user_agent": self.user_agent,
             "reason": self.reason,
             "detail": dict(self.detail),
+            "device": self.device,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Event:
+        """The inverse of :meth:`as_dict` (audit logs store events as JSON)."""
+        detail = data.get("detail") or {}
+        return cls(
+            kind=EventKind(data["kind"]),
+            at=float(data["at"]),
+            user_id=data.get("user_id"),
+            handle=data.get("handle"),
+            ip=data.get("ip"),
+            user_agent=data.get("user_agent"),
+            reason=data.get("reason"),
+            detail=dict(detail) if isinstance(detail, Mapping) else {},
+            device=data.get("device"),
+        )
 
 
 class EventSink(Protocol):
@@ -70,9 +95,16 @@ class EventSink(Protocol):
     def __call__(self, event: Event) -> None: ...
 
 
-def fingerprint(value: str) -> str:
-    """A short, non-reversible tag for a presented value that matched no session.
+#: The default key of :func:`fingerprint`. Public, so it only separates fingerprints from store
+#: keys (a plain SHA-256 prefix would be a prefix of the store key of a real token); pass a
+#: secret key to make fingerprints unlinkable for anyone who does not hold it.
+DEFAULT_FINGERPRINT_KEY = b"sessionward.fingerprint.v1"
+
+
+def fingerprint(value: str, key: bytes = DEFAULT_FINGERPRINT_KEY) -> str:
+    """A short, keyed, non-reversible tag for a presented value that matched no session.
 
     Lets an operator correlate repeated guesses without recording what was presented.
     """
-    return hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    mac = hmac.new(key, value.encode("utf-8", "surrogateescape"), hashlib.sha256)
+    return mac.hexdigest()[:16]

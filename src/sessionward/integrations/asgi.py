@@ -14,6 +14,7 @@ served as anonymous because the store was unreachable.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -30,6 +31,7 @@ ClientResolver = Callable[[Scope], ClientInfo]
 
 logger = logging.getLogger("sessionward")
 _UNAVAILABLE = b"Session store unavailable; please retry shortly.\n"
+_TOO_MANY = b"Too many invalid session cookies from your address; please retry later.\n"
 
 
 def client_from_scope(scope: Scope) -> ClientInfo:
@@ -70,6 +72,21 @@ async def send_unavailable(send: Send) -> None:
     await send({"type": "http.response.body", "body": _UNAVAILABLE})
 
 
+async def send_too_many(send: Send, retry_after: float) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 429,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"retry-after", str(max(1, math.ceil(retry_after))).encode("ascii")),
+                (b"cache-control", b"no-store"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": _TOO_MANY})
+
+
 class SessionMiddleware:
     """Server-side sessions for an ASGI app."""
 
@@ -90,8 +107,18 @@ class SessionMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
+        client = self.client_resolver(scope)
+        wait = self.manager.retry_after(client)
+        if wait is not None:
+            # This client presented many unknown session IDs (guessing): refuse it, before any
+            # store lookup, until its block ends. Other clients are not affected.
+            if scope["type"] == "http":
+                await send_too_many(send, wait)
+            else:
+                await send({"type": "websocket.close", "code": 1008})
+            return
         try:
-            session = await self.manager.load(cookie_header(scope), self.client_resolver(scope))
+            session = await self.manager.load(cookie_header(scope), client)
         except StoreUnavailable as exc:
             logger.warning("sessionward: store unavailable while loading a session: %s", exc)
             if scope["type"] == "http":

@@ -8,6 +8,7 @@ the app calls ``start_response``.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -23,6 +24,7 @@ ENVIRON_KEY = "sessionward.session"
 
 logger = logging.getLogger("sessionward")
 _UNAVAILABLE_BODY = b"Session store unavailable; please retry shortly.\n"
+_TOO_MANY_BODY = b"Too many invalid session cookies from your address; please retry later.\n"
 _UNAVAILABLE_HEADERS = [
     ("Content-Type", "text/plain; charset=utf-8"),
     ("Retry-After", "5"),
@@ -51,8 +53,18 @@ class WSGISessionMiddleware:
         self.client_resolver = client_resolver
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        client = self.client_resolver(environ)
+        wait = self.manager.retry_after(client)
+        if wait is not None:
+            # A client guessing session IDs: refused before any lookup until its block ends.
+            retry = ("Retry-After", str(max(1, math.ceil(wait))))
+            start_response(
+                "429 Too Many Requests",
+                [_UNAVAILABLE_HEADERS[0], retry, _UNAVAILABLE_HEADERS[2]],
+            )
+            return [_TOO_MANY_BODY]
         try:
-            session = self.manager.load(environ.get("HTTP_COOKIE"), self.client_resolver(environ))
+            session = self.manager.load(environ.get("HTTP_COOKIE"), client)
         except StoreUnavailable as exc:
             logger.warning("sessionward: store unavailable while loading a session: %s", exc)
             start_response("503 Service Unavailable", _UNAVAILABLE_HEADERS)

@@ -1,0 +1,247 @@
+"""Anomaly rules: what to do when a session's client changes, and when a client guesses IDs.
+
+A stolen session cookie replayed from the thief's machine usually arrives with another
+User-Agent and from another network. Neither is proof (browsers update, phones change networks),
+so each rule has a configurable action:
+
+* ``allow``: do nothing;
+* ``flag``: record an ``session.anomaly`` event and remember the new value on the session;
+* ``reauthenticate``: flag, and mark the session so that :func:`needs_reauthentication` (and the
+  ``requires_recent_auth`` helpers) send the user to re-enter their password before the next
+  sensitive action;
+* ``revoke``: delete the session at once; the request continues as anonymous (log in again).
+
+Defaults: a User-Agent change revokes (browsers do not change their User-Agent mid-session
+except on update, when one extra login is cheap); an IP change is flagged (mobile clients change
+networks all the time).
+
+Guessing: a client presenting many unknown or malformed session IDs in a short window is
+probing for valid ones. :class:`GuessingGuard` counts failures per client address (IPv6 per /64,
+since one host owns a whole prefix) in bounded memory and blocks the client for a while; the
+middlewares answer it with 429 without looking anything up, and other clients are unaffected.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ..errors import ConfigurationError
+from .client import ClientInfo
+from .clock import Clock
+from .records import SessionRecord
+
+Action = Literal["allow", "flag", "reauthenticate", "revoke"]
+Rule = Literal["user_agent_change", "ip_change", "guessing"]
+ACTIONS: tuple[Action, ...] = ("allow", "flag", "reauthenticate", "revoke")
+
+#: Keys sessionward keeps in ``SessionRecord.meta``.
+META_DEVICE = "device"
+META_DEVICE_KEY = "device_key"
+META_LAST_IP = "last_ip"
+META_LAST_USER_AGENT = "last_user_agent"
+META_FLAGS = "flags"
+META_REAUTH = "reauth_required"
+
+
+@dataclass(frozen=True, slots=True)
+class GuessingRule:
+    """Block a client after ``max_failures`` unknown or malformed IDs within ``window`` seconds.
+
+    The block lasts ``block_for`` seconds. At most ``max_clients`` addresses are tracked (the
+    least recently seen are forgotten first), so memory stays bounded under a flood.
+    """
+
+    max_failures: int = 20
+    window: float = 60.0
+    block_for: float = 300.0
+    max_clients: int = 10_000
+    ipv6_prefix: int = 64
+
+    def __post_init__(self) -> None:
+        if self.max_failures < 1:
+            raise ConfigurationError("GuessingRule.max_failures must be at least 1")
+        if self.window <= 0 or self.block_for <= 0:
+            raise ConfigurationError("GuessingRule.window and block_for must be positive seconds")
+        if self.max_clients < 1:
+            raise ConfigurationError("GuessingRule.max_clients must be at least 1")
+        if not 0 < self.ipv6_prefix <= 128:
+            raise ConfigurationError("GuessingRule.ipv6_prefix must be between 1 and 128")
+
+
+@dataclass(frozen=True, slots=True)
+class AnomalyRules:
+    """Which action each rule takes; ``guessing=None`` switches the throttle off."""
+
+    user_agent_change: Action = "revoke"
+    ip_change: Action = "flag"
+    guessing: GuessingRule | None = field(default_factory=GuessingRule)
+
+    def __post_init__(self) -> None:
+        for name in ("user_agent_change", "ip_change"):
+            if getattr(self, name) not in ACTIONS:
+                raise ConfigurationError(
+                    f"AnomalyRules.{name} must be one of {', '.join(ACTIONS)}, "
+                    f"not {getattr(self, name)!r}"
+                )
+
+    @classmethod
+    def off(cls) -> AnomalyRules:
+        """Every rule disabled (tests, or apps that do their own detection)."""
+        return cls(user_agent_change="allow", ip_change="allow", guessing=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One rule that fired for a request, with the values it compared."""
+
+    rule: Rule
+    action: Action
+    before: str | None
+    after: str | None
+
+
+def last_ip(record: SessionRecord) -> str | None:
+    """The most recent address the session was used from."""
+    value = record.meta.get(META_LAST_IP)
+    return value if isinstance(value, str) else record.ip
+
+
+def last_user_agent(record: SessionRecord) -> str | None:
+    """The User-Agent the session was last used with (a flagged change updates it)."""
+    value = record.meta.get(META_LAST_USER_AGENT)
+    if isinstance(value, str):
+        return value or None  # "" records a change to no User-Agent at all
+    return record.user_agent
+
+
+def inspect(record: SessionRecord, client: ClientInfo, rules: AnomalyRules) -> list[Finding]:
+    """The rules a request from ``client`` trips on ``record`` (empty when all is well)."""
+    findings: list[Finding] = []
+    agent = last_user_agent(record)
+    if rules.user_agent_change != "allow" and agent != client.user_agent:
+        findings.append(
+            Finding("user_agent_change", rules.user_agent_change, agent, client.user_agent)
+        )
+    before = last_ip(record)
+    if (
+        rules.ip_change != "allow"
+        and before is not None
+        and client.ip is not None
+        and before != client.ip
+    ):
+        findings.append(Finding("ip_change", rules.ip_change, before, client.ip))
+    return findings
+
+
+def strongest(findings: list[Finding]) -> Action:
+    """The most severe action among ``findings`` (``allow`` when there are none)."""
+    return max((f.action for f in findings), key=ACTIONS.index, default="allow")
+
+
+def needs_reauthentication(record: SessionRecord | None, max_age: float, now: float) -> bool:
+    """Whether a sensitive action must first ask for the password again.
+
+    True for anonymous sessions, sessions authenticated longer than ``max_age`` seconds ago, and
+    sessions an anomaly rule marked for re-authentication.
+    """
+    if record is None or record.user_id is None or record.authenticated_at is None:
+        return True
+    if record.meta.get(META_REAUTH):
+        return True
+    return now - record.authenticated_at > max_age
+
+
+@dataclass(slots=True)
+class _Entry:
+    window_start: float
+    failures: int = 0
+    blocked_until: float | None = None
+
+
+class GuessingGuard:
+    """Per-client counters of failed session IDs, bounded in size, safe across threads."""
+
+    def __init__(self, rule: GuessingRule, clock: Clock) -> None:
+        self.rule = rule
+        self.clock = clock
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def client_key(self, ip: str | None) -> str | None:
+        if not ip:
+            return None
+        try:
+            address = ipaddress.ip_address(ip)
+        except ValueError:
+            return ip[:64]
+        if isinstance(address, ipaddress.IPv6Address):
+            net = ipaddress.ip_network(f"{address}/{self.rule.ipv6_prefix}", strict=False)
+            return str(net)
+        return str(address)
+
+    def retry_after(self, ip: str | None) -> float | None:
+        """Seconds until ``ip`` may try again, or ``None`` when it is not blocked."""
+        key = self.client_key(ip)
+        if key is None:
+            return None
+        now = self.clock.now()
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry.blocked_until is None:
+                return None
+            if now >= entry.blocked_until:
+                del self._entries[key]
+                return None
+            return entry.blocked_until - now
+
+    def failure(self, ip: str | None) -> bool:
+        """Count one failed ID from ``ip``; True exactly when this failure starts a block."""
+        key = self.client_key(ip)
+        if key is None:
+            return False
+        now = self.clock.now()
+        rule = self.rule
+        with self._lock:
+            entry = self._entries.get(key)
+            expired = entry is not None and (
+                now >= entry.blocked_until
+                if entry.blocked_until is not None
+                else now - entry.window_start >= rule.window
+            )
+            if entry is None or expired:
+                entry = _Entry(window_start=now)
+                self._entries[key] = entry
+            self._entries.move_to_end(key)
+            while len(self._entries) > rule.max_clients:
+                self._entries.popitem(last=False)
+            if entry.blocked_until is not None:
+                return False
+            entry.failures += 1
+            if entry.failures >= rule.max_failures:
+                entry.blocked_until = now + rule.block_for
+                return True
+            return False
+
+
+def meta_after(record: SessionRecord, findings: list[Finding]) -> dict[str, Any]:
+    """The ``meta`` changes that remember flagged findings, so they fire once, not per request."""
+    flags = [f for f in record.meta.get(META_FLAGS) or () if isinstance(f, str)]
+    meta: dict[str, Any] = {}
+    for finding in findings:
+        if finding.rule not in flags:
+            flags.append(finding.rule)
+        if finding.rule == "ip_change":
+            meta[META_LAST_IP] = finding.after
+        elif finding.rule == "user_agent_change":
+            meta[META_LAST_USER_AGENT] = finding.after or ""
+        if finding.action == "reauthenticate":
+            meta[META_REAUTH] = True
+    meta[META_FLAGS] = flags
+    return meta
