@@ -1,0 +1,60 @@
+"""Tokens for APIs: short-lived access JWTs bound to sessions, rotating refresh tokens.
+
+Needs the ``jwt`` extra: ``pip install 'sessionward[jwt]'``. See ``docs/tokens.md``.
+"""
+
+from __future__ import annotations
+
+try:
+    import cryptography  # noqa: F401
+    import jwt  # noqa: F401
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "sessionward.tokens needs the 'jwt' extra: pip install 'sessionward[jwt]'"
+    ) from exc
+
+from .access import AccessClaims, AccessSettings, AccessTokens, IssuedToken
+from .cookie import RefreshCookie
+from .errors import InvalidGrant, InvalidRequest, InvalidToken, MissingToken, TokenError
+from .flows import TokenPair, TokenPolicy, VerifyMode
+from .keys import Algorithm, KeyRing, SigningKey
+from .manager import AsyncTokenManager, RevocationSink, TokenManager
+from .refresh import RefreshRecord
+from .sqlite import AsyncSQLiteTokenStore, SQLiteTokenStore
+from .store import (
+    AsyncTokenStore,
+    MemoryTokenStore,
+    Revocations,
+    ThreadedAsyncTokenStore,
+    TokenStore,
+)
+
+__all__ = [
+    "AccessClaims",
+    "AccessSettings",
+    "AccessTokens",
+    "Algorithm",
+    "AsyncSQLiteTokenStore",
+    "AsyncTokenManager",
+    "AsyncTokenStore",
+    "InvalidGrant",
+    "InvalidRequest",
+    "InvalidToken",
+    "IssuedToken",
+    "KeyRing",
+    "MemoryTokenStore",
+    "MissingToken",
+    "RefreshCookie",
+    "RefreshRecord",
+    "RevocationSink",
+    "Revocations",
+    "SQLiteTokenStore",
+    "SigningKey",
+    "ThreadedAsyncTokenStore",
+    "TokenError",
+    "TokenManager",
+    "TokenPair",
+    "TokenPolicy",
+    "TokenStore",
+    "VerifyMode",
+]

@@ -1,0 +1,217 @@
+"""Token managers: drive the token flows against a session store and a token store.
+
+``TokenManager`` pairs with a :class:`~sessionward.SessionManager` (WSGI, scripts) and a
+:class:`~sessionward.tokens.store.TokenStore`; ``AsyncTokenManager`` with an
+:class:`~sessionward.AsyncSessionManager` and an :class:`AsyncTokenStore`. Sessions stay the
+source of truth: an access token names its session (``sid``), so ending the session ends it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from ..core.client import ClientInfo
+from ..core.events import Event, EventKind
+from ..manager import AsyncSessionManager, SessionManager
+from ..session import BaseSession
+from .access import AccessClaims, AccessSettings, AccessTokens
+from .flows import TokenFlow, TokenFlows, TokenPair, TokenPolicy
+from .keys import KeyRing
+from .store import AsyncTokenStore, ThreadedAsyncTokenStore, TokenStore
+
+T = TypeVar("T")
+
+
+def _authenticated_record(session: BaseSession) -> Any:
+    record = session.record
+    if record is None or record.user_id is None:
+        raise ValueError("tokens are issued only for a logged-in session; call login() first")
+    return record
+
+
+class _Base:
+    def __init__(
+        self,
+        sessions: SessionManager | AsyncSessionManager,
+        *,
+        keys: KeyRing,
+        settings: AccessSettings,
+        policy: TokenPolicy | None,
+    ) -> None:
+        self.sessions = sessions
+        self.keys = keys
+        self.flows = TokenFlows(
+            AccessTokens(keys, settings, sessions.flows.clock),
+            policy or TokenPolicy(),
+            sessions.flows,
+        )
+
+    @property
+    def settings(self) -> AccessSettings:
+        return self.flows.access.settings
+
+    @property
+    def policy(self) -> TokenPolicy:
+        return self.flows.policy
+
+    def jwks(self) -> dict[str, list[dict[str, str]]]:
+        """The JWKS document to serve at ``/.well-known/jwks.json``."""
+        return self.keys.jwks()
+
+
+class TokenManager(_Base):
+    """Access and refresh tokens over synchronous stores."""
+
+    def __init__(
+        self,
+        sessions: SessionManager,
+        store: TokenStore,
+        *,
+        keys: KeyRing,
+        settings: AccessSettings,
+        policy: TokenPolicy | None = None,
+    ) -> None:
+        if not isinstance(sessions, SessionManager):
+            raise TypeError("TokenManager needs a SessionManager (use AsyncTokenManager for async)")
+        super().__init__(sessions, keys=keys, settings=settings, policy=policy)
+        self.store = store
+        self._sync_sessions = sessions
+
+    def _run(self, flow: TokenFlow[T]) -> T:
+        try:
+            op = next(flow)
+            while True:
+                target = self._sync_sessions.store if op.target == "sessions" else self.store
+                try:
+                    result = getattr(target, op.method)(*op.args, **op.kwargs)
+                except Exception as exc:
+                    op = flow.throw(exc)
+                else:
+                    op = flow.send(result)
+        except StopIteration as done:
+            value: T = done.value
+            return value
+
+    def issue(self, session: BaseSession) -> TokenPair:
+        """Tokens for a session that is already logged in (e.g. a browser session)."""
+        return self._run(self.flows.issue(_authenticated_record(session), session.client))
+
+    def login(self, user_id: str, client: ClientInfo) -> TokenPair:
+        """A new session for ``user_id`` (already authenticated by the app) and its tokens."""
+        session = self._sync_sessions.new_session(client)
+        self._sync_sessions.login(session, user_id)
+        return self.issue(session)
+
+    def verify(self, token: str, client: ClientInfo | None = None) -> AccessClaims:
+        return self._run(self.flows.verify(token, client))
+
+    def refresh(self, token: str, client: ClientInfo | None = None) -> TokenPair:
+        return self._run(self.flows.refresh(token, client))
+
+    def logout(self, claims: AccessClaims, client: ClientInfo | None = None) -> bool:
+        """End the session an access token belongs to, with all its tokens."""
+        return self._run(
+            self.flows.end_session(claims.session, owner=claims.subject, client=client)
+        )
+
+
+class AsyncTokenManager(_Base):
+    """The asynchronous twin of :class:`TokenManager`."""
+
+    def __init__(
+        self,
+        sessions: AsyncSessionManager,
+        store: AsyncTokenStore,
+        *,
+        keys: KeyRing,
+        settings: AccessSettings,
+        policy: TokenPolicy | None = None,
+    ) -> None:
+        if not isinstance(sessions, AsyncSessionManager):
+            raise TypeError("AsyncTokenManager needs an AsyncSessionManager")
+        super().__init__(sessions, keys=keys, settings=settings, policy=policy)
+        self.store = store
+        self._async_sessions = sessions
+
+    async def _run(self, flow: TokenFlow[T]) -> T:
+        try:
+            op = next(flow)
+            while True:
+                target = self._async_sessions.store if op.target == "sessions" else self.store
+                try:
+                    result = await getattr(target, op.method)(*op.args, **op.kwargs)
+                except Exception as exc:
+                    op = flow.throw(exc)
+                else:
+                    op = flow.send(result)
+        except StopIteration as done:
+            value: T = done.value
+            return value
+
+    async def issue(self, session: BaseSession) -> TokenPair:
+        return await self._run(self.flows.issue(_authenticated_record(session), session.client))
+
+    async def login(self, user_id: str, client: ClientInfo) -> TokenPair:
+        session = self._async_sessions.new_session(client)
+        await self._async_sessions.login(session, user_id)
+        return await self.issue(session)
+
+    async def verify(self, token: str, client: ClientInfo | None = None) -> AccessClaims:
+        return await self._run(self.flows.verify(token, client))
+
+    async def refresh(self, token: str, client: ClientInfo | None = None) -> TokenPair:
+        return await self._run(self.flows.refresh(token, client))
+
+    async def logout(self, claims: AccessClaims, client: ClientInfo | None = None) -> bool:
+        return await self._run(
+            self.flows.end_session(claims.session, owner=claims.subject, client=client)
+        )
+
+
+_ENDING = frozenset(
+    {
+        EventKind.LOGOUT,
+        EventKind.REVOKED,
+        EventKind.EXPIRED_IDLE,
+        EventKind.EXPIRED_ABSOLUTE,
+    }
+)
+
+
+class RevocationSink:
+    """An event sink that carries session endings into the token store.
+
+    Pass it in the session manager's ``sinks``: every logout, revoke, expiry and login that
+    replaces a session then deletes that session's refresh tokens and lists it as revoked for
+    ``lifetime`` seconds (the access-token ttl plus leeway), which is what a
+    ``revocation_list`` verifier consults. A strict verifier does not need it for access
+    tokens, but refresh families are still cleaned up at once.
+
+    It calls the *synchronous* store (for an async store, its ``.sync``): one small write per
+    session ending. A failure is logged by the session manager and does not fail the logout;
+    strict mode is unaffected, and in revocation-list mode the tokens then live at most their
+    remaining ttl.
+    """
+
+    def __init__(self, store: TokenStore | ThreadedAsyncTokenStore, *, lifetime: float) -> None:
+        self.store: TokenStore = store.sync if isinstance(store, ThreadedAsyncTokenStore) else store
+        self.lifetime = lifetime
+
+    @classmethod
+    def for_settings(
+        cls, store: TokenStore | ThreadedAsyncTokenStore, settings: AccessSettings
+    ) -> RevocationSink:
+        return cls(store, lifetime=settings.ttl + settings.leeway)
+
+    def __call__(self, event: Event) -> None:
+        until = event.at + self.lifetime
+        if event.kind in _ENDING:
+            if event.handle is not None:
+                self.store.end_session(event.handle, now=event.at, until=until)
+            elif event.detail.get("scope") == "all":
+                self.store.end_all(now=event.at, until=until)
+        elif event.kind is EventKind.LOGIN_SUCCEEDED:
+            previous: Mapping[str, Any] | str | None = event.detail.get("previous")
+            if isinstance(previous, str):
+                self.store.end_session(previous, now=event.at, until=until)

@@ -1,0 +1,249 @@
+"""Refresh tokens and the revocation list in SQLite (may share the sessions' database file).
+
+Same discipline as :mod:`sessionward.stores.sqlite`: WAL, one connection per thread, every
+read-modify-write in ``BEGIN IMMEDIATE`` (so a rotation is a true compare-and-set across
+processes), a busy timeout, STRICT tables and a schema version of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..errors import ConfigurationError, StoreUnavailable
+from .refresh import RefreshRecord
+from .store import Revocations, ThreadedAsyncTokenStore
+
+T = TypeVar("T")
+SCHEMA_VERSION = 1
+_ALL = "*"
+_COLUMNS = "key, family, session, user_id, issued_at, expires_at, rotated_at, sealed"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessionward_token_schema (version INTEGER NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS sessionward_refresh_tokens (
+    key TEXT PRIMARY KEY,
+    family TEXT NOT NULL,
+    session TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    issued_at REAL NOT NULL,
+    expires_at REAL NOT NULL,
+    rotated_at REAL,
+    sealed TEXT
+) STRICT, WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sessionward_refresh_by_session
+    ON sessionward_refresh_tokens (session);
+CREATE INDEX IF NOT EXISTS sessionward_refresh_by_expiry
+    ON sessionward_refresh_tokens (expires_at);
+CREATE TABLE IF NOT EXISTS sessionward_revocations (
+    session TEXT PRIMARY KEY,
+    revoked_at REAL NOT NULL,
+    until REAL NOT NULL
+) STRICT, WITHOUT ROWID;
+"""
+
+
+def _row(record: RefreshRecord) -> tuple[Any, ...]:
+    return (
+        record.key,
+        record.family,
+        record.session,
+        record.user_id,
+        record.issued_at,
+        record.expires_at,
+        record.rotated_at,
+        record.sealed,
+    )
+
+
+class SQLiteTokenStore:
+    """A :class:`~sessionward.tokens.store.TokenStore` in one SQLite file (mode 0600)."""
+
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = 5.0) -> None:
+        if str(path) in ("", ":memory:"):
+            raise ConfigurationError("SQLiteTokenStore needs a file path; use MemoryTokenStore")
+        if busy_timeout <= 0:
+            raise ConfigurationError("busy_timeout must be a positive number of seconds")
+        self.path = Path(path)
+        self.busy_timeout = busy_timeout
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._all_lock = threading.Lock()
+        if not self.path.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+        self._run(self._migrate, write=True)
+
+    def __repr__(self) -> str:
+        return f"SQLiteTokenStore({str(self.path)!r})"
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(
+                    self.path,
+                    timeout=self.busy_timeout,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(f"cannot open SQLite database {self.path}: {exc}") from exc
+            self._local.conn = conn
+            with self._all_lock:
+                self._all.append(conn)
+        return conn
+
+    def _run(self, fn: Callable[[sqlite3.Connection], T], *, write: bool) -> T:
+        conn = self._conn()
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                try:
+                    result = fn(conn)
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+                return result
+            except sqlite3.OperationalError as exc:
+                busy = "locked" in str(exc) or "busy" in str(exc)
+                if not busy or time.monotonic() >= deadline:
+                    raise StoreUnavailable(f"SQLite error: {exc}") from exc
+                time.sleep(0.005)
+            except sqlite3.IntegrityError:
+                raise
+            except sqlite3.DatabaseError as exc:
+                raise StoreUnavailable(f"SQLite error: {exc}") from exc
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        exists = conn.execute(
+            "SELECT name FROM sqlite_master WHERE name='sessionward_token_schema'"
+        ).fetchone()
+        if exists is not None:
+            found = conn.execute("SELECT max(version) FROM sessionward_token_schema").fetchone()[0]
+            if found is not None and found > SCHEMA_VERSION:
+                raise ConfigurationError(
+                    f"{self.path} has token schema {found}, newer than this sessionward "
+                    f"({SCHEMA_VERSION}); upgrade sessionward"
+                )
+            if found == SCHEMA_VERSION:
+                return
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        conn.execute("DELETE FROM sessionward_token_schema")
+        conn.execute("INSERT INTO sessionward_token_schema VALUES (?)", (SCHEMA_VERSION,))
+
+    # -- the TokenStore protocol -----------------------------------------------------------
+
+    def add(self, record: RefreshRecord) -> None:
+        def add(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                f"INSERT INTO sessionward_refresh_tokens ({_COLUMNS}) "  # noqa: S608 (constant)
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                _row(record),
+            )
+
+        try:
+            self._run(add, write=True)
+        except sqlite3.IntegrityError as exc:
+            raise ValueError("refresh token key already exists") from exc
+
+    def get(self, key: str) -> RefreshRecord | None:
+        def get(conn: sqlite3.Connection) -> RefreshRecord | None:
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM sessionward_refresh_tokens WHERE key = ?",  # noqa: S608
+                (key,),
+            ).fetchone()
+            return None if row is None else RefreshRecord(*row)
+
+        return self._run(get, write=False)
+
+    def rotate(self, key: str, successor: RefreshRecord, *, sealed: str, now: float) -> bool:
+        def rotate(conn: sqlite3.Connection) -> bool:
+            changed = conn.execute(
+                "UPDATE sessionward_refresh_tokens SET rotated_at = ?, sealed = ? "
+                "WHERE key = ? AND rotated_at IS NULL",
+                (now, sealed, key),
+            ).rowcount
+            if changed != 1:
+                return False
+            conn.execute(
+                f"INSERT INTO sessionward_refresh_tokens ({_COLUMNS}) "  # noqa: S608 (constant)
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                _row(successor),
+            )
+            return True
+
+        return self._run(rotate, write=True)
+
+    def end_session(self, session: str, *, now: float, until: float) -> int:
+        def end(conn: sqlite3.Connection) -> int:
+            count = conn.execute(
+                "DELETE FROM sessionward_refresh_tokens WHERE session = ?", (session,)
+            ).rowcount
+            conn.execute(
+                "INSERT INTO sessionward_revocations (session, revoked_at, until) "
+                "VALUES (?, ?, ?) ON CONFLICT (session) DO UPDATE SET "
+                "until = max(until, excluded.until)",
+                (session, now, until),
+            )
+            return int(count)
+
+        return self._run(end, write=True)
+
+    def end_all(self, *, now: float, until: float) -> int:
+        def end(conn: sqlite3.Connection) -> int:
+            count = conn.execute("DELETE FROM sessionward_refresh_tokens").rowcount
+            conn.execute(
+                "INSERT INTO sessionward_revocations (session, revoked_at, until) "
+                "VALUES (?, ?, ?) ON CONFLICT (session) DO UPDATE SET "
+                "revoked_at = excluded.revoked_at, until = excluded.until",
+                (_ALL, now, until),
+            )
+            return int(count)
+
+        return self._run(end, write=True)
+
+    def revocations(self, now: float) -> Revocations:
+        def read(conn: sqlite3.Connection) -> Revocations:
+            rows = conn.execute(
+                "SELECT session, revoked_at FROM sessionward_revocations WHERE until > ?", (now,)
+            ).fetchall()
+            sessions = frozenset(s for s, _ in rows if s != _ALL)
+            not_before = next((at for s, at in rows if s == _ALL), None)
+            return Revocations(sessions, not_before)
+
+        return self._run(read, write=False)
+
+    def purge_expired(self, now: float) -> int:
+        def purge(conn: sqlite3.Connection) -> int:
+            count = conn.execute(
+                "DELETE FROM sessionward_refresh_tokens WHERE expires_at <= ?", (now,)
+            ).rowcount
+            conn.execute("DELETE FROM sessionward_revocations WHERE until <= ?", (now,))
+            return int(count)
+
+        return self._run(purge, write=True)
+
+    def close(self) -> None:
+        with self._all_lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            conn.close()
+        self._local = threading.local()
+
+
+class AsyncSQLiteTokenStore(ThreadedAsyncTokenStore):
+    """The SQLite token store for async apps: each call runs in a worker thread."""
+
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = 5.0) -> None:
+        super().__init__(SQLiteTokenStore(path, busy_timeout=busy_timeout))
