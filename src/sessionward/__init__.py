@@ -11,6 +11,8 @@ from .core.clock import SYSTEM_CLOCK, Clock, SystemClock
 from .core.cookies import CookieConfig
 from .core.devices import Device, UAParserLabeler
 from .core.events import Event, EventKind, EventSink, RevokeReason
+from .core.headers import SecurityHeaders
+from .core.keys import Secret, SecretKeyRing
 from .core.monitoring import Monitoring
 from .core.policy import SessionPolicy
 from .core.proxies import TrustedProxies
@@ -57,6 +59,9 @@ __all__ = [
     "RecordUpdate",
     "RevokeReason",
     "SQLiteStore",
+    "Secret",
+    "SecretKeyRing",
+    "SecurityHeaders",
     "Session",
     "SessionDataError",
     "SessionInfo",

@@ -23,14 +23,35 @@ from sessionward import (
     CookieConfig,
     EventKind,
     EventSink,
+    SecretKeyRing,
+    SecurityHeaders,
 )
 from sessionward.integrations.asgi import SessionMiddleware
+from sessionward.integrations.csrf import CSRFMiddleware, csrf_token
+from sessionward.integrations.headers import (
+    HTTPSRedirectMiddleware,
+    SecurityHeadersMiddleware,
+    csp_nonce,
+)
 
 from .config import DemoConfig
 from .users import UserDirectory
 
 HERE = Path(__file__).parent
 MAX_FIELD = 256
+# The strictest policy the demo can live with: nothing loads unless listed, scripts only with
+# this response's nonce, styles only from our own origin, never framed, forms post only to us.
+SECURITY_HEADERS = SecurityHeaders(
+    csp={
+        "default-src": "'none'",
+        "script-src": "'strict-dynamic'",
+        "style-src": "'self'",
+        "img-src": "'self'",
+        "connect-src": "'self'",
+        "form-action": "'self'",
+    },
+    nonce_directives=("script-src",),
+)
 
 
 def _when(timestamp: float | None) -> str:
@@ -63,7 +84,13 @@ class DemoApp:
         session: AsyncSession = request.session  # type: ignore[assignment]
         user = self.users.get(session.user_id) if session.user_id else None
         html = self.templates.get_template(name).render(
-            request=request, user=user, config=self.config, **context
+            request=request,
+            user=user,
+            config=self.config,
+            # Every form renders a freshly masked token; inline scripts carry the CSP nonce.
+            csrf_token=lambda: csrf_token(request),
+            csp_nonce=csp_nonce(request),
+            **context,
         )
         return Response(html, status_code=status, media_type="text/html")
 
@@ -151,8 +178,13 @@ def create_app(
     *,
     clock: Clock = SYSTEM_CLOCK,
     sinks: list[EventSink] | None = None,
+    csrf_keys: SecretKeyRing | None = None,
 ) -> Starlette:
-    """Build the demo app on a SQLite store at ``config.store_path``."""
+    """Build the demo app on a SQLite store at ``config.store_path``.
+
+    ``csrf_keys`` signs CSRF tokens; by default a random key per process (open forms need
+    reloading after a restart).
+    """
     cookie = CookieConfig.development() if config.insecure_http else CookieConfig()
     manager = AsyncSessionManager(
         AsyncSQLiteStore(config.store_path),
@@ -173,6 +205,15 @@ def create_app(
         Route("/healthz", demo.health),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    app = Starlette(routes=routes, middleware=[Middleware(SessionMiddleware, manager=manager)])
+    # Outermost first: HTTPS redirect, security headers (on every answer, 403s included), the
+    # session, then CSRF, which needs the loaded session to check the token against.
+    middleware = [
+        Middleware(SecurityHeadersMiddleware, headers=SECURITY_HEADERS),
+        Middleware(SessionMiddleware, manager=manager),
+        Middleware(CSRFMiddleware, manager=manager, keys=csrf_keys or SecretKeyRing.generate()),
+    ]
+    if not config.insecure_http:
+        middleware.insert(0, Middleware(HTTPSRedirectMiddleware))
+    app = Starlette(routes=routes, middleware=middleware)
     app.state.demo = demo
     return app

@@ -1,0 +1,246 @@
+"""Security headers and the HTTP -> HTTPS redirect, for ASGI and WSGI apps.
+
+``SecurityHeadersMiddleware`` adds the headers of :mod:`sessionward.core.headers` to every
+response, with a fresh CSP nonce per response; templates read it with
+``csp_nonce(request)`` and put it on each inline ``<script nonce="...">``. A header the app set
+itself is left alone, so one route can carry its own CSP.
+
+``HTTPSRedirectMiddleware`` answers plain-HTTP requests with a 308 to the HTTPS URL. Behind a
+TLS-terminating proxy it believes ``X-Forwarded-Proto`` / ``Forwarded`` only from the
+``trusted_proxies`` addresses, and tells the rest of the stack the real scheme, so HSTS, the
+CSRF origin check and Secure cookies all see ``https``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, MutableMapping
+from typing import Any
+
+from ..core import transport
+from ..core.headers import SecurityHeaders, new_nonce
+from ..core.proxies import TrustedProxies
+from ..errors import ConfigurationError
+from .asgi import ASGIApp, Message, Receive, Scope, Send
+from .wsgi import Environ, StartResponse, WSGIApp
+
+NONCE_KEY = "sessionward.csp_nonce"
+_BAD_HOST = b"Bad Request: missing or invalid Host header.\n"
+
+
+def csp_nonce(request: Any) -> str:
+    """This response's CSP nonce, from a Starlette ``Request``, an ASGI scope or WSGI environ."""
+    scope = getattr(request, "scope", request)
+    nonce = scope.get(NONCE_KEY) if isinstance(scope, MutableMapping) else None
+    if not isinstance(nonce, str):
+        raise ConfigurationError(
+            "csp_nonce() found no nonce on this request; add SecurityHeadersMiddleware (or "
+            "WSGISecurityHeadersMiddleware) around the app"
+        )
+    return nonce
+
+
+def _check_headers(headers: SecurityHeaders | None) -> SecurityHeaders:
+    if headers is None:
+        return SecurityHeaders()
+    if not isinstance(headers, SecurityHeaders):
+        raise ConfigurationError("headers must be a sessionward.SecurityHeaders")
+    return headers
+
+
+def _add_missing(
+    existing: list[tuple[bytes, bytes]], extra: list[tuple[str, str]]
+) -> list[tuple[bytes, bytes]]:
+    present = {bytes(name).lower() for name, _ in existing}
+    added = [
+        (name.encode("latin-1"), value.encode("latin-1"))
+        for name, value in extra
+        if name.encode("latin-1") not in present
+    ]
+    return [*existing, *added]
+
+
+class SecurityHeadersMiddleware:
+    """Add HSTS (over HTTPS only), a nonce-based CSP and the other security headers."""
+
+    def __init__(self, app: ASGIApp, *, headers: SecurityHeaders | None = None) -> None:
+        self.app = app
+        self.headers = _check_headers(headers)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        nonce = new_nonce()
+        scope[NONCE_KEY] = nonce
+        secure = scope.get("scheme") == "https"
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                extra = self.headers.headers(secure=secure, nonce=nonce)
+                message["headers"] = _add_missing(
+                    [(bytes(n), bytes(v)) for n, v in message.get("headers", [])], extra
+                )
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class WSGISecurityHeadersMiddleware:
+    """The synchronous twin of :class:`SecurityHeadersMiddleware`."""
+
+    def __init__(self, app: WSGIApp, *, headers: SecurityHeaders | None = None) -> None:
+        self.app = app
+        self.headers = _check_headers(headers)
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        nonce = new_nonce()
+        environ[NONCE_KEY] = nonce
+        secure = environ.get("wsgi.url_scheme") == "https"
+
+        def start_with_headers(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Any:
+            extra = self.headers.headers(secure=secure, nonce=nonce)
+            merged = _add_missing(
+                [(n.encode("latin-1"), v.encode("latin-1")) for n, v in headers], extra
+            )
+            return start_response(
+                status, [(n.decode("latin-1"), v.decode("latin-1")) for n, v in merged], exc_info
+            )
+
+        return self.app(environ, start_with_headers)
+
+
+class _Redirect:
+    def __init__(
+        self,
+        trusted_proxies: Iterable[str] | TrustedProxies,
+        host: str | None,
+        https_port: int | None,
+    ) -> None:
+        self.proxies = transport.parse_proxies(trusted_proxies)
+        self.host = transport.check_host(host)
+        if https_port is not None and (
+            isinstance(https_port, bool)
+            or not isinstance(https_port, int)
+            or not 1 <= https_port <= 65535
+        ):
+            raise ConfigurationError("https_port must be a port number (1-65535) or None")
+        self.https_port = https_port
+
+
+class HTTPSRedirectMiddleware(_Redirect):
+    """Redirect plain-HTTP requests to HTTPS (308, so a POST stays a POST)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        trusted_proxies: Iterable[str] | TrustedProxies = (),
+        host: str | None = None,
+        https_port: int | None = None,
+    ) -> None:
+        super().__init__(trusted_proxies, host, https_port)
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers: dict[bytes, str] = {}
+        for name, value in scope.get("headers", ()):
+            if name in (b"host", b"x-forwarded-proto", b"forwarded") and name not in headers:
+                headers[name] = bytes(value).decode("latin-1")
+        plain = "ws" if scope["type"] == "websocket" else "http"
+        scheme = str(scope.get("scheme", plain))
+        peer = scope.get("client")
+        real = transport.forwarded_scheme(
+            "https" if scheme in ("https", "wss") else "http",
+            peer=peer[0] if peer else None,
+            proxies=self.proxies,
+            x_forwarded_proto=headers.get(b"x-forwarded-proto"),
+            forwarded=headers.get(b"forwarded"),
+        )
+        if real == "https":
+            scope = dict(scope)
+            scope["scheme"] = "wss" if scope["type"] == "websocket" else "https"
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        target = transport.redirect_target(
+            headers.get(b"host"),
+            str(scope.get("path", "/")),
+            bytes(scope.get("query_string", b"")).decode("latin-1"),
+            host=self.host,
+            port=self.https_port,
+        )
+        if target is None:
+            await _send_plain(send, 400, _BAD_HOST, [])
+            return
+        await _send_plain(
+            send, 308, b"Redirecting to HTTPS.\n", [(b"location", target.encode("latin-1"))]
+        )
+
+
+async def _send_plain(
+    send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                *headers,
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode("latin-1")),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class WSGIHTTPSRedirectMiddleware(_Redirect):
+    """The synchronous twin of :class:`HTTPSRedirectMiddleware`."""
+
+    def __init__(
+        self,
+        app: WSGIApp,
+        *,
+        trusted_proxies: Iterable[str] | TrustedProxies = (),
+        host: str | None = None,
+        https_port: int | None = None,
+    ) -> None:
+        super().__init__(trusted_proxies, host, https_port)
+        self.app = app
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        real = transport.forwarded_scheme(
+            "https" if environ.get("wsgi.url_scheme") == "https" else "http",
+            peer=environ.get("REMOTE_ADDR"),
+            proxies=self.proxies,
+            x_forwarded_proto=environ.get("HTTP_X_FORWARDED_PROTO"),
+            forwarded=environ.get("HTTP_FORWARDED"),
+        )
+        if real == "https":
+            environ["wsgi.url_scheme"] = "https"
+            return self.app(environ, start_response)
+        path = (
+            str(environ.get("PATH_INFO", "/"))
+            .encode("latin-1", "replace")
+            .decode("utf-8", "replace")
+        )
+        target = transport.redirect_target(
+            environ.get("HTTP_HOST"),
+            str(environ.get("SCRIPT_NAME", "")) + path,
+            str(environ.get("QUERY_STRING", "")),
+            host=self.host,
+            port=self.https_port,
+        )
+        plain = [("Content-Type", "text/plain; charset=utf-8")]
+        if target is None:
+            start_response("400 Bad Request", plain)
+            return [_BAD_HOST]
+        start_response("308 Permanent Redirect", [("Location", target), *plain])
+        return [b"Redirecting to HTTPS.\n"]
