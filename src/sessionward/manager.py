@@ -129,9 +129,19 @@ class SessionManager(_Base):
             value: T = done.value
             return value
 
-    def load(self, cookie_header: str | bytes | None, client: ClientInfo) -> Session:
+    def load(
+        self,
+        cookie_header: str | bytes | None,
+        client: ClientInfo,
+        *,
+        session_class: type[Session] = Session,
+    ) -> Session:
+        """Read the session named by the Cookie header; never creates a record.
+
+        ``session_class`` lets a framework adapter return its own :class:`Session` subclass.
+        """
         loaded = self._run(self.flows.load(cookie_header, client))
-        return Session(self, client, loaded.record, loaded.token)
+        return session_class(self, client, loaded.record, loaded.token)
 
     def new_session(self, client: ClientInfo) -> Session:
         return Session(self, client)
