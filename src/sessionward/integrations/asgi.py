@@ -133,13 +133,14 @@ class SessionMiddleware:
             await self.app(scope, receive, send)
             return
 
-        failed = False
+        failed = started = False
 
         async def send_with_session(message: Message) -> None:
-            nonlocal failed
+            nonlocal failed, started
             if failed:
                 return
             if message["type"] == "http.response.start":
+                started = True
                 try:
                     extra = await self.manager.commit(session)
                 except StoreUnavailable as exc:
@@ -151,7 +152,15 @@ class SessionMiddleware:
                     message["headers"] = merge_headers(message.get("headers", []), extra)
             await send(message)
 
-        await self.app(scope, receive, send_with_session)
+        try:
+            await self.app(scope, receive, send_with_session)
+        except StoreUnavailable as exc:
+            # A session operation inside the app (login, logout, revoke) could not reach the
+            # store: the same 503 as a failed load, not a 500 traceback.
+            if started:
+                raise
+            logger.warning("sessionward: store unavailable inside the app: %s", exc)
+            await send_unavailable(send)
 
 
 def merge_headers(existing: Any, extra: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -89,7 +90,14 @@ class WSGISessionMiddleware:
                 status, [(n.decode("latin-1"), v.decode("latin-1")) for n, v in merged], exc_info
             )
 
-        body = self.app(environ, start_with_session)
+        try:
+            body = self.app(environ, start_with_session)
+        except StoreUnavailable as exc:
+            # A session operation inside the app (login, logout, revoke) could not reach the
+            # store: the same 503 as a failed load, not a 500 traceback.
+            logger.warning("sessionward: store unavailable inside the app: %s", exc)
+            start_response("503 Service Unavailable", _UNAVAILABLE_HEADERS, sys.exc_info())
+            return [_UNAVAILABLE_BODY]
         if failed:
             close = getattr(body, "close", None)
             if close is not None:
