@@ -84,12 +84,13 @@ class Flows:
         client: ClientInfo | None = None,
         record: SessionRecord | None = None,
         reason: str | None = None,
+        user_id: str | None = None,
         **detail: Any,
     ) -> None:
         event = Event(
             kind=kind,
             at=self.clock.now(),
-            user_id=None if record is None else record.user_id,
+            user_id=user_id if record is None else record.user_id,
             handle=None if record is None else record.handle,
             ip=None if client is None else client.ip,
             user_agent=None if client is None else client.user_agent,

@@ -76,10 +76,15 @@ class _Base:
         *,
         client: ClientInfo | None = None,
         reason: str | None = None,
+        user_id: str | None = None,
         **detail: Any,
     ) -> None:
-        """Record an application event (e.g. a failed login) in the audit trail."""
-        self.flows.emit(kind, client=client, reason=reason, **detail)
+        """Record an application event (e.g. a failed login) in the audit trail.
+
+        Pass ``user_id`` only for an account that exists (a failed login for a real user shows
+        in their login history); never an unchecked name the client typed.
+        """
+        self.flows.emit(kind, client=client, reason=reason, user_id=user_id, **detail)
 
     def retry_after(self, client: ClientInfo) -> float | None:
         """Seconds until a client throttled for guessing session IDs may retry, or ``None``.

@@ -1,0 +1,84 @@
+"""Client addresses behind trusted proxies; forwarded headers from anyone else are ignored."""
+
+from __future__ import annotations
+
+import pytest
+
+from sessionward import TrustedProxies
+from sessionward.errors import ConfigurationError
+
+PROXIES = TrustedProxies(["10.0.0.0/8", "127.0.0.1", "2001:db8:ffff::/48"])
+
+
+def test_without_trusted_proxies_the_peer_is_the_client() -> None:
+    none = TrustedProxies()
+    assert none.client_ip("10.0.0.1", x_forwarded_for_values=["1.2.3.4"]) == "10.0.0.1"
+
+
+def test_forwarded_headers_from_an_untrusted_peer_are_ignored() -> None:
+    assert PROXIES.client_ip("198.51.100.7", x_forwarded_for_values=["1.2.3.4"]) == "198.51.100.7"
+    assert PROXIES.client_ip("198.51.100.7", forwarded=["for=1.2.3.4"]) == "198.51.100.7"
+
+
+def test_x_forwarded_for_is_read_right_to_left_past_trusted_hops() -> None:
+    # The client forged "6.6.6.6"; the first proxy appended the real address.
+    header = ["6.6.6.6, 203.0.113.5, 10.1.1.1"]
+    assert PROXIES.client_ip("10.2.2.2", x_forwarded_for_values=header) == "203.0.113.5"
+
+
+def test_several_header_lines_are_one_list() -> None:
+    lines = ["6.6.6.6", "203.0.113.5,10.1.1.1"]
+    assert PROXIES.client_ip("127.0.0.1", x_forwarded_for_values=lines) == "203.0.113.5"
+
+
+def test_rfc7239_forwarded_wins_and_handles_ports_and_ipv6() -> None:
+    forwarded = ['for=6.6.6.6;proto=https, for="[2001:db8::1]:4711";by=10.0.0.1, for=10.9.9.9']
+    assert (
+        PROXIES.client_ip("10.0.0.2", forwarded=forwarded, x_forwarded_for_values=["9.9.9.9"])
+        == "2001:db8::1"
+    )
+    assert PROXIES.client_ip("10.0.0.2", forwarded=["for=203.0.113.5:8080"]) == "203.0.113.5"
+
+
+def test_unknown_or_junk_hop_stops_the_walk_at_the_last_trusted_address() -> None:
+    assert PROXIES.client_ip("10.0.0.2", forwarded=["for=unknown, for=10.0.0.3"]) == "10.0.0.3"
+    assert PROXIES.client_ip("10.0.0.2", x_forwarded_for_values=["<script>"]) == "10.0.0.2"
+
+
+def test_all_hops_trusted_gives_the_leftmost() -> None:
+    assert PROXIES.client_ip("10.0.0.2", x_forwarded_for_values=["10.0.0.9"]) == "10.0.0.9"
+
+
+def test_ipv4_mapped_ipv6_peer_is_normalised() -> None:
+    assert PROXIES.client_ip("::ffff:10.0.0.2", x_forwarded_for_values=["1.2.3.4"]) == "1.2.3.4"
+
+
+def test_bad_proxy_configuration_is_refused_at_start_up() -> None:
+    with pytest.raises(ConfigurationError, match="not an IP address"):
+        TrustedProxies(["proxy.internal"])
+
+
+def test_asgi_resolver_reads_scope_headers() -> None:
+    scope = {
+        "type": "http",
+        "client": ("10.0.0.5", 5555),
+        "headers": [
+            (b"x-forwarded-for", b"203.0.113.5"),
+            (b"user-agent", b"Firefox/130"),
+        ],
+    }
+    client = PROXIES.asgi(scope)
+    assert (client.ip, client.user_agent) == ("203.0.113.5", "Firefox/130")
+    scope["client"] = ("198.51.100.1", 1)
+    assert PROXIES.asgi(scope).ip == "198.51.100.1"
+
+
+def test_wsgi_resolver_reads_environ() -> None:
+    environ = {
+        "REMOTE_ADDR": "10.0.0.5",
+        "HTTP_FORWARDED": "for=203.0.113.5",
+        "HTTP_X_FORWARDED_FOR": "9.9.9.9",
+        "HTTP_USER_AGENT": "curl/8",
+    }
+    client = PROXIES.wsgi(environ)
+    assert (client.ip, client.user_agent) == ("203.0.113.5", "curl/8")
