@@ -37,8 +37,21 @@ def test_public_api_is_complete_and_sorted() -> None:
 
 
 FRAMEWORKS_AND_DRIVERS = {
-    "starlette", "fastapi", "flask", "werkzeug", "django", "uvicorn", "jinja2", "httpx",
-    "redis", "psycopg", "psycopg_pool", "sqlite3", "asyncpg", "anyio", "asyncio",
+    "starlette",
+    "fastapi",
+    "flask",
+    "werkzeug",
+    "django",
+    "uvicorn",
+    "jinja2",
+    "httpx",
+    "redis",
+    "psycopg",
+    "psycopg_pool",
+    "sqlite3",
+    "asyncpg",
+    "anyio",
+    "asyncio",
 }
 
 
