@@ -1,0 +1,72 @@
+"""A small Starlette app behind the session, CSRF and header middlewares, for the web tests."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from sessionward import (
+    AsyncMemoryStore,
+    AsyncSession,
+    AsyncSessionManager,
+    MemorySink,
+    SecretKeyRing,
+)
+from sessionward.integrations.asgi import SessionMiddleware
+from sessionward.integrations.csrf import CSRFMiddleware, csrf_token
+from sessionward.testing import FakeClock
+
+ORIGIN = "https://app.test"
+SAME_ORIGIN = {"sec-fetch-site": "same-origin", "origin": ORIGIN}
+KEYS = SecretKeyRing(["test-secret-" * 3])
+
+
+def session_of(request: Request) -> AsyncSession:
+    session: AsyncSession = request.session  # type: ignore[assignment]
+    return session
+
+
+async def form(request: Request) -> Response:
+    return JSONResponse({"token": csrf_token(request), "user": session_of(request).user_id})
+
+
+async def action(request: Request) -> Response:
+    session = session_of(request)
+    session["n"] = session.get("n", 0) + 1
+    async with request.form() as data:
+        fields = {k: v if isinstance(v, str) else (v.filename or "") for k, v in data.items()}
+    return JSONResponse({"n": session["n"], "form": fields, "user": session.user_id})
+
+
+async def raw(request: Request) -> Response:
+    return JSONResponse({"length": len(await request.body())})
+
+
+async def login(request: Request) -> Response:
+    await session_of(request).login("alice")
+    return JSONResponse({"token": csrf_token(request)})
+
+
+async def hook(request: Request) -> Response:
+    return JSONResponse({"hooked": True})
+
+
+def build(clock: FakeClock, sink: MemorySink, keys: SecretKeyRing = KEYS) -> Starlette:
+    manager = AsyncSessionManager(AsyncMemoryStore(), clock=clock, sinks=[sink])
+    routes = [
+        Route("/form", form),
+        Route("/action", action, methods=["POST", "PUT", "PATCH", "DELETE"]),
+        Route("/raw", raw, methods=["POST"]),
+        Route("/login", login, methods=["POST"]),
+        Route("/hook", hook, methods=["POST"]),
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(SessionMiddleware, manager=manager),
+            Middleware(CSRFMiddleware, manager=manager, keys=keys, exempt=["/hook"]),
+        ],
+    )
