@@ -70,7 +70,10 @@ def challenge(error: TokenError | None, *, realm: str = "api") -> str:
         description = error.description
         if not _QUOTABLE.fullmatch(description):
             description = "The request was refused."
-        parts.append(f'error="{error.error}"')
+        # RFC 6750 knows invalid_request / invalid_token / insufficient_scope; a refused
+        # refresh token (RFC 6749 invalid_grant, in the body) is an invalid token here.
+        code = "invalid_token" if error.error == "invalid_grant" else error.error
+        parts.append(f'error="{code}"')
         parts.append(f'error_description="{description}"')
     return ", ".join(parts)
 
