@@ -34,6 +34,7 @@ from sessionward.integrations.headers import (
     csp_nonce,
 )
 
+from .api import CSRF_EXEMPT, DemoAPI
 from .config import DemoConfig
 from .users import UserDirectory
 
@@ -186,12 +187,13 @@ def create_app(
     reloading after a restart).
     """
     cookie = CookieConfig.development() if config.insecure_http else CookieConfig()
+    api = DemoAPI(config, users, clock)
     manager = AsyncSessionManager(
         AsyncSQLiteStore(config.store_path),
         policy=config.policy(),
         cookie=cookie,
         clock=clock,
-        sinks=sinks,
+        sinks=api.sinks(sinks),
     )
     demo = DemoApp(config, users, manager)
     routes = [
@@ -203,6 +205,7 @@ def create_app(
         Route("/sessions/{handle}/revoke", demo.revoke, methods=["POST"]),
         Route("/logout-everywhere", demo.logout_everywhere, methods=["POST"]),
         Route("/healthz", demo.health),
+        *api.routes(manager),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     # Outermost first: HTTPS redirect, security headers (on every answer, 403s included), the
@@ -210,7 +213,12 @@ def create_app(
     middleware = [
         Middleware(SecurityHeadersMiddleware, headers=SECURITY_HEADERS),
         Middleware(SessionMiddleware, manager=manager),
-        Middleware(CSRFMiddleware, manager=manager, keys=csrf_keys or SecretKeyRing.generate()),
+        Middleware(
+            CSRFMiddleware,
+            manager=manager,
+            keys=csrf_keys or SecretKeyRing.generate(),
+            exempt=CSRF_EXEMPT,
+        ),
     ]
     if not config.insecure_http:
         middleware.insert(0, Middleware(HTTPSRedirectMiddleware))
