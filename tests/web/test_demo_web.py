@@ -131,3 +131,20 @@ async def test_the_rejection_page_is_html_for_browsers_and_json_for_apis(demo: D
         api = await client.post("/logout", headers={**HOSTILE, "accept": "application/json"})
     assert html.headers["content-type"].startswith("text/html") and "403" in html.text
     assert api.json()["reason"] == "fetch-metadata-cross-site"
+
+
+def test_demo_http_redirect_port_option() -> None:
+    from sessionward import ConfigurationError
+    from sessionward.demo import config
+
+    assert config.load(["--http-redirect-port", "8080"], env={}).http_redirect_port == 8080
+    assert config.load([], env={}).http_redirect_port is None
+    env = {"SESSIONWARD_DEMO_HTTP_REDIRECT_PORT": "8081"}
+    assert config.load([], env=env).http_redirect_port == 8081
+    for argv in (
+        ["--http-redirect-port", "8443"],
+        ["--http-redirect-port", "80", "--insecure-http"],
+        ["--http-redirect-port", "0"],
+    ):
+        with pytest.raises(ConfigurationError, match="http-redirect-port"):
+            config.load(argv, env={})

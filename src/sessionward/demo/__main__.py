@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sys
 from collections.abc import Sequence
 
 from sessionward import ConfigurationError
+from sessionward.integrations.headers import HTTPSRedirectMiddleware
 
 from . import config as demo_config
 from .app import create_app
@@ -48,8 +50,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         cert, key = ensure_certificate(config.state_dir)
         ssl = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
         print(f"TLS certificate (self-signed, accept it in your browser): {cert}")
+    if config.http_redirect_port is not None:
+        print(f"plain HTTP on port {config.http_redirect_port} redirects to HTTPS")
     print(BANNER, flush=True)
-    uvicorn.run(app, host=config.host, port=config.port, log_level="info", **ssl)  # type: ignore[arg-type]
+    if config.http_redirect_port is None:
+        uvicorn.run(app, host=config.host, port=config.port, log_level="info", **ssl)  # type: ignore[arg-type]
+        return 0
+    servers = [
+        uvicorn.Server(
+            uvicorn.Config(app, host=config.host, port=config.port, log_level="info", **ssl)  # type: ignore[arg-type]
+        ),
+        uvicorn.Server(
+            uvicorn.Config(
+                HTTPSRedirectMiddleware(app, https_port=config.port),
+                host=config.host,
+                port=config.http_redirect_port,
+                log_level="info",
+            )
+        ),
+    ]
+
+    async def serve_both() -> None:
+        await asyncio.gather(*(server.serve() for server in servers))
+
+    asyncio.run(serve_both())
     return 0
 
 

@@ -26,6 +26,7 @@ class DemoConfig:
     idle_timeout: int = 15 * 60
     absolute_timeout: int = 8 * 60 * 60
     insecure_http: bool = False
+    http_redirect_port: int | None = None
 
     @property
     def store_path(self) -> Path:
@@ -90,6 +91,11 @@ def parser() -> argparse.ArgumentParser:
         help="DEVELOPMENT ONLY: serve plain HTTP on a loopback address, with "
         "cookies that lack Secure and the __Host- prefix",
     )
+    p.add_argument(
+        "--http-redirect-port",
+        help="also listen for plain HTTP on this port, answering every request with a "
+        "redirect to the HTTPS port (default: no plain-HTTP listener)",
+    )
     return p
 
 
@@ -124,6 +130,17 @@ def load(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
             f"--insecure-http serves cookies in clear text; it is allowed only on a loopback "
             f"address (127.0.0.1, ::1, localhost), not {host!r}. Drop --insecure-http to use TLS."
         )
+    redirect_text = pick("HTTP_REDIRECT_PORT")
+    redirect_port = (
+        None
+        if not redirect_text
+        else _positive_int(redirect_text, "--http-redirect-port", upper=65535)
+    )
+    if redirect_port is not None and (insecure or redirect_port == port):
+        raise ConfigurationError(
+            "--http-redirect-port needs HTTPS on a different --port; drop --insecure-http or "
+            "choose another port for the redirect"
+        )
     state_dir = Path(pick("STATE_DIR") or defaults.state_dir)
     store_text = pick("STORE")
     config = DemoConfig(
@@ -134,6 +151,7 @@ def load(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         idle_timeout=idle,
         absolute_timeout=absolute,
         insecure_http=insecure,
+        http_redirect_port=redirect_port,
     )
     config.policy()  # validates the pair of timeouts (absolute >= idle)
     return config
