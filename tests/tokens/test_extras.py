@@ -1,0 +1,30 @@
+"""Optional dependencies: a missing extra is an ImportError that names it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    ("blocked", "module", "extra"),
+    [
+        ("jwt", "sessionward.tokens", "sessionward[jwt]"),
+        ("jwt", "sessionward.integrations.bearer", "sessionward[jwt]"),
+        ("fastapi", "sessionward.integrations.fastapi", "sessionward[fastapi,jwt]"),
+    ],
+)
+def test_missing_extra_names_it(blocked: str, module: str, extra: str) -> None:
+    code = f"import sys; sys.modules[{blocked!r}] = None; import {module}"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode != 0
+    assert "ImportError" in result.stderr and extra in result.stderr
+
+
+def test_import_sessionward_does_not_import_pyjwt() -> None:
+    code = "import sys, sessionward; sys.exit(1 if 'jwt' in sys.modules else 0)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
