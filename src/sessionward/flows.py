@@ -13,7 +13,7 @@ from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from .core import anomaly, lifecycle
+from .core import anomaly, lifecycle, renewal
 from .core.client import ClientInfo
 from .core.clock import Clock
 from .core.cookies import CookieConfig, dump_cookie, expire_cookie, find_cookie
@@ -193,6 +193,11 @@ class Flows:
             self._failed_id(client)
             return Loaded()
         record: SessionRecord | None = yield Op("get", (token_key(token),))
+        if record is not None and renewal.is_stub(record):
+            # A token renewed moments ago: within the grace window, continue as its successor.
+            successor = renewal.successor(record, token, self.clock.now())
+            record = None if successor is None else (yield Op("get", (token_key(successor),)))
+            token = successor or token
         if record is None:
             self.emit(
                 EventKind.UNKNOWN_ID,
@@ -243,7 +248,10 @@ class Flows:
         else:
             changed, deleted = session._changes()
             touch = lifecycle.needs_touch(record, self.policy, now)
-            if changed or deleted or touch:
+            renew = renewal.due(record, self.policy, now)
+            if renewal.recently_renewed(record, self.policy, now):
+                session.cookie_changed = True
+            if changed or deleted or touch or renew:
                 if changed:
                     encode_data(session._data, max_bytes=self.policy.max_data_bytes)
                 seen = lifecycle.touched(record, self.policy, now) if touch else None
@@ -252,18 +260,66 @@ class Flows:
                     delete_data=deleted,
                     last_seen_at=None if seen is None else seen.last_seen_at,
                     expires_at=None if seen is None else seen.expires_at,
+                    set_meta={renewal.META_RENEWED_AT: now} if renew else {},
                 )
                 stored: SessionRecord | None = yield Op("update", (record.key, change))
+                if stored is not None and renewal.is_stub(stored):
+                    # A concurrent request renewed the token: save under its successor.
+                    stored = yield from self._follow(session, stored, change, now)
+                    renew = False
+                if (
+                    renew
+                    and stored is not None
+                    and not (yield from self._renew(session, stored, now))
+                ):
+                    stored = None
                 if stored is None:
                     # Revoked or logged out by a concurrent request: never resurrect it.
                     session._end()
                     return [("set-cookie", expire_cookie(self.cookie))]
-                session._persisted(stored)
+                if not renew:
+                    session._persisted(stored)
                 session.cookie_changed = session.cookie_changed or touch
         if session.cookie_changed and session.record is not None and session.token is not None:
             max_age = lifecycle.cookie_max_age(session.record, self.policy, now)
             headers.append(("set-cookie", dump_cookie(self.cookie, session.token, max_age=max_age)))
         return headers
+
+    def _follow(
+        self, session: BaseSession, stub: SessionRecord, change: RecordUpdate, now: float
+    ) -> Flow[SessionRecord | None]:
+        token = session.token
+        successor = None if token is None else renewal.successor(stub, token, now)
+        if successor is None:
+            return None
+        stored: SessionRecord | None = yield Op("update", (token_key(successor), change))
+        if stored is not None:
+            session._adopt(stored, successor)
+            session.cookie_changed = True
+        return stored
+
+    def _renew(self, session: BaseSession, stored: SessionRecord, now: float) -> Flow[bool]:
+        """Move the session to a new token, leaving a stub for requests still in flight."""
+        token = session.token
+        if token is None:
+            return True
+        new, stub = renewal.plan(stored, token, self.policy, now)
+        moved: SessionRecord | None = yield Op(
+            "renew", (stored.key, token_key(new), stub), {"handle": stored.handle}
+        )
+        if moved is None:
+            # Another request renewed it first (or it just ended): follow that renewal.
+            current: SessionRecord | None = yield Op("get", (stored.key,))
+            successor = None if current is None else renewal.successor(current, token, now)
+            if successor is not None:
+                moved = yield Op("get", (token_key(successor),))
+                new = successor
+        if moved is None:
+            return False
+        session._adopt(moved, new)
+        session.cookie_changed = True
+        self.emit(EventKind.ROTATED, client=session.client, record=moved, reason="renewal")
+        return True
 
     def _new_record(
         self,
@@ -374,7 +430,13 @@ class Flows:
     def logout(self, session: BaseSession) -> Flow[None]:
         record = session.record
         if record is not None:
-            yield Op("delete", (record.key,))
+            gone: SessionRecord | None = yield Op("delete", (record.key,))
+            token = session.token
+            if gone is not None and token is not None:
+                # Renewed while this request ran: the session lives on under the successor.
+                successor = renewal.successor(gone, token, self.clock.now())
+                if successor is not None:
+                    yield Op("delete", (token_key(successor),))
             self.emit(EventKind.LOGOUT, client=session.client, record=record)
         session._end()
 

@@ -53,6 +53,12 @@ class _Base:
             raise ConfigurationError(
                 f"{type(store).__name__} is not a session store (missing {', '.join(missing)})"
             )
+        renews = policy is not None and policy.renew_interval is not None
+        if renews and not callable(getattr(store, "renew", None)):
+            raise ConfigurationError(
+                f"{type(store).__name__} cannot renew tokens (no renew method); "
+                "set renew_interval=None or use a store that supports renewal"
+            )
         self.store = store
         self.flows = Flows(
             policy=policy or SessionPolicy(),

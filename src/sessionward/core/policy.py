@@ -33,6 +33,10 @@ class SessionPolicy:
     load. ``touch_interval`` throttles last-seen writes: a read-only request rewrites the record
     at most once per interval, so the effective idle timeout lies between
     ``idle_timeout - touch_interval`` and ``idle_timeout``.
+
+    ``renew_interval`` (off by default) gives an active session a new token that often; requests
+    still in flight with the previous token are honoured for ``renewal_grace`` seconds (and get
+    the new cookie), after which the previous token is dead.
     """
 
     idle_timeout: float = 30 * 60
@@ -42,6 +46,8 @@ class SessionPolicy:
     on_limit: LimitPolicy = "evict_oldest"
     max_data_bytes: int = DEFAULT_MAX_DATA_BYTES
     clear_site_data: tuple[str, ...] = ("cache", "cookies", "storage")
+    renew_interval: float | None = None
+    renewal_grace: float = 10
 
     def __init__(
         self,
@@ -53,6 +59,8 @@ class SessionPolicy:
         on_limit: LimitPolicy = "evict_oldest",
         max_data_bytes: int = DEFAULT_MAX_DATA_BYTES,
         clear_site_data: tuple[str, ...] = ("cache", "cookies", "storage"),
+        renew_interval: Seconds | None = None,
+        renewal_grace: Seconds = 10,
     ) -> None:
         idle = seconds(idle_timeout, "idle_timeout")
         absolute = seconds(absolute_timeout, "absolute_timeout")
@@ -81,6 +89,18 @@ class SessionPolicy:
         allowed = {"cache", "cookies", "storage", "executionContexts", "*"}
         if not set(clear_site_data) <= allowed:
             raise ConfigurationError(f"clear_site_data entries must be among {sorted(allowed)}")
+        renew = None if renew_interval is None else seconds(renew_interval, "renew_interval")
+        grace = seconds(renewal_grace, "renewal_grace")
+        if not 0 < grace <= 300:
+            raise ConfigurationError(
+                "renewal_grace must be between 0 and 300 seconds: long enough for requests "
+                "already in flight, short enough that a stolen old token soon dies"
+            )
+        if renew is not None and not grace < renew < absolute:
+            raise ConfigurationError(
+                f"renew_interval must be longer than renewal_grace ({grace:g}s) and shorter "
+                f"than absolute_timeout ({absolute:g}s), or None to turn renewal off"
+            )
         set_ = object.__setattr__
         set_(self, "idle_timeout", idle)
         set_(self, "absolute_timeout", absolute)
@@ -89,3 +109,5 @@ class SessionPolicy:
         set_(self, "on_limit", on_limit)
         set_(self, "max_data_bytes", max_data_bytes)
         set_(self, "clear_site_data", tuple(clear_site_data))
+        set_(self, "renew_interval", renew)
+        set_(self, "renewal_grace", grace)

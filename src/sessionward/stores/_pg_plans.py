@@ -164,7 +164,11 @@ class Plans:
         doomed = [r.key for r in evicted] + ([replaces] if replaces else [])
         if doomed:
             yield self._q("DELETE FROM {table} WHERE key = ANY(%s)", doomed)
-        yield self._q(
+        yield self._insert(record)
+        return evicted
+
+    def _insert(self, record: SessionRecord) -> Query:
+        return self._q(
             "INSERT INTO {table} ({cols}) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb)",
             record.key,
@@ -180,7 +184,6 @@ class Plans:
             _json(record.data),
             _json(record.meta),
         )
-        return evicted
 
     def get(self, column: str, value: str) -> Plan[SessionRecord | None]:
         if column == "key":
@@ -236,6 +239,20 @@ class Plans:
     def purge_expired(self, now: float) -> Plan[int]:
         count: int = yield self._q("DELETE FROM {table} WHERE expires_at <= %s", now)
         return count
+
+    def renew(
+        self, key: str, new_key: str, stub: SessionRecord, handle: str
+    ) -> Plan[SessionRecord | None]:
+        rows = yield self._q(
+            "UPDATE {table} SET key = %s WHERE key = %s AND handle = %s RETURNING {cols}",
+            new_key,
+            key,
+            handle,
+        )
+        if not rows:
+            return None
+        yield self._insert(stub)
+        return _record(rows[0])
 
     def drop_schema(self) -> Plan[None]:
         """Remove the whole schema (tests and uninstalls)."""

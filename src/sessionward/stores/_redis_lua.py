@@ -203,6 +203,28 @@ return n
 """
 )
 
+# KEYS: the session, its new key, the stub's handle key. ARGV: tag, key, new key, handle,
+# stub expiry ms, then the stub's field/value pairs. RENAME keeps the hash and its TTL.
+RENEW = (
+    _PRELUDE
+    + """
+local old, new = KEYS[1], KEYS[2]
+local v = redis.call('HMGET', old, 'h', 'u', 'ls')
+if v[1] ~= ARGV[4] or redis.call('EXISTS', new) == 1 then return false end
+if redis.call('EXISTS', KEYS[3]) == 1 then return false end
+redis.call('RENAME', old, new)
+redis.call('SET', hkey(v[1]), ARGV[3], 'KEEPTTL')
+if v[2] then
+  redis.call('ZREM', ukey(v[2]), ARGV[2])
+  redis.call('ZADD', ukey(v[2]), v[3], ARGV[3])
+end
+hset_from(old, 6)
+redis.call('PEXPIREAT', old, ARGV[5])
+redis.call('SET', KEYS[3], ARGV[2], 'PXAT', ARGV[5])
+return redis.call('HGETALL', new)
+"""
+)
+
 
 def text(value: Any) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)

@@ -12,6 +12,8 @@ against each store, on the real server):
   so a logout or revoke is never undone by a concurrent save.
 * ``create`` with ``replaces`` deletes the old record in the same atomic step (rotation: the old
   token dies at once). With a ``limit`` it enforces the per-user session cap in that same step.
+* ``renew`` moves a record to a new key as it is stored at that moment and leaves a stub
+  record under the old key, in one atomic step (token renewal with a grace window).
 * Stores do not judge expiry against policy; they return what they hold and the manager decides.
   ``expires_at`` is kept so stores can purge (``purge_expired``) or set TTLs.
 * Infrastructure failures raise :class:`sessionward.errors.StoreUnavailable`.
@@ -110,6 +112,16 @@ class Store(Protocol):
         """Delete records whose ``expires_at`` is at or before ``now``; return how many."""
         ...
 
+    def renew(
+        self, key: str, new_key: str, stub: SessionRecord, *, handle: str
+    ) -> SessionRecord | None:
+        """Move the record at ``key`` (only if its handle is ``handle``) to ``new_key`` as it is
+        stored now, keeping its handle, and store ``stub`` (keyed ``key``) in its place.
+
+        Returns the moved record, or ``None``, changing nothing, when there is no such record.
+        """
+        ...
+
     def close(self) -> None: ...
 
 
@@ -144,6 +156,10 @@ class AsyncStore(Protocol):
     async def delete_all(self) -> int: ...
 
     async def purge_expired(self, now: float) -> int: ...
+
+    async def renew(
+        self, key: str, new_key: str, stub: SessionRecord, *, handle: str
+    ) -> SessionRecord | None: ...
 
     async def close(self) -> None: ...
 

@@ -122,5 +122,22 @@ class MemoryStore:
                 self._remove(key)
             return len(doomed)
 
+    def renew(
+        self, key: str, new_key: str, stub: SessionRecord, *, handle: str
+    ) -> SessionRecord | None:
+        frozen_stub = self._freeze(stub)
+        with self._lock:
+            row = self._rows.get(key)
+            if row is None or row[0].handle != handle or new_key in self._rows:
+                return None
+            if stub.handle in self._handles:
+                raise ValueError("session key or handle already exists")
+            moved = (row[0].evolve(key=new_key), row[1])
+            self._rows[new_key] = moved
+            self._handles[handle] = new_key
+            self._rows[key] = frozen_stub
+            self._handles[stub.handle] = key
+            return self._thaw(moved)
+
     def close(self) -> None:
         return None

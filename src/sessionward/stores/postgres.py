@@ -170,6 +170,14 @@ class PostgresStore:
     def purge_expired(self, now: float) -> int:
         return self._run(self.plans.purge_expired(now))
 
+    def renew(
+        self, key: str, new_key: str, stub: SessionRecord, *, handle: str
+    ) -> SessionRecord | None:
+        try:
+            return self._run(self.plans.renew(key, new_key, stub, handle), atomic=True)
+        except ValueError:  # the new key or the stub's handle is taken: change nothing
+            return None
+
     def close(self) -> None:
         self.pool.close()
 
@@ -288,6 +296,14 @@ class AsyncPostgresStore:
 
     async def purge_expired(self, now: float) -> int:
         return await self._run(self.plans.purge_expired(now))
+
+    async def renew(
+        self, key: str, new_key: str, stub: SessionRecord, *, handle: str
+    ) -> SessionRecord | None:
+        try:
+            return await self._run(self.plans.renew(key, new_key, stub, handle), atomic=True)
+        except ValueError:
+            return None
 
     async def close(self) -> None:
         if hasattr(self, "pool"):

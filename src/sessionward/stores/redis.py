@@ -44,6 +44,7 @@ _SCRIPTS = (
     "LIST_USER",
     "DELETE_USER",
     "DELETE_MANY",
+    "RENEW",
 )
 
 
@@ -95,6 +96,13 @@ class _Layout:
             *lua.encode_record(record),
         ]
         return keys, args
+
+    def renew_call(
+        self, key: str, new_key: str, stub: SessionRecord, handle: str
+    ) -> tuple[list[str], list[Any]]:
+        keys = [self.skey(key), self.skey(new_key), self.hkey(stub.handle)]
+        args = [self.tag, key, new_key, handle, lua.expiry_ms(stub.expires_at)]
+        return keys, args + lua.encode_record(stub)
 
 
 @contextmanager
@@ -245,6 +253,14 @@ class RedisStore:
         # by the app's clock before Redis's.
         return self._delete_many(lua.number(now))
 
+    def renew(
+        self, key: str, new_key: str, stub: SessionRecord, *, handle: str
+    ) -> SessionRecord | None:
+        keys, args = self._layout.renew_call(key, new_key, stub, handle)
+        with _translate():
+            raw = self._script("RENEW", keys, args)
+        return None if not raw else lua.decode_record(new_key, raw)
+
     def close(self) -> None:
         if self._owns_client:
             self.client.close()
@@ -359,6 +375,14 @@ class AsyncRedisStore:
 
     async def purge_expired(self, now: float) -> int:
         return await self._delete_many(lua.number(now))
+
+    async def renew(
+        self, key: str, new_key: str, stub: SessionRecord, *, handle: str
+    ) -> SessionRecord | None:
+        keys, args = self._layout.renew_call(key, new_key, stub, handle)
+        with _translate():
+            raw = await self._script("RENEW", keys, args)
+        return None if not raw else lua.decode_record(new_key, raw)
 
     async def close(self) -> None:
         if self._owns_client:

@@ -317,6 +317,30 @@ class SQLiteStore:
             write=True,
         )
 
+    def renew(
+        self, key: str, new_key: str, stub: SessionRecord, *, handle: str
+    ) -> SessionRecord | None:
+        row = _record_to_row(stub)
+
+        def renew(conn: sqlite3.Connection) -> SessionRecord | None:
+            moved = conn.execute(
+                "UPDATE sessionward_sessions SET key = ? WHERE key = ? AND handle = ?",
+                (new_key, key, handle),
+            )
+            if moved.rowcount != 1:
+                return None
+            conn.execute(
+                f"INSERT INTO sessionward_sessions ({_COLUMNS}) "  # noqa: S608 (constant)
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
+            return self._select(conn, "key = ?", (new_key,))[0]
+
+        try:
+            return self._run(renew, write=True)
+        except sqlite3.IntegrityError:
+            return None
+
     def close(self) -> None:
         with self._all_lock:
             conns, self._all = self._all, []

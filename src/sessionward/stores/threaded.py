@@ -69,6 +69,11 @@ class ThreadedAsyncStore:
     async def purge_expired(self, now: float) -> int:
         return await self._call(self.sync.purge_expired, now)
 
+    async def renew(
+        self, key: str, new_key: str, stub: SessionRecord, *, handle: str
+    ) -> SessionRecord | None:
+        return await self._call(self.sync.renew, key, new_key, stub, handle=handle)
+
     async def close(self) -> None:
         await self._call(self.sync.close)
 
