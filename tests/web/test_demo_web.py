@@ -148,3 +148,19 @@ def test_demo_http_redirect_port_option() -> None:
     ):
         with pytest.raises(ConfigurationError, match="http-redirect-port"):
             config.load(argv, env={})
+
+
+def test_every_template_form_has_a_token_and_every_script_the_nonce() -> None:
+    """Static check over all demo templates, so a newly added page cannot forget either."""
+    from sessionward.demo import app as demo_app
+
+    templates = sorted((demo_app.HERE / "templates").glob("*.html"))
+    assert templates
+    for path in templates:
+        text = path.read_text()
+        for form in re.findall(r"<form\b.*?</form>", text, re.S | re.I):
+            if re.search(r'method="post"', form, re.I):
+                assert 'name="csrf_token" value="{{ csrf_token() }}"' in form, path.name
+        for tag in re.findall(r"<script\b[^>]*>", text, re.I):
+            assert 'nonce="{{ csp_nonce }}"' in tag, (path.name, tag)
+        assert not re.search(r"\son[a-z]+\s*=", text, re.I), f"inline handler in {path.name}"
