@@ -1,0 +1,330 @@
+"""Refresh tokens and the revocation list in PostgreSQL (psycopg 3), sync and async.
+
+Tables ``sw_refresh_tokens`` and ``sw_token_revocations`` live in the given schema (the
+sessions' schema is fine: the names do not clash). Each operation is a short plan of queries
+run in one transaction; ``rotate`` is a compare-and-set (``UPDATE ... WHERE rotated_at IS NULL``:
+under READ COMMITTED the loser of two concurrent rotations re-checks the row after the winner
+commits and updates nothing). Waits are bounded as for the session store; failures raise
+:class:`~sessionward.errors.StoreUnavailable`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+from collections.abc import Generator
+from typing import Any, TypeVar
+
+try:
+    import psycopg
+    import psycopg_pool
+    from psycopg import sql
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "the PostgreSQL token store needs psycopg 3: pip install 'sessionward[postgres,jwt]'"
+    ) from exc
+
+from ..errors import ConfigurationError, StoreUnavailable
+from .refresh import RefreshRecord
+from .store import Revocations
+
+T = TypeVar("T")
+Query = tuple[sql.Composed | sql.SQL, tuple[Any, ...]]
+Plan = Generator[Query, Any, T]
+_SCHEMA = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+_ALL = "*"
+_REVOKE_KEEP = (
+    "INSERT INTO {r} (session, revoked_at, until) VALUES (%s, %s, %s) "
+    "ON CONFLICT (session) DO UPDATE SET until = GREATEST({r}.until, EXCLUDED.until)"
+)
+_REVOKE_REPLACE = (
+    "INSERT INTO {r} (session, revoked_at, until) VALUES (%s, %s, %s) "
+    "ON CONFLICT (session) DO UPDATE SET until = EXCLUDED.until, revoked_at = EXCLUDED.revoked_at"
+)
+_COLUMNS = "key, family, session, user_id, issued_at, expires_at, rotated_at, sealed"
+
+
+def _row(record: RefreshRecord) -> tuple[Any, ...]:
+    return (
+        record.key,
+        record.family,
+        record.session,
+        record.user_id,
+        record.issued_at,
+        record.expires_at,
+        record.rotated_at,
+        record.sealed,
+    )
+
+
+class _Plans:
+    def __init__(self, schema: str) -> None:
+        if not isinstance(schema, str) or not _SCHEMA.fullmatch(schema):
+            raise ConfigurationError("schema must be a lower-case SQL identifier (a-z, 0-9, _)")
+        self.schema = schema
+        self.tokens = sql.Identifier(schema, "sw_refresh_tokens")
+        self.revocations_table = sql.Identifier(schema, "sw_token_revocations")
+
+    def _q(self, text: str) -> sql.Composed:
+        return sql.SQL(text).format(t=self.tokens, r=self.revocations_table)
+
+    def migrate(self) -> Plan[None]:
+        yield (
+            sql.SQL("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"),
+            (f"sessionward-tokens:{self.schema}",),
+        )
+        yield sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)), ()
+        yield (
+            self._q(
+                "CREATE TABLE IF NOT EXISTS {t} (key text PRIMARY KEY, family text NOT NULL, "
+                "session text NOT NULL, user_id text NOT NULL, "
+                "issued_at double precision NOT NULL, expires_at double precision NOT NULL, "
+                "rotated_at double precision, sealed text)"
+            ),
+            (),
+        )
+        yield (
+            sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (session)").format(
+                sql.Identifier("sw_refresh_tokens_by_session"), self.tokens
+            ),
+            (),
+        )
+        yield (
+            sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (expires_at)").format(
+                sql.Identifier("sw_refresh_tokens_by_expiry"), self.tokens
+            ),
+            (),
+        )
+        yield (
+            self._q(
+                "CREATE TABLE IF NOT EXISTS {r} (session text PRIMARY KEY, "
+                "revoked_at double precision NOT NULL, until double precision NOT NULL)"
+            ),
+            (),
+        )
+
+    def drop(self) -> Plan[None]:
+        yield sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(self.schema)), ()
+
+    def add(self, record: RefreshRecord) -> Plan[None]:
+        yield (
+            self._q(f"INSERT INTO {{t}} ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"),  # noqa: S608
+            _row(record),
+        )
+
+    def get(self, key: str) -> Plan[RefreshRecord | None]:
+        rows = yield self._q(f"SELECT {_COLUMNS} FROM {{t}} WHERE key = %s"), (key,)  # noqa: S608
+        return RefreshRecord(*rows[0]) if rows else None
+
+    def rotate(self, key: str, successor: RefreshRecord, sealed: str, now: float) -> Plan[bool]:
+        changed = yield (
+            self._q(
+                "UPDATE {t} SET rotated_at = %s, sealed = %s WHERE key = %s AND rotated_at IS NULL"
+            ),
+            (now, sealed, key),
+        )
+        if changed != 1:
+            return False
+        yield from self.add(successor)
+        return True
+
+    def _revoke(self, session: str, now: float, until: float, *, replace: bool) -> Query:
+        # A second, shorter revocation of one session never shortens the first; end_all's
+        # "not before" row is replaced outright.
+        return self._q(_REVOKE_REPLACE if replace else _REVOKE_KEEP), (session, now, until)
+
+    def end_session(self, session: str, now: float, until: float) -> Plan[int]:
+        count = yield self._q("DELETE FROM {t} WHERE session = %s"), (session,)
+        yield self._revoke(session, now, until, replace=False)
+        return int(count)
+
+    def end_all(self, now: float, until: float) -> Plan[int]:
+        count = yield self._q("DELETE FROM {t}"), ()
+        yield self._revoke(_ALL, now, until, replace=True)
+        return int(count)
+
+    def revocations(self, now: float) -> Plan[Revocations]:
+        rows = yield self._q("SELECT session, revoked_at FROM {r} WHERE until > %s"), (now,)
+        sessions = frozenset(s for s, _ in rows if s != _ALL)
+        return Revocations(sessions, next((at for s, at in rows if s == _ALL), None))
+
+    def purge_expired(self, now: float) -> Plan[int]:
+        count = yield self._q("DELETE FROM {t} WHERE expires_at <= %s"), (now,)
+        yield self._q("DELETE FROM {r} WHERE until <= %s"), (now,)
+        return int(count)
+
+
+def _failure(exc: Exception) -> Exception:
+    if isinstance(exc, psycopg.errors.UniqueViolation):
+        return ValueError("refresh token key already exists")
+    return StoreUnavailable(f"PostgreSQL unavailable: {exc}")
+
+
+def _kwargs(statement_timeout: float, connect_timeout: float) -> dict[str, Any]:
+    if min(statement_timeout, connect_timeout) <= 0:
+        raise ConfigurationError("PostgreSQL time-outs must be positive numbers of seconds")
+    return {
+        "autocommit": True,
+        "connect_timeout": max(2, round(connect_timeout)),
+        "options": f"-c statement_timeout={int(statement_timeout * 1000)}",
+    }
+
+
+class PostgresTokenStore:
+    """A :class:`~sessionward.tokens.store.TokenStore` in PostgreSQL (sync, pooled)."""
+
+    def __init__(
+        self,
+        conninfo: str,
+        *,
+        schema: str = "sessionward",
+        max_size: int = 10,
+        connect_timeout: float = 2.0,
+        statement_timeout: float = 2.0,
+        pool_timeout: float = 2.0,
+    ) -> None:
+        self.plans = _Plans(schema)
+        self.pool: psycopg_pool.ConnectionPool[psycopg.Connection[tuple[Any, ...]]] = (
+            psycopg_pool.ConnectionPool(
+                conninfo,
+                kwargs=_kwargs(statement_timeout, connect_timeout),
+                min_size=1,
+                max_size=max_size,
+                timeout=pool_timeout,
+                open=False,
+            )
+        )
+        self.pool.open(wait=False)
+        self._lock = threading.Lock()
+        self._run(self.plans.migrate())
+
+    def _run(self, plan: Plan[T]) -> T:
+        try:
+            with self.pool.connection() as conn, conn.transaction():
+                return self._steps(conn, plan)
+        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+            raise _failure(exc) from exc
+
+    @staticmethod
+    def _steps(conn: psycopg.Connection[tuple[Any, ...]], plan: Plan[T]) -> T:
+        # StopIteration is caught here, inside the transaction block: escaping it would roll
+        # the transaction back.
+        try:
+            query = next(plan)
+            while True:
+                cursor = conn.execute(query[0], query[1])
+                result = cursor.fetchall() if cursor.description else cursor.rowcount
+                query = plan.send(result)
+        except StopIteration as done:
+            value: T = done.value
+            return value
+
+    def add(self, record: RefreshRecord) -> None:
+        self._run(self.plans.add(record))
+
+    def get(self, key: str) -> RefreshRecord | None:
+        return self._run(self.plans.get(key))
+
+    def rotate(self, key: str, successor: RefreshRecord, *, sealed: str, now: float) -> bool:
+        return self._run(self.plans.rotate(key, successor, sealed, now))
+
+    def end_session(self, session: str, *, now: float, until: float) -> int:
+        return self._run(self.plans.end_session(session, now, until))
+
+    def end_all(self, *, now: float, until: float) -> int:
+        return self._run(self.plans.end_all(now, until))
+
+    def revocations(self, now: float) -> Revocations:
+        return self._run(self.plans.revocations(now))
+
+    def purge_expired(self, now: float) -> int:
+        return self._run(self.plans.purge_expired(now))
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+class AsyncPostgresTokenStore:
+    """The asyncio twin of :class:`PostgresTokenStore`; the pool opens on first use."""
+
+    def __init__(
+        self,
+        conninfo: str,
+        *,
+        schema: str = "sessionward",
+        max_size: int = 10,
+        connect_timeout: float = 2.0,
+        statement_timeout: float = 2.0,
+        pool_timeout: float = 2.0,
+    ) -> None:
+        self.plans = _Plans(schema)
+        self.pool: psycopg_pool.AsyncConnectionPool[psycopg.AsyncConnection[tuple[Any, ...]]] = (
+            psycopg_pool.AsyncConnectionPool(
+                conninfo,
+                kwargs=_kwargs(statement_timeout, connect_timeout),
+                min_size=1,
+                max_size=max_size,
+                timeout=pool_timeout,
+                open=False,
+            )
+        )
+        self._ready = False
+        self._lock: asyncio.Lock | None = None
+
+    async def open(self) -> None:
+        if self._ready:
+            return
+        self._lock = self._lock or asyncio.Lock()
+        async with self._lock:
+            if not self._ready:
+                await self.pool.open(wait=False)
+                await self._drive(self.plans.migrate())
+                self._ready = True
+
+    async def _drive(self, plan: Plan[T]) -> T:
+        try:
+            async with self.pool.connection() as conn, conn.transaction():
+                return await self._steps(conn, plan)
+        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+            raise _failure(exc) from exc
+
+    @staticmethod
+    async def _steps(conn: psycopg.AsyncConnection[tuple[Any, ...]], plan: Plan[T]) -> T:
+        try:
+            query = next(plan)
+            while True:
+                cursor = await conn.execute(query[0], query[1])
+                result = await cursor.fetchall() if cursor.description else cursor.rowcount
+                query = plan.send(result)
+        except StopIteration as done:
+            value: T = done.value
+            return value
+
+    async def _run(self, plan: Plan[T]) -> T:
+        await self.open()
+        return await self._drive(plan)
+
+    async def add(self, record: RefreshRecord) -> None:
+        await self._run(self.plans.add(record))
+
+    async def get(self, key: str) -> RefreshRecord | None:
+        return await self._run(self.plans.get(key))
+
+    async def rotate(self, key: str, successor: RefreshRecord, *, sealed: str, now: float) -> bool:
+        return await self._run(self.plans.rotate(key, successor, sealed, now))
+
+    async def end_session(self, session: str, *, now: float, until: float) -> int:
+        return await self._run(self.plans.end_session(session, now, until))
+
+    async def end_all(self, *, now: float, until: float) -> int:
+        return await self._run(self.plans.end_all(now, until))
+
+    async def revocations(self, now: float) -> Revocations:
+        return await self._run(self.plans.revocations(now))
+
+    async def purge_expired(self, now: float) -> int:
+        return await self._run(self.plans.purge_expired(now))
+
+    async def close(self) -> None:
+        await self.pool.close()

@@ -1,0 +1,325 @@
+"""Refresh tokens and the revocation list in Redis, for many app instances.
+
+Layout (``T`` is the store's hash tag, e.g. ``{sessionward-tokens}:``; one Cluster slot)::
+
+    T:rt:<key>      HASH  one refresh token (fields of RefreshRecord). TTL = its expires_at.
+    T:rs:<session>  SET   the keys of a session's refresh tokens. TTL = the latest token's.
+    T:rv            ZSET  revoked session handles scored by "until" (ms).
+    T:all           HASH  the "not before" of the last end_all, with TTL = its "until".
+
+``add``, ``rotate`` and ``end_session`` are Lua scripts, each one atomic step: ``rotate`` is a
+true compare-and-set however many app instances refresh the same token at once. Refresh tokens
+expire by TTL, so ``purge_expired`` only trims the revocation list. ``end_all`` scans and is not
+atomic with concurrent logins (it is an administrator's break-glass; the "not before" it sets is).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+try:
+    import redis
+    import redis.asyncio as aioredis
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "the Redis token store needs redis-py: pip install 'sessionward[redis,jwt]'"
+    ) from exc
+
+from ..errors import ConfigurationError, StoreUnavailable
+from .refresh import RefreshRecord
+from .store import Revocations
+
+_PREFIX = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+_FIELDS = ("family", "session", "user_id", "issued_at", "expires_at")
+_EXTEND = """
+local function extend(key, ms)
+  local cur = redis.call('PEXPIRETIME', key)
+  if cur ~= -2 and (cur == -1 or cur < tonumber(ms)) then redis.call('PEXPIREAT', key, ms) end
+end
+"""
+# KEYS: token, session set. ARGV: token key, expiry ms, then field/value pairs.
+ADD = (
+    _EXTEND
+    + """
+if redis.call('EXISTS', KEYS[1]) == 1 then return redis.error_reply('SWEXISTS') end
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[1])
+extend(KEYS[2], ARGV[2])
+return 1
+"""
+)
+# KEYS: presented token, successor, session set. ARGV: now, sealed, successor key, expiry ms,
+# successor field/value pairs.
+ROTATE = (
+    _EXTEND
+    + """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('HEXISTS', KEYS[1], 'rotated_at') == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'rotated_at', ARGV[1], 'sealed', ARGV[2])
+redis.call('HSET', KEYS[2], unpack(ARGV, 5))
+redis.call('PEXPIREAT', KEYS[2], ARGV[4])
+redis.call('SADD', KEYS[3], ARGV[3])
+extend(KEYS[3], ARGV[4])
+return 1
+"""
+)
+# KEYS: session set, revocation zset. ARGV: tag, session, until ms.
+END_SESSION = """
+local members = redis.call('SMEMBERS', KEYS[1])
+local count = 0
+for _, k in ipairs(members) do count = count + redis.call('DEL', ARGV[1] .. 'rt:' .. k) end
+redis.call('DEL', KEYS[1])
+local cur = redis.call('ZSCORE', KEYS[2], ARGV[2])
+if not cur or tonumber(cur) < tonumber(ARGV[3]) then
+  redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+end
+return count
+"""
+
+
+def _ms(seconds: float) -> int:
+    return max(1, math.ceil(seconds * 1000))
+
+
+def _num(value: float) -> str:
+    return repr(float(value))
+
+
+def _decode(raw: Mapping[Any, Any]) -> RefreshRecord | None:
+    if not raw:
+        return None
+    text = {
+        (k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
+        for k, v in raw.items()
+    }
+    key = text.get("key")
+    if key is None:
+        return None
+    rotated = text.get("rotated_at")
+    return RefreshRecord(
+        key=key,
+        family=text["family"],
+        session=text["session"],
+        user_id=text["user_id"],
+        issued_at=float(text["issued_at"]),
+        expires_at=float(text["expires_at"]),
+        rotated_at=None if rotated is None else float(rotated),
+        sealed=text.get("sealed"),
+    )
+
+
+def _pairs(record: RefreshRecord) -> list[str]:
+    pairs = ["key", record.key]
+    for name in _FIELDS:
+        value = getattr(record, name)
+        pairs += [name, _num(value) if isinstance(value, float) else str(value)]
+    return pairs
+
+
+@contextmanager
+def _translate() -> Iterator[None]:
+    try:
+        yield
+    except redis.ResponseError as exc:
+        if str(exc).startswith("SWEXISTS"):
+            raise ValueError("refresh token key already exists") from exc
+        raise StoreUnavailable(f"Redis error: {exc}") from exc
+    except (redis.RedisError, OSError) as exc:
+        raise StoreUnavailable(f"Redis unavailable: {exc}") from exc
+
+
+class _Layout:
+    def __init__(self, prefix: str) -> None:
+        if not isinstance(prefix, str) or not _PREFIX.fullmatch(prefix):
+            raise ConfigurationError("prefix must be 1-64 characters of letters, digits, _ . : -")
+        self.tag = "{" + prefix + "}:"
+
+    def token(self, key: str) -> str:
+        return f"{self.tag}rt:{key}"
+
+    def session(self, session: str) -> str:
+        return f"{self.tag}rs:{session}"
+
+    @property
+    def revoked(self) -> str:
+        return f"{self.tag}rv"
+
+    @property
+    def everything(self) -> str:
+        return f"{self.tag}all"
+
+    def add_call(self, record: RefreshRecord) -> tuple[list[str], list[Any]]:
+        keys = [self.token(record.key), self.session(record.session)]
+        return keys, [record.key, _ms(record.expires_at), *_pairs(record)]
+
+    def rotate_call(
+        self, key: str, successor: RefreshRecord, sealed: str, now: float
+    ) -> tuple[list[str], list[Any]]:
+        keys = [self.token(key), self.token(successor.key), self.session(successor.session)]
+        args = [_num(now), sealed, successor.key, _ms(successor.expires_at), *_pairs(successor)]
+        return keys, args
+
+    def end_call(self, session: str, until: float) -> tuple[list[str], list[Any]]:
+        return [self.session(session), self.revoked], [self.tag, session, _ms(until)]
+
+    def revocations(
+        self, members: list[Any], everything: dict[Any, Any], now: float
+    ) -> Revocations:
+        sessions = frozenset(m.decode() if isinstance(m, bytes) else m for m in members)
+        at = everything.get(b"at", everything.get("at"))
+        until = everything.get(b"until", everything.get("until"))
+        # The key's TTL follows the wall clock; "until" is checked against the caller's clock.
+        if at is None or until is None or float(until) <= now:
+            return Revocations(sessions, None)
+        return Revocations(sessions, float(at))
+
+
+class RedisTokenStore:
+    """A :class:`~sessionward.tokens.store.TokenStore` in Redis (redis-py, sync)."""
+
+    def __init__(
+        self,
+        *,
+        url: str | None = None,
+        client: redis.Redis | None = None,
+        prefix: str = "sessionward-tokens",
+        socket_timeout: float = 2.0,
+    ) -> None:
+        if (url is None) == (client is None):
+            raise ConfigurationError("give RedisTokenStore exactly one of url= or client=")
+        self.layout = _Layout(prefix)
+        self._own = client is None
+        self.client: redis.Redis = client or redis.Redis.from_url(
+            url or "", socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout
+        )
+        self._add = self.client.register_script(ADD)
+        self._rotate = self.client.register_script(ROTATE)
+        self._end = self.client.register_script(END_SESSION)
+
+    def add(self, record: RefreshRecord) -> None:
+        keys, args = self.layout.add_call(record)
+        with _translate():
+            self._add(keys=keys, args=args)
+
+    def get(self, key: str) -> RefreshRecord | None:
+        with _translate():
+            return _decode(self.client.hgetall(self.layout.token(key)))
+
+    def rotate(self, key: str, successor: RefreshRecord, *, sealed: str, now: float) -> bool:
+        keys, args = self.layout.rotate_call(key, successor, sealed, now)
+        with _translate():
+            return bool(self._rotate(keys=keys, args=args))
+
+    def end_session(self, session: str, *, now: float, until: float) -> int:
+        keys, args = self.layout.end_call(session, until)
+        with _translate():
+            return int(self._end(keys=keys, args=args))
+
+    def end_all(self, *, now: float, until: float) -> int:
+        count = 0
+        with _translate():
+            self.client.hset(
+                self.layout.everything, mapping={"at": _num(now), "until": _num(until)}
+            )
+            self.client.pexpireat(self.layout.everything, _ms(until))
+            for pattern in ("rt:*", "rs:*"):
+                names = list(self.client.scan_iter(match=self.layout.tag + pattern, count=500))
+                for start in range(0, len(names), 500):
+                    deleted = int(self.client.delete(*names[start : start + 500]))
+                    count += deleted if pattern == "rt:*" else 0
+        return count
+
+    def revocations(self, now: float) -> Revocations:
+        with _translate():
+            pipe = self.client.pipeline(transaction=False)
+            pipe.zrangebyscore(self.layout.revoked, f"({_ms(now)}", "+inf")
+            pipe.hgetall(self.layout.everything)
+            members, everything = pipe.execute()
+        return self.layout.revocations(members, everything, now)
+
+    def purge_expired(self, now: float) -> int:
+        with _translate():
+            self.client.zremrangebyscore(self.layout.revoked, "-inf", _ms(now))
+        return 0  # refresh tokens expire by TTL
+
+    def close(self) -> None:
+        if self._own:
+            self.client.close()
+
+
+class AsyncRedisTokenStore:
+    """The asyncio twin of :class:`RedisTokenStore` (``redis.asyncio``)."""
+
+    def __init__(
+        self,
+        *,
+        url: str | None = None,
+        client: aioredis.Redis | None = None,
+        prefix: str = "sessionward-tokens",
+        socket_timeout: float = 2.0,
+    ) -> None:
+        if (url is None) == (client is None):
+            raise ConfigurationError("give AsyncRedisTokenStore exactly one of url= or client=")
+        self.layout = _Layout(prefix)
+        self._own = client is None
+        self.client: aioredis.Redis = client or aioredis.Redis.from_url(
+            url or "", socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout
+        )
+        self._add = self.client.register_script(ADD)
+        self._rotate = self.client.register_script(ROTATE)
+        self._end = self.client.register_script(END_SESSION)
+
+    async def add(self, record: RefreshRecord) -> None:
+        keys, args = self.layout.add_call(record)
+        with _translate():
+            await self._add(keys=keys, args=args)
+
+    async def get(self, key: str) -> RefreshRecord | None:
+        with _translate():
+            return _decode(await self.client.hgetall(self.layout.token(key)))
+
+    async def rotate(self, key: str, successor: RefreshRecord, *, sealed: str, now: float) -> bool:
+        keys, args = self.layout.rotate_call(key, successor, sealed, now)
+        with _translate():
+            return bool(await self._rotate(keys=keys, args=args))
+
+    async def end_session(self, session: str, *, now: float, until: float) -> int:
+        keys, args = self.layout.end_call(session, until)
+        with _translate():
+            return int(await self._end(keys=keys, args=args))
+
+    async def end_all(self, *, now: float, until: float) -> int:
+        count = 0
+        with _translate():
+            await self.client.hset(
+                self.layout.everything, mapping={"at": _num(now), "until": _num(until)}
+            )
+            await self.client.pexpireat(self.layout.everything, _ms(until))
+            for pattern in ("rt:*", "rs:*"):
+                names = [n async for n in self.client.scan_iter(match=self.layout.tag + pattern)]
+                for start in range(0, len(names), 500):
+                    deleted = int(await self.client.delete(*names[start : start + 500]))
+                    count += deleted if pattern == "rt:*" else 0
+        return count
+
+    async def revocations(self, now: float) -> Revocations:
+        with _translate():
+            pipe = self.client.pipeline(transaction=False)
+            pipe.zrangebyscore(self.layout.revoked, f"({_ms(now)}", "+inf")
+            pipe.hgetall(self.layout.everything)
+            members, everything = await pipe.execute()
+        return self.layout.revocations(members, everything, now)
+
+    async def purge_expired(self, now: float) -> int:
+        with _translate():
+            await self.client.zremrangebyscore(self.layout.revoked, "-inf", _ms(now))
+        return 0
+
+    async def close(self) -> None:
+        if self._own:
+            await self.client.aclose()
