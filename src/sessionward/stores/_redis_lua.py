@@ -282,21 +282,27 @@ def encode_update(key: str, change: RecordUpdate) -> list[str]:
 
 def decode_record(key: str, raw: Mapping[Any, Any] | Sequence[Any]) -> SessionRecord | None:
     """A record from ``HGETALL`` output (a dict from the client, a flat list from Lua)."""
-    if not isinstance(raw, Mapping):
-        raw = dict(zip(raw[::2], raw[1::2], strict=True))
     if not raw:
         return None
+    flat = [x for pair in raw.items() for x in pair] if isinstance(raw, Mapping) else raw
+    if isinstance(flat[0], bytes):
+        flat = [x.decode("utf-8") for x in flat]
     base: dict[str, str] = {}
+    names: list[str] = []
+    values: list[str] = []
+    for i in range(0, len(flat), 2):
+        name = flat[i]
+        if name[1:2] == ":" and name[0] in "dm":
+            names.append(name)
+            values.append(flat[i + 1])
+        else:
+            base[name] = flat[i + 1]
+    # Each value is one JSON text: parse them all in a single call (this runs every request).
+    parsed = json.loads("[" + ",".join(values) + "]") if values else []
     data: dict[str, Any] = {}
     meta: dict[str, Any] = {}
-    for name_raw, value in raw.items():
-        name = text(name_raw)
-        if name.startswith("d:"):
-            data[name[2:]] = json.loads(value)
-        elif name.startswith("m:"):
-            meta[name[2:]] = json.loads(value)
-        else:
-            base[name] = text(value)
+    for name, value in zip(names, parsed, strict=True):  # strict: a tampered value fails loudly
+        (data if name[0] == "d" else meta)[name[2:]] = value
     auth = base.get("a")
     return SessionRecord(
         key=key,

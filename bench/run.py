@@ -1,0 +1,211 @@
+"""Benchmark sessionward against bare Starlette and its peers; write docs/benchmarks.md.
+
+    .venv/bin/python bench/run.py            # defaults: 3 interleaved rounds of 2 s per cell
+
+Every app runs in its own uvicorn process (one worker) on 127.0.0.1; wrk drives them with one
+thread per connection. Rounds are interleaved (round 1 of every cell, then round 2...) so a
+noisy moment hurts every contender alike; each cell reports its median round. Lost updates: in
+the read+write workload each connection increments its own key, so no two concurrent requests
+change the same key; a correct store keeps every increment a 200 response acknowledged.
+
+This is not a test: nothing here asserts a speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+APPS = [
+    "bare",
+    "starlette-cookie",
+    "starsessions-memory",
+    "starsessions-redis",
+    "sessionward-memory",
+    "sessionward-sqlite",
+    "sessionward-redis",
+    "sessionward-postgres",
+]
+WORKLOADS = {"read": "/read", "write": "/write"}
+
+
+@dataclass
+class Cell:
+    app: str
+    workload: str
+    connections: int
+    rps: list[float] = field(default_factory=list)
+    p99_ms: list[float] = field(default_factory=list)
+    errors: int = 0
+    acknowledged: int = 0
+    lost: int | None = 0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def request(url: str, method: str = "GET", cookie: str | None = None) -> tuple[str, str | None]:
+    req = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
+    # The same User-Agent as wrk's: sessionward's default anomaly rule revokes a session whose
+    # User-Agent changes.
+    req.add_header("User-Agent", "bench")
+    if cookie:
+        req.add_header("Cookie", cookie)
+    with urllib.request.urlopen(req, timeout=10) as resp:  # 127.0.0.1 only
+        set_cookie = resp.headers.get("set-cookie")
+        body = resp.read().decode()
+    return body, None if set_cookie is None else set_cookie.split(";", 1)[0]
+
+
+def start(app: str, env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    cmd = [sys.executable, "-m", "uvicorn", "apps:app", "--port", str(port)]
+    cmd += ["--host", "127.0.0.1", "--workers", "1", "--no-access-log", "--log-level", "warning"]
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT / "bench",
+            env={**os.environ, **env, "BENCH_APP": app},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            request(url + "/read")
+            return proc, url
+        except OSError:
+            if proc.poll() is not None:
+                raise SystemExit(f"{app} failed to start; see {log}") from None
+            time.sleep(0.05)
+    raise SystemExit(f"{app} did not start")
+
+
+def run_cell(cell: Cell, url: str, duration: float) -> None:
+    _, cookie = request(url + "/setup", "POST")
+    env = {
+        **os.environ,
+        "BENCH_PATH": WORKLOADS[cell.workload],
+        "BENCH_COOKIE": cookie or "none=1",
+        "BENCH_WRITE": "1" if cell.workload == "write" else "0",
+    }
+    c = cell.connections
+    out = subprocess.run(
+        ["wrk", "-t", str(c), "-c", str(c), "-d", f"{round(duration)}s", "-s", str(ROOT / "bench/wrk.lua")]
+        + [url],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    line = next(x for x in out.splitlines() if x.startswith("RESULT"))
+    _, good, bad, _total, micros, p99, counts = line.split(" ", 6)
+    cell.rps.append(int(good) / (int(micros) / 1e6))
+    cell.p99_ms.append(int(p99) / 1000)
+    cell.errors += int(bad)
+    if cell.workload != "write" or cookie is None:
+        return
+    acked = {k: int(v) for k, v in (kv.split("=") for kv in counts.strip().split(","))}
+    cell.acknowledged += sum(acked.values())
+    if cell.app == "starlette-cookie":
+        cell.lost = None  # state travels in the cookie, which the load generator does not keep
+        return
+    stored = json.loads(request(url + "/dump", cookie=cookie)[0])
+    assert cell.lost is not None
+    cell.lost += sum(max(0, n - int(stored.get(k, 0))) for k, n in acked.items())
+
+
+def cleanup(namespace: str) -> None:
+    sys.path.insert(0, str(ROOT / "src"))
+    import redis
+
+    from sessionward.stores.postgres import PostgresStore
+    from sessionward.stores.redis import RedisStore
+
+    client = redis.Redis.from_url(os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/0"))
+    for key in client.scan_iter(match=f"{namespace}.star.*"):
+        client.delete(key)
+    client.close()
+    RedisStore(url="redis://127.0.0.1:6379/0", prefix=namespace).delete_all()
+    pg = PostgresStore("postgresql://postgres@127.0.0.1:5432/test", schema=namespace)
+    pg._drive(pg.plans.drop_schema(), atomic=True)
+    pg.close()
+
+
+def table(cells: list[Cell]) -> str:
+    bare = {
+        (c.workload, c.connections): statistics.median(c.rps) for c in cells if c.app == "bare"
+    }
+    lines = [
+        "| app | workload | conns | req/s | x bare | p99 ms | errors | lost updates |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for c in cells:
+        rps = statistics.median(c.rps)
+        ratio = rps / bare[(c.workload, c.connections)]
+        if c.workload == "read":
+            lost = "-"
+        elif c.lost is None:
+            lost = "n/a"
+        else:
+            lost = f"{c.lost} of {c.acknowledged}"
+        lines.append(
+            f"| {c.app} | {'read+write' if c.workload == 'write' else 'read-only'} "
+            f"| {c.connections} | {rps:,.0f} | {ratio:.2f} | {statistics.median(c.p99_ms):.1f} "
+            f"| {c.errors} | {lost} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--duration", type=int, default=2, help="seconds per cell run")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--apps", default=",".join(APPS))
+    parser.add_argument("--output", default=str(ROOT / "docs/benchmarks-table.md"))
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed: apt-get install -y wrk")
+    apps = args.apps.split(",")
+    namespace = f"bench_{uuid.uuid4().hex[:8]}"
+    tmp = Path(tempfile.mkdtemp(prefix="sessionward-bench-"))
+    env = {"BENCH_NAMESPACE": namespace, "BENCH_SQLITE": str(tmp / "sessions.sqlite3")}
+    servers: dict[str, tuple[subprocess.Popen[bytes], str]] = {}
+    cells = [Cell(a, w, c) for w in WORKLOADS for c in (1, 32) for a in apps]
+    try:
+        for app in apps:
+            servers[app] = start(app, env, tmp / "server.log")
+        for rnd in range(args.rounds):
+            for cell in cells:
+                run_cell(cell, servers[cell.app][1], args.duration)
+            print(f"round {rnd + 1}/{args.rounds} done", file=sys.stderr)
+    finally:
+        for proc, _ in servers.values():
+            proc.terminate()
+            proc.wait(timeout=10)
+        cleanup(namespace)
+        shutil.rmtree(tmp, ignore_errors=True)
+    text = table(cells)
+    print(text)
+    Path(args.output).write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

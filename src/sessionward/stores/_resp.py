@@ -1,0 +1,156 @@
+"""A lean, multiplexed RESP connection for the async Redis store's per-request commands.
+
+Why: profiling put most of the per-request cost of a Redis-backed session in redis-py's asyncio
+client (connection-pool checkout, command packing, response parsing layers), not in Redis or in
+sessionward. The two commands every request makes (``HGETALL`` on load, one ``EVALSHA`` on
+save) go instead over one connection shared by all requests of the process: commands are
+written as they come, Redis answers in order, and each answer resolves the oldest waiting
+future. Parsing is hiredis's. Everything else (SCAN, pipelines, admin work) stays on redis-py.
+
+Failure rules keep the in-order pairing sound: a time-out or a lost connection closes the
+connection and fails every command waiting on it; the next command opens a new connection.
+Errors are raised as redis-py's exception types so one translation layer serves both paths.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections import deque
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import hiredis
+import redis
+
+
+def _pack(args: tuple[Any, ...]) -> bytes:
+    parts = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        if isinstance(arg, bytes):
+            data = arg
+        elif isinstance(arg, str):
+            data = arg.encode("utf-8")
+        else:
+            data = str(arg).encode("ascii")
+        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(parts)
+
+
+class _Protocol(asyncio.Protocol):
+    def __init__(self) -> None:
+        self.reader = hiredis.Reader()
+        self.waiters: deque[asyncio.Future[Any]] = deque()
+        self.transport: asyncio.Transport | None = None
+        self.closed = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.reader.feed(data)
+        while True:
+            try:
+                reply = self.reader.gets()
+            except hiredis.ProtocolError as exc:
+                self.fail(redis.ConnectionError(f"Redis protocol error: {exc}"))
+                return
+            if reply is False:
+                return
+            waiter = self.waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(reply)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.fail(redis.ConnectionError(f"connection to Redis lost: {exc or 'closed'}"))
+
+    def fail(self, error: Exception) -> None:
+        self.closed = True
+        while self.waiters:
+            waiter = self.waiters.popleft()
+            if not waiter.done():
+                waiter.set_exception(error)
+        if self.transport is not None:
+            self.transport.close()
+
+
+class Multiplexer:
+    """One shared connection to a ``redis://`` server (no TLS; AUTH and db supported)."""
+
+    def __init__(self, url: str, *, timeout: float, connect_timeout: float) -> None:
+        parts = urlsplit(url)
+        if parts.scheme != "redis":
+            raise ValueError("the fast path speaks plain redis:// only")
+        self.host = parts.hostname or "127.0.0.1"
+        self.port = parts.port or 6379
+        self.username = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password) if parts.password else None
+        path = parts.path.lstrip("/")
+        self.db = int(path) if path else 0
+        self.timeout = timeout
+        self.connect_timeout = connect_timeout
+        self._conn: _Protocol | None = None
+        self._connecting: asyncio.Lock | None = None
+        self._shas: dict[str, str] = {}
+
+    async def _connection(self) -> _Protocol:
+        conn = self._conn
+        if conn is not None and not conn.closed:
+            return conn
+        if self._connecting is None:
+            self._connecting = asyncio.Lock()
+        async with self._connecting:
+            if self._conn is not None and not self._conn.closed:
+                return self._conn
+            loop = asyncio.get_running_loop()
+            try:
+                async with asyncio.timeout(self.connect_timeout):
+                    _, conn = await loop.create_connection(_Protocol, self.host, self.port)
+            except (OSError, TimeoutError) as exc:
+                raise redis.ConnectionError(f"cannot connect to Redis: {exc!r}") from exc
+            self._conn = conn
+            if self.password is not None:
+                auth = (self.username, self.password) if self.username else (self.password,)
+                await self._send(conn, ("AUTH", *auth))
+            if self.db:
+                await self._send(conn, ("SELECT", self.db))
+            return conn
+
+    async def _send(self, conn: _Protocol, args: tuple[Any, ...]) -> Any:
+        assert conn.transport is not None
+        waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        conn.waiters.append(waiter)
+        conn.transport.write(_pack(args))
+        try:
+            async with asyncio.timeout(self.timeout):
+                reply = await waiter
+        except TimeoutError as exc:
+            # The answer may still come; pairing would be off by one. Start afresh.
+            conn.fail(redis.TimeoutError("Redis did not answer in time"))
+            raise redis.TimeoutError(f"Redis did not answer within {self.timeout}s") from exc
+        if isinstance(reply, hiredis.ReplyError):
+            raise redis.ResponseError(str(reply))
+        return reply
+
+    async def call(self, *args: Any) -> Any:
+        return await self._send(await self._connection(), args)
+
+    async def script(self, source: str, keys: list[str], args: list[Any]) -> Any:
+        sha = self._shas.get(source)
+        if sha is None:
+            sha = self._shas[source] = hashlib.sha1(
+                source.encode(), usedforsecurity=False
+            ).hexdigest()
+        try:
+            return await self.call("EVALSHA", sha, len(keys), *keys, *args)
+        except redis.ResponseError as exc:
+            if not str(exc).startswith("NOSCRIPT"):
+                raise
+        # First use, or the server restarted and lost its script cache.
+        return await self.call("EVAL", source, len(keys), *keys, *args)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.fail(redis.ConnectionError("closed"))
+            self._conn = None
