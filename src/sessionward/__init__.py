@@ -5,6 +5,14 @@ The public API is what this module lists in ``__all__``; everything else is inte
 
 from __future__ import annotations
 
+from .audit import (
+    AuditEntry,
+    AuditLog,
+    AuditSink,
+    MemoryAuditLog,
+    NewDeviceNotifier,
+    SQLiteAuditLog,
+)
 from .core.anomaly import AnomalyRules, GuessingRule
 from .core.client import ClientInfo
 from .core.clock import SYSTEM_CLOCK, Clock, SystemClock
@@ -43,6 +51,9 @@ __all__ = [
     "AsyncSession",
     "AsyncSessionManager",
     "AsyncStore",
+    "AuditEntry",
+    "AuditLog",
+    "AuditSink",
     "ClientInfo",
     "Clock",
     "ConfigurationError",
@@ -53,11 +64,14 @@ __all__ = [
     "EventSink",
     "GuessingRule",
     "LoggingSink",
+    "MemoryAuditLog",
     "MemorySink",
     "MemoryStore",
     "Monitoring",
+    "NewDeviceNotifier",
     "RecordUpdate",
     "RevokeReason",
+    "SQLiteAuditLog",
     "SQLiteStore",
     "Secret",
     "SecretKeyRing",

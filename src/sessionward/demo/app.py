@@ -34,6 +34,7 @@ from sessionward.integrations.headers import (
     csp_nonce,
 )
 
+from .account import REAUTH_MAX_AGE, AccountPages, reauth_redirect
 from .api import CSRF_EXEMPT, DemoAPI
 from .config import DemoConfig
 from .users import UserDirectory
@@ -128,6 +129,9 @@ class DemoApp:
                 EventKind.LOGIN_FAILED,
                 client=session.client,
                 reason="bad credentials",
+                # Only a real account's name becomes the event's user (its login history);
+                # anything else a visitor typed stays a bounded detail.
+                user_id=username if self.users.get(username) else None,
                 username=username[:64],
             )
             return self.render(
@@ -157,6 +161,10 @@ class DemoApp:
         if not session.is_authenticated:
             return RedirectResponse("/login", status_code=303)
         handle = request.path_params["handle"]
+        if handle != session.handle and session.needs_reauthentication(REAUTH_MAX_AGE):
+            # Ending another session is sensitive (a thief would end the owner's): ask for
+            # the password first. Logging yourself out never needs it.
+            return reauth_redirect("/sessions")
         if not await session.revoke(handle):
             return PlainTextResponse("No such session.", status_code=404)
         if session.ended:
@@ -188,14 +196,16 @@ def create_app(
     """
     cookie = CookieConfig.development() if config.insecure_http else CookieConfig()
     api = DemoAPI(config, users, clock)
+    account = AccountPages(config, users, clock)
     manager = AsyncSessionManager(
         AsyncSQLiteStore(config.store_path),
         policy=config.policy(),
         cookie=cookie,
         clock=clock,
-        sinks=api.sinks(sinks),
+        sinks=account.sinks(api.sinks(sinks)),
     )
     demo = DemoApp(config, users, manager)
+    account.bind(demo)
     routes = [
         Route("/", demo.home),
         Route("/login", demo.login_form, methods=["GET"]),
@@ -206,6 +216,7 @@ def create_app(
         Route("/logout-everywhere", demo.logout_everywhere, methods=["POST"]),
         Route("/healthz", demo.health),
         *api.routes(manager),
+        *account.routes(),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     # Outermost first: HTTPS redirect, security headers (on every answer, 403s included), the

@@ -28,9 +28,13 @@ class UserDirectory:
             name: User(name, display, _hasher.hash(password))
             for name, (display, password) in passwords.items()
         }
+        self._disabled: set[str] = set()
 
     def get(self, username: str) -> User | None:
         return self._users.get(username)
+
+    def names(self) -> list[str]:
+        return sorted(self._users)
 
     def authenticate(self, username: str, password: str) -> User | None:
         user = self._users.get(username)
@@ -38,7 +42,23 @@ class UserDirectory:
             _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
         except (VerificationError, InvalidHashError):
             return None
+        if username in self._disabled:
+            return None
         return user
+
+    def change_password(self, username: str, password: str) -> None:
+        user = self._users[username]
+        self._users[username] = User(user.username, user.display_name, _hasher.hash(password))
+
+    def disable(self, username: str) -> None:
+        """Refuse the account's logins from now on (its sessions are ended separately)."""
+        self._disabled.add(username)
+
+    def enable(self, username: str) -> None:
+        self._disabled.discard(username)
+
+    def is_disabled(self, username: str) -> bool:
+        return username in self._disabled
 
 
 def seed_users(shared_password: str | None = None) -> dict[str, tuple[str, str]]:
