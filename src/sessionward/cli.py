@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import logging
 import re
 import sys
 import time
@@ -140,11 +141,11 @@ class Context:
 
 
 @contextmanager
-def _unavailable() -> Iterator[None]:
+def _unavailable(what: str = "store") -> Iterator[None]:
     try:
         yield
     except StoreUnavailable as exc:
-        fail(f"cannot reach the store: {exc}", EXIT_UNAVAILABLE)
+        fail(f"cannot reach the {what}: {exc}", EXIT_UNAVAILABLE)
     except SessionwardError as exc:
         fail(str(exc), EXIT_USAGE)
 
@@ -377,7 +378,7 @@ def audit_query(
     """Matching events, newest first."""
     start = None if since is None else parse_since(since, time.time())
     log = state.audit()
-    with _unavailable():
+    with _unavailable("audit log"):
         entries = log.query(
             user_id=user,
             handle=handle,
@@ -401,7 +402,7 @@ def audit_tail(
 ) -> None:
     """The latest events, oldest first; with --follow, then new ones as they arrive."""
     log = state.audit()
-    with _unavailable():
+    with _unavailable("audit log"):
         entries = log.tail(limit=lines)
     for entry in entries:
         print_entry(entry, as_json)
@@ -410,7 +411,7 @@ def audit_tail(
     while follow and (polls is None or done < polls):
         time.sleep(interval)
         done += 1
-        with _unavailable():
+        with _unavailable("audit log"):
             fresh = log.tail(after=cursor, limit=1000) if cursor else log.tail(limit=1000)
         for entry in fresh:
             print_entry(entry, as_json)
@@ -420,6 +421,8 @@ def audit_tail(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The console entry point; returns the exit code."""
+    # The PostgreSQL pool logs every failed connection attempt; the error we print says it.
+    logging.getLogger("psycopg.pool").setLevel(logging.CRITICAL)
     runner: Callable[..., Any] = cli.main
     try:
         runner(args=list(argv) if argv is not None else None, prog_name="sessionward")

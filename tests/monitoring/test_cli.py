@@ -212,6 +212,9 @@ def test_an_unreachable_store_exits_3() -> None:
     )
     assert result.exit_code == 3
     assert "cannot reach the store" in result.output
+    audit = CliRunner().invoke(cli, ["--store", "redis://127.0.0.1:1/0", "audit", "tail"])
+    assert audit.exit_code == 3
+    assert "cannot reach the audit log" in audit.output
 
 
 def test_an_unreachable_audit_log_still_revokes_with_a_warning(tmp_path: Path) -> None:
