@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sessionward import ConfigurationError, SecretKeyRing
-from sessionward.core import csrf
+from sessionward.core import csrf, forms
 from sessionward.core.csrf import Reason
 
 APP = "https://app.test"
@@ -170,13 +170,17 @@ URLENCODED = "application/x-www-form-urlencoded"
 
 
 def test_scan_urlencoded_bodies() -> None:
-    found = csrf.scan_form(b"a=1&csrf_token=abc%2Bd+e&b=2", URLENCODED, complete=True)
-    assert found == csrf.FormScan(b"abc+d e", True)
-    # A pair that may still be arriving is not trusted yet.
-    assert csrf.scan_form(b"a=1&csrf_token=ab", URLENCODED, complete=False) == csrf.FormScan(
-        None, False
+    found = forms.scan_form(
+        b"a=1&csrf_token=abc%2Bd+e&b=2", URLENCODED, complete=True, field="csrf_token"
     )
-    assert csrf.scan_form(b"a=1", URLENCODED, complete=True) == csrf.FormScan(None, True)
+    assert found == forms.FormScan(b"abc+d e", True)
+    # A pair that may still be arriving is not trusted yet.
+    assert forms.scan_form(
+        b"a=1&csrf_token=ab", URLENCODED, complete=False, field="csrf_token"
+    ) == forms.FormScan(None, False)
+    assert forms.scan_form(b"a=1", URLENCODED, complete=True, field="csrf_token") == forms.FormScan(
+        None, True
+    )
 
 
 def multipart(value: bytes, boundary: str = "XyZ") -> tuple[bytes, str]:
@@ -191,17 +195,24 @@ def multipart(value: bytes, boundary: str = "XyZ") -> tuple[bytes, str]:
 
 def test_scan_multipart_bodies_including_partial_ones() -> None:
     body, content_type = multipart(b"tok")
-    assert csrf.scan_form(body, content_type, complete=True).value == b"tok"
+    assert forms.scan_form(body, content_type, complete=True, field="csrf_token").value == b"tok"
     first_part = body[: body.index(b'name="f"')]
-    assert csrf.scan_form(first_part, content_type, complete=False).value == b"tok"
-    assert csrf.scan_form(body[:30], content_type, complete=False) == csrf.FormScan(None, False)
-    assert csrf.scan_form(body, "multipart/form-data", complete=True) == csrf.FormScan(None, True)
+    assert (
+        forms.scan_form(first_part, content_type, complete=False, field="csrf_token").value
+        == b"tok"
+    )
+    assert forms.scan_form(
+        body[:30], content_type, complete=False, field="csrf_token"
+    ) == forms.FormScan(None, False)
+    assert forms.scan_form(
+        body, "multipart/form-data", complete=True, field="csrf_token"
+    ) == forms.FormScan(None, True)
 
 
 @given(st.binary(max_size=300), st.text(max_size=60), st.booleans())
 def test_scan_is_total(body: bytes, content_type: str, complete: bool) -> None:
-    result = csrf.scan_form(body, content_type, complete=complete)
-    assert isinstance(result, csrf.FormScan)
+    result = forms.scan_form(body, content_type, complete=complete, field="csrf_token")
+    assert isinstance(result, forms.FormScan)
 
 
 @pytest.mark.parametrize(

@@ -117,7 +117,7 @@ def test_exempt_route(client: httpx.Client) -> None:
 
 
 def test_body_is_replayed_when_the_token_comes_first() -> None:
-    from sessionward.integrations.csrf import _Replay
+    from sessionward.integrations._csrf_wsgi import _Replay
 
     rest = io.BytesIO(b"tail")
     stream = io.BufferedReader(_Replay(b"head-", rest, 4))

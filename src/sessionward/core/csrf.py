@@ -36,7 +36,7 @@ import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from urllib.parse import unquote_to_bytes, urlsplit
+from urllib.parse import urlsplit
 
 from ..errors import ConfigurationError
 from .keys import SecretKeyRing
@@ -275,69 +275,6 @@ def read_presession(
     if not issued - 60 <= now < issued + max_age:  # a minute of clock skew between workers
         return None
     return body[:_NONCE_BYTES]
-
-
-# -- finding the token in a request body --------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class FormScan:
-    """Result of looking for the token in a (possibly partial) body.
-
-    ``done`` is True when reading more of the body cannot change the answer.
-    """
-
-    value: bytes | None
-    done: bool
-
-
-def _content_type(header: str | None) -> tuple[str, dict[str, str]]:
-    if not header:
-        return "", {}
-    kind, *params = header.split(";")
-    options: dict[str, str] = {}
-    for param in params:
-        key, _, val = param.strip().partition("=")
-        options[key.strip().lower()] = val.strip().strip('"')
-    return kind.strip().lower(), options
-
-
-def is_form(content_type: str | None) -> bool:
-    kind, _ = _content_type(content_type)
-    return kind in ("application/x-www-form-urlencoded", "multipart/form-data")
-
-
-def scan_form(body: bytes, content_type: str | None, *, complete: bool) -> FormScan:
-    """Find the ``csrf_token`` field in an urlencoded or multipart body read so far."""
-    kind, options = _content_type(content_type)
-    if kind == "application/x-www-form-urlencoded":
-        pairs = body.split(b"&")
-        if not complete:
-            pairs = pairs[:-1]  # the last pair may be cut in the middle
-        for pair in pairs:
-            name, _, value = pair.partition(b"=")
-            if unquote_to_bytes(name.replace(b"+", b" ")) == FIELD_NAME.encode():
-                return FormScan(unquote_to_bytes(value.replace(b"+", b" ")), True)
-        return FormScan(None, complete)
-    if kind == "multipart/form-data":
-        boundary = options.get("boundary", "")
-        if not boundary or len(boundary) > 200 or not boundary.isascii():
-            return FormScan(None, True)
-        parts = body.split(b"--" + boundary.encode("ascii"))
-        # parts[0] is the preamble; the last one may still be arriving unless we are complete.
-        finished = parts[1:] if complete else parts[1:-1]
-        for part in finished:
-            head, sep, value = part.partition(b"\r\n\r\n")
-            if not sep:
-                continue
-            for line in head.split(b"\r\n"):
-                name, _, rest = line.partition(b":")
-                if name.strip().lower() != b"content-disposition":
-                    continue
-                if re.search(rb';\s*name="?' + FIELD_NAME.encode() + rb'"?(;|\s*$)', rest):
-                    return FormScan(value.removesuffix(b"\r\n"), True)
-        return FormScan(None, complete)
-    return FormScan(None, True)
 
 
 # -- the rejection response ---------------------------------------------------------------

@@ -1,0 +1,133 @@
+"""Per-request CSRF state shared by the ASGI and WSGI middlewares, and ``csrf_token()``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, MutableMapping
+from typing import Any
+
+from ..core import csrf
+from ..core.clock import Clock
+from ..core.cookies import CookieConfig, dump_cookie, find_cookie
+from ..core.keys import SecretKeyRing
+from ..errors import ConfigurationError
+from ..session import BaseSession
+
+STATE_KEY = "sessionward.csrf"
+
+
+class CSRFState:
+    """Per-request CSRF state, shared by both shells: issues tokens, checks the one presented.
+
+    Tokens are issued lazily (only pages that render a form pay for one) and bound to the
+    session as it is *when the token is made*, so a token rendered after ``login()`` in the
+    same request is already bound to the new session.
+    """
+
+    def __init__(
+        self,
+        config: csrf.CSRFConfig,
+        cookie: CookieConfig,
+        clock: Clock,
+        session: BaseSession,
+        cookie_header: str | bytes | None,
+    ) -> None:
+        self.config = config
+        self.cookie = cookie
+        self.clock = clock
+        self.session = session
+        lookup = find_cookie(cookie_header, cookie.cookie_name)
+        self.nonce = csrf.read_presession(
+            config.keys, lookup.value, clock.now(), config.presession_max_age
+        )
+        self.new_cookie: str | None = None
+
+    @property
+    def field_name(self) -> str:
+        return csrf.FIELD_NAME
+
+    @property
+    def header_name(self) -> str:
+        return csrf.HEADER_NAME
+
+    def token(self) -> str:
+        """A freshly masked token for a form or a script on this response."""
+        record = self.session.record
+        if record is not None:
+            return csrf.issue_token(self.config.keys, csrf.session_binding(record.key))
+        if self.nonce is None:
+            self.nonce, self.new_cookie = csrf.new_presession(self.config.keys, self.clock.now())
+        return csrf.issue_token(self.config.keys, csrf.presession_binding(self.nonce))
+
+    def verify(self, presented: str | bytes | None) -> csrf.Reason | None:
+        bindings = []
+        record = self.session.record
+        if record is not None:
+            bindings.append(csrf.session_binding(record.key))
+        if self.nonce is not None and (record is None or record.user_id is None):
+            # The pre-session token covers only the way in (login, sign-up); once the session
+            # is authenticated, only tokens bound to it count.
+            bindings.append(csrf.presession_binding(self.nonce))
+        reason = csrf.verify_token(self.config.keys, presented, bindings)
+        if reason is csrf.Reason.TOKEN_INVALID and not bindings:
+            return csrf.Reason.NO_BINDING
+        return reason
+
+    def response_headers(self) -> list[tuple[str, str]]:
+        """The pre-session cookie, when this response issued a token bound to a new one.
+
+        It is not cleared at login: it is useless from then on (see :meth:`verify`) and
+        expires by itself.
+        """
+        if self.new_cookie is None:
+            return []
+        value = dump_cookie(self.cookie, self.new_cookie, max_age=self.config.presession_max_age)
+        return [("set-cookie", value)]
+
+
+def presession_cookie(session_cookie: CookieConfig) -> CookieConfig:
+    """The pre-session cookie's settings: as secure as the session cookie, SameSite=Strict."""
+    return CookieConfig(
+        name=csrf.PRESESSION_COOKIE,
+        host_prefix=session_cookie.host_prefix,
+        secure=session_cookie.secure,
+        http_only=True,
+        same_site="strict",
+    )
+
+
+def csrf_token(request: Any) -> str:
+    """A fresh token for a form, from a Starlette ``Request``, an ASGI scope or WSGI environ."""
+    scope = getattr(request, "scope", request)
+    state = scope.get(STATE_KEY) if isinstance(scope, MutableMapping) else None
+    if not isinstance(state, CSRFState):
+        raise ConfigurationError(
+            "csrf_token() found no CSRF state on this request; add CSRFMiddleware (ASGI) or "
+            "WSGICSRFMiddleware inside the session middleware"
+        )
+    return state.token()
+
+
+def make_config(
+    keys: SecretKeyRing,
+    origin: str | None,
+    trusted_origins: Iterable[str],
+    exempt: Iterable[str],
+    max_body_bytes: int,
+) -> csrf.CSRFConfig:
+    return csrf.CSRFConfig(
+        keys=keys,
+        origin=origin,
+        trusted_origins=trusted_origins,
+        exempt=exempt,
+        max_body_bytes=max_body_bytes,
+    )
+
+
+def session_from(mapping: MutableMapping[str, Any], key: str, shell: str) -> BaseSession:
+    session = mapping.get(key)
+    if not isinstance(session, BaseSession):
+        raise ConfigurationError(
+            f"{shell} found no sessionward session; place it inside the session middleware "
+            f"(the session must be loaded before CSRF is checked)"
+        )
+    return session
