@@ -40,6 +40,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("demo accounts (passwords change at every start):")
     for name, (_display, password) in accounts.items():
         print(f"    {name:8} {password}")
+    print(
+        "alice administers users (/admin/users); audit log in the same SQLite file "
+        f"(sessionward --store {config.store_path} audit tail); metrics at /metrics (loopback)"
+    )
     ssl: dict[str, str] = {}
     if config.insecure_http:
         print(
