@@ -11,6 +11,7 @@ answer. Past any of them the call raises :class:`~sessionward.errors.StoreUnavai
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import threading
 from typing import Any, TypeVar
@@ -65,7 +66,8 @@ class PostgresStore:
     """Sessions in PostgreSQL for synchronous apps.
 
     ``conninfo`` is a libpq URL or DSN. ``schema`` holds the store's tables; give each app (or
-    test run) its own. The schema is created or migrated here, at construction.
+    test run) its own. The schema is created or migrated here, at construction (or, if the
+    server is unreachable then, on first use).
     """
 
     def __init__(
@@ -95,7 +97,9 @@ class PostgresStore:
         self._ready = False
         self._lock = threading.Lock()
         self.pool.open(wait=False)
-        self._ensure_schema()
+        # Not reachable yet? Start anyway (requests get 503s) and migrate on first use.
+        with contextlib.suppress(StoreUnavailable):
+            self._ensure_schema()
 
     def __repr__(self) -> str:
         return f"PostgresStore(schema={self.plans.schema!r})"

@@ -149,7 +149,7 @@ class RedisStore:
 
     def __init__(
         self,
-        client: redis.Redis | None = None,
+        client: redis.Redis | redis.RedisCluster | None = None,
         *,
         url: str | None = None,
         prefix: str = "sessionward",
@@ -162,7 +162,9 @@ class RedisStore:
         self._layout = _Layout(prefix)
         options = _client_options(socket_timeout, connect_timeout, retries)
         self._owns_client = client is None
-        self.client: redis.Redis = client or redis.Redis.from_url(url or "", **options)
+        self.client: redis.Redis | redis.RedisCluster = client or redis.Redis.from_url(
+            url or "", **options
+        )
         self._scripts = {name: self.client.register_script(getattr(lua, name)) for name in _SCRIPTS}
 
     def __repr__(self) -> str:
