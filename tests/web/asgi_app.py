@@ -50,6 +50,11 @@ async def login(request: Request) -> Response:
     return JSONResponse({"token": csrf_token(request)})
 
 
+async def cached(request: Request) -> Response:
+    body = csrf_token(request) if request.query_params.get("token") else "no token"
+    return Response(body, headers={"cache-control": "public, max-age=600"})
+
+
 async def hook(request: Request) -> Response:
     return JSONResponse({"hooked": True})
 
@@ -62,6 +67,7 @@ def build(clock: FakeClock, sink: MemorySink, keys: SecretKeyRing = KEYS) -> Sta
         Route("/raw", raw, methods=["POST"]),
         Route("/login", login, methods=["POST"]),
         Route("/hook", hook, methods=["POST"]),
+        Route("/cached", cached),
     ]
     return Starlette(
         routes=routes,

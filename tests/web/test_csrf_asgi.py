@@ -299,3 +299,12 @@ async def test_key_rotation_keeps_open_forms_valid(clock: FakeClock, sink: Memor
             assert (
                 await c.post("/raw", data={"csrf_token": value}, headers=SAME_ORIGIN)
             ).status_code == 200
+
+
+async def test_a_page_carrying_a_token_is_never_cached(client: httpx.AsyncClient) -> None:
+    plain = await client.get("/cached")
+    assert plain.headers["cache-control"] == "public, max-age=600"
+    assert "set-cookie" not in plain.headers
+    with_token = await client.get("/cached?token=1")
+    assert with_token.headers.get_list("cache-control") == ["no-store"]
+    assert "__Host-csrf=" in with_token.headers["set-cookie"]

@@ -142,3 +142,8 @@ def test_csrf_token_without_middleware_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError, match="CSRFMiddleware"):
         csrf_token({})
     assert STATE_KEY == "sessionward.csrf"
+
+
+def test_wsgi_token_pages_are_not_cached(client: httpx.Client) -> None:
+    response = client.get("/")
+    assert response.headers.get_list("cache-control") == ["no-store"]

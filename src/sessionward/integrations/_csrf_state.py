@@ -40,6 +40,7 @@ class CSRFState:
             config.keys, lookup.value, clock.now(), config.presession_max_age
         )
         self.new_cookie: str | None = None
+        self.issued = False
 
     @property
     def field_name(self) -> str:
@@ -51,6 +52,7 @@ class CSRFState:
 
     def token(self) -> str:
         """A freshly masked token for a form or a script on this response."""
+        self.issued = True
         record = self.session.record
         if record is not None:
             return csrf.issue_token(self.config.keys, csrf.session_binding(record.key))
@@ -73,15 +75,22 @@ class CSRFState:
         return reason
 
     def response_headers(self) -> list[tuple[str, str]]:
-        """The pre-session cookie, when this response issued a token bound to a new one.
+        """Headers for a response that carries a token; ``cache-control`` replaces the app's.
 
-        It is not cleared at login: it is useless from then on (see :meth:`verify`) and
-        expires by itself.
+        A page holding a token is personal: a shared cache must never hand it (or the
+        pre-session cookie that goes with it) to someone else. The pre-session cookie is set
+        when this response bound a token to a new nonce. It is not cleared at login: it is
+        useless from then on (see :meth:`verify`) and expires by itself.
         """
-        if self.new_cookie is None:
+        if not self.issued:
             return []
-        value = dump_cookie(self.cookie, self.new_cookie, max_age=self.config.presession_max_age)
-        return [("set-cookie", value)]
+        headers = [("cache-control", "no-store")]
+        if self.new_cookie is not None:
+            value = dump_cookie(
+                self.cookie, self.new_cookie, max_age=self.config.presession_max_age
+            )
+            headers.append(("set-cookie", value))
+        return headers
 
 
 def presession_cookie(session_cookie: CookieConfig) -> CookieConfig:

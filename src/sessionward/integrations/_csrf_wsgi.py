@@ -91,9 +91,11 @@ class WSGICSRFMiddleware:
         def start_with_cookie(
             status: str, headers: list[tuple[str, str]], exc_info: Any = None
         ) -> Callable[[bytes], Any]:
-            result: Callable[[bytes], Any] = start_response(
-                status, [*headers, *state.response_headers()], exc_info
-            )
+            extra = state.response_headers()
+            if extra:
+                kept = [(n, v) for n, v in headers if n.lower() != "cache-control"]
+                headers = [*kept, *extra]
+            result: Callable[[bytes], Any] = start_response(status, headers, exc_info)
             return result
 
         return self.app(environ, start_with_cookie)

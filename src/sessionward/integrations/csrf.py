@@ -89,7 +89,11 @@ class CSRFMiddleware:
                 extra = state.response_headers()
                 if extra:
                     message["headers"] = [
-                        *message.get("headers", []),
+                        *(
+                            (n, v)
+                            for n, v in message.get("headers", [])
+                            if bytes(n).lower() != b"cache-control"
+                        ),
                         *((n.encode("latin-1"), v.encode("latin-1")) for n, v in extra),
                     ]
             await send(message)
