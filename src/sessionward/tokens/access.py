@@ -201,6 +201,11 @@ class AccessTokens:
             )
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise InvalidToken("signature", "The access token signature is invalid.") from exc
+        # typ is checked once the header is known to be authentic: a JWT of another type signed
+        # by one of our keys (an ID token, say) is still not an access token.
+        typ = header.get("typ")
+        if not isinstance(typ, str) or typ.lower() not in (TOKEN_TYPE, "application/" + TOKEN_TYPE):
+            raise InvalidToken("typ", "The token is not an access token.")
         claims = strict_json(decoded["payload"])
         return self._check_claims(claims, key.kid)
 
@@ -211,11 +216,9 @@ class AccessTokens:
             raise InvalidToken(
                 "header:" + ",".join(sorted(unexpected))[:64], "The access token is malformed."
             )
-        alg, kid, typ = header.get("alg"), header.get("kid"), header.get("typ")
+        alg, kid = header.get("alg"), header.get("kid")
         if not isinstance(alg, str) or alg.strip().lower() == "none":
             raise InvalidToken("alg", "The access token algorithm is not accepted.")
-        if not isinstance(typ, str) or typ.lower() not in (TOKEN_TYPE, "application/" + TOKEN_TYPE):
-            raise InvalidToken("typ", "The token is not an access token.")
         if not isinstance(kid, str):
             raise InvalidToken("kid", "The access token names no key.")
         key = self.keys.get(kid)
