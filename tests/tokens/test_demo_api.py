@@ -191,3 +191,12 @@ async def test_api_errors_are_401_never_500(demo: Demo) -> None:
         assert_refused(await client.get("/api/me"))
         assert_refused(await client.post("/api/logout"))
         assert_refused(await client.get("/api/me", headers={"authorization": "Bearer x.y.z"}))
+
+
+def test_insecure_development_mode_uses_a_development_refresh_cookie(tmp_path: Path) -> None:
+    config = DemoConfig(state_dir=tmp_path, insecure_http=True)
+    with pytest.warns(UserWarning, match="insecure development cookies"):
+        app = create_app(config, UserDirectory(seed_users(PASSWORD)), clock=FakeClock())
+    api = app.state.demo_api
+    assert api.cookie.name == "refresh"
+    assert "Secure" not in api.cookie.clear()

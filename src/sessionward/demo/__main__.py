@@ -44,6 +44,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "alice administers users (/admin/users); audit log in the same SQLite file "
         f"(sessionward --store {config.store_path} audit tail); metrics at /metrics (loopback)"
     )
+    print(
+        f"token API under /api (see docs/tokens.md); JWT signing key (development key, made on "
+        f"first run): {config.state_dir / 'jwt-signing-key.pem'}"
+    )
     ssl: dict[str, str] = {}
     if config.insecure_http:
         print(

@@ -32,7 +32,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from sessionward import AsyncSession, AsyncSessionManager, Clock, EventKind, EventSink, LoggingSink
+from sessionward import (
+    AsyncSession,
+    AsyncSessionManager,
+    Clock,
+    CookieConfig,
+    EventKind,
+    EventSink,
+    LoggingSink,
+)
 from sessionward.integrations.asgi import client_from_scope
 from sessionward.integrations.bearer import (
     SCOPE_KEY,
@@ -97,7 +105,13 @@ class DemoAPI:
         self.store = AsyncSQLiteTokenStore(config.state_dir / "tokens.sqlite3")
         origin = f"{config.scheme}://{config.host}:{config.port}"
         self.settings = AccessSettings(issuer=origin, audience=f"{origin}/api")
-        self.cookie = RefreshCookie()
+        # Plain-HTTP development mode cannot carry a Secure/__Host- cookie; like the session
+        # cookie, the refresh cookie then drops both (CookieConfig.development warns).
+        self.cookie = (
+            RefreshCookie(CookieConfig.development(name="refresh", same_site="strict"))
+            if config.insecure_http
+            else RefreshCookie()
+        )
         self._tokens: AsyncTokenManager | None = None
 
     def sinks(self, sinks: list[EventSink] | None) -> list[EventSink]:

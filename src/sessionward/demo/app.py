@@ -235,4 +235,5 @@ def create_app(
         middleware.insert(0, Middleware(HTTPSRedirectMiddleware))
     app = Starlette(routes=routes, middleware=middleware)
     app.state.demo = demo
+    app.state.demo_api = api
     return app
