@@ -6,7 +6,8 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
 
 from sessionward import (
     AsyncMemoryStore,
@@ -55,6 +56,12 @@ async def cached(request: Request) -> Response:
     return Response(body, headers={"cache-control": "public, max-age=600"})
 
 
+async def ws(websocket: WebSocket) -> None:
+    await websocket.accept()
+    await websocket.send_text(f"user={websocket.session.get('n')}")
+    await websocket.close()
+
+
 async def hook(request: Request) -> Response:
     return JSONResponse({"hooked": True})
 
@@ -68,6 +75,7 @@ def build(clock: FakeClock, sink: MemorySink, keys: SecretKeyRing = KEYS) -> Sta
         Route("/login", login, methods=["POST"]),
         Route("/hook", hook, methods=["POST"]),
         Route("/cached", cached),
+        WebSocketRoute("/ws", ws),
     ]
     return Starlette(
         routes=routes,

@@ -112,6 +112,7 @@ def normalise_origin(text: str) -> str | None:
 
 def origin_of(scheme: str, host_header: str | None) -> str | None:
     """The origin a request was addressed to, from its scheme and ``Host`` header."""
+    scheme = {"wss": "https", "ws": "http"}.get(scheme, scheme)
     if not host_header or len(host_header) > 300:
         return None
     host = host_header.strip().lower()
@@ -181,6 +182,22 @@ def check_source(
     if from_referer is None or from_referer not in allowed:
         return Reason.REFERER_MISMATCH
     return None
+
+
+def check_websocket(
+    *, app_origin: str | None, trusted: frozenset[str], origin: str | None
+) -> Reason | None:
+    """Cross-site WebSocket hijacking: a handshake is a GET that carries the victim's cookies.
+
+    Browsers always send ``Origin`` on a WebSocket handshake and pages cannot forge it, so a
+    handshake from a browser must come from our origin or a trusted one. A client without
+    ``Origin`` is not a browser and cannot be steered by another site's page.
+    """
+    if origin is None:
+        return None
+    allowed = trusted if app_origin is None else trusted | {app_origin}
+    presented = normalise_origin(origin)
+    return None if presented is not None and presented in allowed else Reason.ORIGIN_MISMATCH
 
 
 # -- tokens -----------------------------------------------------------------------------

@@ -63,6 +63,9 @@ class CSRFMiddleware:
         self.cookie = presession_cookie(manager.cookie)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -99,6 +102,30 @@ class CSRFMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scheme = str(scope.get("scheme", "ws"))
+        reason = csrf.check_websocket(
+            app_origin=self.config.origin or csrf.origin_of(scheme, _header(scope, b"host")),
+            trusted=self.config.trusted_origins,
+            origin=_header(scope, b"origin"),
+        )
+        path = str(scope.get("path", "/"))
+        if reason is None or path in self.config.exempt:
+            await self.app(scope, receive, send)
+            return
+        session = scope.get("session")
+        self.manager.emit(
+            EventKind.CSRF_REJECTED,
+            client=getattr(session, "client", None),
+            reason=reason.value,
+            method="WEBSOCKET",
+            path=path[:200],
+            handle=getattr(session, "handle", None),
+            origin=(_header(scope, b"origin") or "")[:200] or None,
+        )
+        # Closing before accepting makes the server answer the handshake with 403.
+        await send({"type": "websocket.close", "code": 1008})
 
     async def _check(
         self, scope: Scope, receive: Receive, state: CSRFState, method: str
