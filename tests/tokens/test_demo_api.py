@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sessionward import MemorySink
+from sessionward import MemorySink, StoreUnavailable
 from sessionward.demo import DemoConfig, create_app
 from sessionward.demo.users import UserDirectory, seed_users
 from sessionward.testing import FakeClock
@@ -200,3 +200,28 @@ def test_insecure_development_mode_uses_a_development_refresh_cookie(tmp_path: P
     api = app.state.demo_api
     assert api.cookie.name == "refresh"
     assert "Secure" not in api.cookie.clear()
+
+
+class _DownTokenStore:
+    def __getattr__(self, name: str) -> Any:
+        async def fail(*args: Any, **kwargs: Any) -> Any:
+            raise StoreUnavailable("token store down")
+
+        return fail
+
+
+async def test_token_store_outage_is_503_not_500(demo: Demo) -> None:
+    async with demo.client() as client:
+        body = (await password_login(client)).json()
+        demo.app.state.demo_api.tokens.store = _DownTokenStore()
+        down = await password_login(client)
+        assert down.status_code == 503 and down.headers["retry-after"] == "5"
+        refresh = await client.post(
+            "/api/token/refresh", json={"refresh_token": body["refresh_token"]}
+        )
+        assert refresh.status_code == 503
+        # Strict verification reads only the session store, which is up.
+        me = await client.get("/api/me", headers=bearer(body["access_token"]))
+        assert me.status_code == 200
+        out = await client.post("/api/logout", headers=bearer(body["access_token"]))
+        assert out.status_code == 503

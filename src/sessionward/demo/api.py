@@ -25,11 +25,13 @@ creates an Ed25519 key in the state directory on first run (``jwt-signing-key.pe
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from sessionward import (
@@ -40,6 +42,8 @@ from sessionward import (
     EventKind,
     EventSink,
     LoggingSink,
+    SessionLimitExceeded,
+    StoreUnavailable,
 )
 from sessionward.integrations.asgi import client_from_scope
 from sessionward.integrations.bearer import (
@@ -75,6 +79,32 @@ def _refused(error: TokenError, *, extra: list[tuple[str, str]] | None = None) -
     for name, value in [*headers, *(extra or [])]:
         response.headers.append(name, value)
     return response
+
+
+def _unavailable() -> Response:
+    return PlainTextResponse(
+        "Store unavailable; please retry shortly.",
+        status_code=503,
+        headers={"retry-after": "5", "cache-control": "no-store"},
+    )
+
+
+Endpoint = Callable[[Any, Request], Awaitable[Response]]
+
+
+def _guarded(endpoint: Endpoint) -> Endpoint:
+    """A store outage is a 503 and a refused login (session limit) a 401, never a 500."""
+
+    @functools.wraps(endpoint)
+    async def guarded(self: Any, request: Request) -> Response:
+        try:
+            return await endpoint(self, request)
+        except StoreUnavailable:
+            return _unavailable()
+        except SessionLimitExceeded:
+            return _refused(InvalidGrant("limit", "Too many active sessions; log out elsewhere."))
+
+    return guarded
 
 
 def _pair_response(pair: TokenPair) -> JSONResponse:
@@ -143,6 +173,7 @@ class DemoAPI:
 
     # -- endpoints -------------------------------------------------------------------------
 
+    @_guarded
     async def password_grant(self, request: Request) -> Response:
         body = await _json_body(request)
         username = body.get("username") if body else None
@@ -158,6 +189,7 @@ class DemoAPI:
             return _refused(InvalidGrant("credentials", "Unknown user name or wrong password."))
         return _pair_response(await self.tokens.login(user.username, client))
 
+    @_guarded
     async def refresh(self, request: Request) -> Response:
         body = await _json_body(request)
         presented = body.get("refresh_token") if body else None
@@ -169,6 +201,7 @@ class DemoAPI:
             return _refused(exc)
         return _pair_response(pair)
 
+    @_guarded
     async def browser_token(self, request: Request) -> Response:
         session: AsyncSession = request.session  # type: ignore[assignment]
         if not session.is_authenticated:
@@ -176,6 +209,7 @@ class DemoAPI:
         pair = await self.tokens.issue(session)
         return self._browser_response(pair)
 
+    @_guarded
     async def browser_refresh(self, request: Request) -> Response:
         presented = self.cookie.read(request.headers.get("cookie"))
         try:
@@ -204,7 +238,11 @@ class DemoAPI:
 
     async def logout(self, scope: Any, receive: Any, send: Any) -> None:
         claims: AccessClaims = scope[SCOPE_KEY]
-        ended = await self.tokens.logout(claims, client_from_scope(scope))
+        try:
+            ended = await self.tokens.logout(claims, client_from_scope(scope))
+        except StoreUnavailable:
+            await _unavailable()(scope, receive, send)
+            return
         response = JSONResponse({"logged_out": ended}, headers={"cache-control": "no-store"})
         response.headers.append("set-cookie", self.cookie.clear())
         await response(scope, receive, send)
