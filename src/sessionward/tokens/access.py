@@ -126,10 +126,18 @@ def strict_json(data: bytes) -> dict[str, Any]:
 
 
 def _segment(text: str) -> bytes:
+    """Decode one base64url segment, accepting only the canonical encoding.
+
+    A decoder ignores the spare low bits of the last character, so several strings decode to
+    the same bytes; refusing all but one keeps a token string from having look-alikes.
+    """
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError) as exc:
         raise InvalidToken("base64", "The access token is malformed.") from exc
+    if base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii") != text:
+        raise InvalidToken("base64", "The access token is malformed.")
+    return raw
 
 
 def _is_int(value: Any) -> bool:
@@ -192,6 +200,8 @@ class AccessTokens:
             # Also refuses the unsigned "header.payload." form of alg none.
             raise InvalidToken("shape", "The access token is malformed.")
         header = strict_json(_segment(parts[0]))
+        _segment(parts[1])
+        _segment(parts[2])
         key = self._key_for(header)
         try:
             decoded = jwt.api_jws.PyJWS().decode_complete(
