@@ -40,6 +40,7 @@ APPS = [
     "sessionward-postgres",
 ]
 WORKLOADS = {"read": "/read", "write": "/write"}
+LUA = ROOT / "bench" / "wrk.lua"
 
 
 @dataclass
@@ -108,8 +109,7 @@ def run_cell(cell: Cell, url: str, duration: float) -> None:
     }
     c = cell.connections
     out = subprocess.run(
-        ["wrk", "-t", str(c), "-c", str(c), "-d", f"{round(duration)}s", "-s", str(ROOT / "bench/wrk.lua")]
-        + [url],
+        ["wrk", "-t", str(c), "-c", str(c), "-d", f"{round(duration)}s", "-s", str(LUA), url],
         env=env,
         capture_output=True,
         text=True,
@@ -150,9 +150,7 @@ def cleanup(namespace: str) -> None:
 
 
 def table(cells: list[Cell]) -> str:
-    bare = {
-        (c.workload, c.connections): statistics.median(c.rps) for c in cells if c.app == "bare"
-    }
+    bare = {(c.workload, c.connections): statistics.median(c.rps) for c in cells if c.app == "bare"}
     lines = [
         "| app | workload | conns | req/s | x bare | p99 ms | errors | lost updates |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
@@ -174,12 +172,30 @@ def table(cells: list[Cell]) -> str:
     return "\n".join(lines)
 
 
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def write_table(path: Path, text: str, args: argparse.Namespace) -> None:
+    """Replace the table between the markers in ``path``, keeping the prose around it."""
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    block = (
+        f"{START}\n_Run {stamp}: {args.rounds} interleaved rounds of {args.duration} s per cell, "
+        f"median round shown; {os.cpu_count()} CPUs, load average before the run "
+        f"{os.getloadavg()[0]:.1f}._\n\n{text}\n{END}"
+    )
+    old = path.read_text() if path.exists() else f"# Benchmarks\n\n{START}\n{END}\n"
+    if START not in old or END not in old:
+        old = old.rstrip("\n") + f"\n\n{START}\n{END}\n"
+    head, rest = old.split(START, 1)
+    path.write_text(head + block + rest.split(END, 1)[1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=int, default=2, help="seconds per cell run")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--apps", default=",".join(APPS))
-    parser.add_argument("--output", default=str(ROOT / "docs/benchmarks-table.md"))
+    parser.add_argument("--output", default=str(ROOT / "docs/benchmarks.md"))
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install -y wrk")
@@ -204,7 +220,7 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
     text = table(cells)
     print(text)
-    Path(args.output).write_text(text + "\n")
+    write_table(Path(args.output), text, args)
 
 
 if __name__ == "__main__":
