@@ -28,3 +28,17 @@ def test_missing_extra_names_it(blocked: str, module: str, extra: str) -> None:
 def test_import_sessionward_does_not_import_pyjwt() -> None:
     code = "import sys, sessionward; sys.exit(1 if 'jwt' in sys.modules else 0)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_tokens_public_api_is_complete_and_sorted() -> None:
+    import sessionward.tokens as tokens
+
+    assert tokens.__all__ == sorted(tokens.__all__)
+    for name in tokens.__all__:
+        assert hasattr(tokens, name), name
+    public_classes = {
+        name
+        for name, value in vars(tokens).items()
+        if isinstance(value, type) and not name.startswith("_")
+    }
+    assert public_classes <= set(tokens.__all__)

@@ -216,7 +216,7 @@ class TokenFlows:
                 won: bool = yield TokenOp(
                     "tokens",
                     "rotate",
-                    (key, current.evolve(key=refresh_key(successor), issued_at=now)),
+                    (key, current.evolve(key=refresh_key(successor), issued_at=now, sealed=None)),
                     {"sealed": seal(presented, successor), "now": now},
                 )
                 if won:
