@@ -74,6 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 host=config.host,
                 port=config.http_redirect_port,
                 log_level="info",
+                lifespan="off",  # the HTTPS server runs the app's start-up and shut-down
             )
         ),
     ]
