@@ -392,7 +392,7 @@ class Flows:
             previous=None if old is None else old.handle,
         )
 
-    def rotate(self, session: BaseSession) -> Flow[None]:
+    def rotate(self, session: BaseSession, *, reauthenticated: bool = False) -> Flow[None]:
         old = session.record
         if old is None:
             raise ValueError("rotate() needs a stored session; call login() first")
@@ -407,8 +407,14 @@ class Flows:
             data=session._data,
             handle=old.handle,
             created_at=old.created_at,
-            authenticated_at=now if old.user_id is not None else None,
+            # Only a password check counts as authentication: a rotation for a privilege
+            # change must not make an old login look recent to needs_reauthentication().
+            authenticated_at=now if reauthenticated and old.user_id else old.authenticated_at,
         )
+        if not reauthenticated:
+            # Nor may it wipe an anomaly rule's "ask for the password" mark.
+            kept = {k: old.meta[k] for k in anomaly.CARRIED_ON_ROTATION if k in old.meta}
+            record = record.evolve(meta={**record.meta, **kept})
         encode_data(record.data, max_bytes=self.policy.max_data_bytes)
         yield Op("create", (record,), {"now": now, "replaces": old.key})
         session._adopt(record, token)
@@ -420,11 +426,11 @@ class Flows:
         """The user proved their password again: new token, fresh ``authenticated_at``.
 
         The new record starts with fresh metadata, so a re-authentication mark set by an
-        anomaly rule is cleared.
+        anomaly rule (and the session's anomaly flags) are cleared.
         """
         if session.record is None or session.record.user_id is None:
             raise ValueError("reauthenticate() needs a logged-in session")
-        yield from self.rotate(session)
+        yield from self.rotate(session, reauthenticated=True)
         self.emit(EventKind.REAUTHENTICATED, client=session.client, record=session.record)
 
     def logout(self, session: BaseSession) -> Flow[None]:

@@ -106,7 +106,9 @@ class PrometheusSink:
         elif kind is EventKind.LOGOUT:
             self.logouts.inc()
         elif kind in _ROTATION:
-            self.rotations.labels(kind=_ROTATION[kind]).inc()
+            # Periodic renewal is reported as a rotation with reason "renewal".
+            label = "renewed" if event.reason == "renewal" else _ROTATION[kind]
+            self.rotations.labels(kind=label).inc()
         elif kind in _EXPIRY:
             self.expirations.labels(kind=_EXPIRY[kind]).inc()
         elif kind is EventKind.REVOKED:

@@ -84,6 +84,20 @@ def test_labels_stay_low_cardinality(registry: prometheus_client.CollectorRegist
     assert "user1" not in text and "10.0.0.1" not in text
 
 
+def test_renewal_is_counted_as_renewed(registry: prometheus_client.CollectorRegistry) -> None:
+    sink = PrometheusSink(registry)
+    sink(Event(EventKind.ROTATED, at=0, reason="renewal"))
+    sink(Event(EventKind.REAUTHENTICATED, at=0))
+    assert value(registry, "rotations_total", kind="renewed") == 1
+    assert value(registry, "rotations_total", kind="reauthenticated") == 1
+
+
+def test_every_event_kind_is_accepted(registry: prometheus_client.CollectorRegistry) -> None:
+    sink = PrometheusSink(registry)
+    for kind in EventKind:
+        sink(Event(kind, at=0))
+
+
 def test_revoke_all_counts_every_session(registry: prometheus_client.CollectorRegistry) -> None:
     sink = PrometheusSink(registry)
     sink(Event(EventKind.REVOKED, at=0, reason="admin", detail={"scope": "all", "count": 7}))

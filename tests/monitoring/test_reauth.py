@@ -19,7 +19,7 @@ from sessionward.integrations.asgi import SessionMiddleware
 from sessionward.integrations.reauth import SeeOther, requires_recent_auth, safe_next
 from sessionward.testing import FakeClock
 
-from .helpers import logged_in, visit
+from .helpers import FIREFOX, logged_in, visit
 
 
 @pytest.mark.parametrize(
@@ -92,3 +92,32 @@ async def test_decorator_redirects_stale_sessions_to_the_reauth_page(clock: Fake
         assert (await client.get("/pay")).headers["location"] == "/done"
         clock.advance(301)
         assert (await client.get("/pay")).headers["location"] == "/reauth?next=/pay"
+
+
+def test_a_plain_rotation_is_not_a_fresh_authentication(clock: FakeClock) -> None:
+    from sessionward import AnomalyRules, Monitoring
+
+    manager = SessionManager(
+        MemoryStore(),
+        clock=clock,
+        sinks=[],
+        monitoring=Monitoring(AnomalyRules(ip_change="reauthenticate")),
+    )
+    session = visit(manager, logged_in(manager))
+    logged_in_at = session.authenticated_at
+    clock.advance(301)
+    session.rotate()  # e.g. a privilege change
+    assert session.authenticated_at == logged_in_at
+    assert session.needs_reauthentication(300)
+    moved = visit(manager, logged_in(manager), ClientInfo(ip="198.51.100.1", user_agent=FIREFOX))
+    assert moved.needs_reauthentication(300)
+    moved.rotate()
+    assert moved.needs_reauthentication(300)  # the anomaly mark survives a rotation
+    assert current(moved).flags == ("ip_change",)
+    moved.reauthenticate()
+    assert not moved.needs_reauthentication(300)
+    assert current(moved).flags == ()
+
+
+def current(session: Any) -> Any:
+    return next(info for info in session.sessions() if info.current)

@@ -45,6 +45,8 @@ META_LAST_IP = "last_ip"
 META_LAST_USER_AGENT = "last_user_agent"
 META_FLAGS = "flags"
 META_REAUTH = "reauth_required"
+#: What a plain rotation keeps; re-authentication and login start afresh.
+CARRIED_ON_ROTATION = (META_FLAGS, META_REAUTH)
 
 
 @dataclass(frozen=True, slots=True)
