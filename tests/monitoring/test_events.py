@@ -204,3 +204,25 @@ async def test_a_failing_sink_never_turns_an_http_request_into_a_500(clock: Fake
         response = await client.get("/", headers={"cookie": "__Host-session=junk"})
     assert response.status_code == 200
     assert "set-cookie" in response.headers
+
+
+def test_limit_rejection_and_logout_everywhere(clock: FakeClock, sink: MemorySink) -> None:
+    from sessionward import SessionLimitExceeded
+
+    strict = SessionManager(
+        MemoryStore(),
+        policy=SessionPolicy(max_sessions_per_user=1, on_limit="reject_new"),
+        clock=clock,
+        sinks=[sink],
+    )
+    logged_in(strict)
+    with pytest.raises(SessionLimitExceeded):
+        logged_in(strict)
+    assert last(sink, EventKind.LIMIT_REJECTED).user_id == "alice"
+
+    manager = SessionManager(MemoryStore(), clock=clock, sinks=[sink])
+    logged_in(manager)
+    here = visit(manager, logged_in(manager))
+    assert here.logout_everywhere() == 2
+    assert last(sink, EventKind.REVOKED).reason == RevokeReason.LOGOUT_EVERYWHERE
+    assert last(sink, EventKind.LOGOUT).handle is not None

@@ -82,3 +82,41 @@ def test_wsgi_resolver_reads_environ() -> None:
     }
     client = PROXIES.wsgi(environ)
     assert (client.ip, client.user_agent) == ("203.0.113.5", "curl/8")
+
+
+def test_the_middlewares_record_the_resolved_address(clock: object) -> None:
+    import asyncio
+
+    import httpx
+
+    from sessionward import AsyncMemoryStore, AsyncSessionManager, MemoryStore, SessionManager
+    from sessionward.integrations.asgi import SessionMiddleware
+    from sessionward.integrations.wsgi import WSGISessionMiddleware
+
+    def wsgi_app(environ: dict[str, object], start_response: object) -> list[bytes]:
+        session = environ["sessionward.session"]
+        session.login("alice")  # type: ignore[attr-defined]
+        start_response("200 OK", [])  # type: ignore[operator]
+        return [b"ok"]
+
+    sync = SessionManager(MemoryStore(), sinks=[])
+    wrapped = WSGISessionMiddleware(wsgi_app, manager=sync, client_resolver=PROXIES.wsgi)
+    environ = {"REMOTE_ADDR": "10.0.0.5", "HTTP_X_FORWARDED_FOR": "6.6.6.6, 203.0.113.5"}
+    wrapped(environ, lambda status, headers, exc_info=None: None)
+    assert [s.ip for s in sync.sessions_of("alice")] == ["203.0.113.5"]
+
+    async def asgi_app(scope: dict[str, object], receive: object, send: object) -> None:
+        await scope["session"].login("bob")  # type: ignore[attr-defined]
+        await send({"type": "http.response.start", "status": 200, "headers": []})  # type: ignore[operator]
+        await send({"type": "http.response.body", "body": b"ok"})  # type: ignore[operator]
+
+    manager = AsyncSessionManager(AsyncMemoryStore(), sinks=[])
+    app = SessionMiddleware(asgi_app, manager=manager, client_resolver=PROXIES.asgi)  # type: ignore[arg-type]
+
+    async def call() -> list[str | None]:
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 1))
+        async with httpx.AsyncClient(transport=transport, base_url="https://t") as client:
+            await client.get("/", headers={"forwarded": "for=203.0.113.77"})
+        return [s.ip for s in await manager.sessions_of("bob")]
+
+    assert asyncio.run(call()) == ["203.0.113.77"]
