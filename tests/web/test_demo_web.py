@@ -106,6 +106,8 @@ async def test_cross_site_post_is_rejected_and_the_victim_keeps_the_session(
         assert again.status_code == 200
         assert handle is not None and handle.group(1) in again.text
     assert csrf_rejections(demo) == ["fetch-metadata-cross-site"]
+    rejected = next(e for e in demo.sink.events if e.kind == "csrf.rejected")
+    assert rejected.user_id == "alice" and rejected.detail["handle"] == handle.group(1)
     assert "session.logout" not in demo.sink.kinds()
 
 

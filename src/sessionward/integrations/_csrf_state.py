@@ -50,6 +50,12 @@ class CSRFState:
     def header_name(self) -> str:
         return csrf.HEADER_NAME
 
+    @property
+    def user_id(self) -> str | None:
+        """The session's user, read without marking the session as used."""
+        record = self.session.record
+        return None if record is None else record.user_id
+
     def token(self) -> str:
         """A freshly masked token for a form or a script on this response."""
         self.issued = True

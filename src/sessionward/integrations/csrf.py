@@ -189,6 +189,7 @@ class CSRFMiddleware:
             EventKind.CSRF_REJECTED,
             client=state.session.client,
             reason=reason.value,
+            user_id=state.user_id,
             method=method[:16],
             path=path[:200],
             handle=state.session.handle,
