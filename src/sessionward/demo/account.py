@@ -24,6 +24,7 @@ from collections import deque
 from typing import Any
 
 import anyio.to_thread
+from prometheus_client import CollectorRegistry
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -93,9 +94,7 @@ class AccountPages:
         self.users = users
         self.clock = clock
         self.audit = SQLiteAuditLog(config.store_path)
-        import prometheus_client
-
-        self.registry = prometheus_client.CollectorRegistry()
+        self.registry = CollectorRegistry()
         counter_store = SQLiteStore(config.store_path)
         self.metrics = PrometheusSink(
             self.registry, active_sessions=active_sessions(counter_store, clock=clock)
