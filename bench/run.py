@@ -180,7 +180,7 @@ def write_table(path: Path, text: str, args: argparse.Namespace) -> None:
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     block = (
         f"{START}\n_Run {stamp}: {args.rounds} interleaved rounds of {args.duration} s per cell, "
-        f"median round shown; {os.cpu_count()} CPUs, load average before the run "
+        f"median round shown; {os.cpu_count()} CPUs, 1-minute load average at the end "
         f"{os.getloadavg()[0]:.1f}._\n\n{text}\n{END}"
     )
     old = path.read_text() if path.exists() else f"# Benchmarks\n\n{START}\n{END}\n"
