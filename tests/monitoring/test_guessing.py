@@ -181,3 +181,33 @@ def test_wsgi_middleware_answers_429_to_the_guesser(clock: FakeClock) -> None:
     assert seen[-1].startswith("429")
     assert b"".join(body).startswith(b"Too many")
     assert seen[:-1] == ["200 OK"] * RULE.max_failures
+
+
+@pytest.mark.anyio
+async def test_a_blocked_client_cannot_open_websockets_either(clock: FakeClock) -> None:
+    manager = AsyncSessionManager(
+        AsyncMemoryStore(),
+        clock=clock,
+        sinks=[],
+        monitoring=Monitoring(AnomalyRules(guessing=RULE)),
+    )
+    guesser = ClientInfo(ip="192.0.2.66")
+    for _ in range(RULE.max_failures):
+        await manager.load(f"{NAME}={new_token()}", guesser)
+    reached: list[bool] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        reached.append(True)
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "websocket.connect"}
+
+    middleware = SessionMiddleware(app, manager=manager, client_resolver=lambda scope: guesser)
+    await middleware({"type": "websocket", "headers": []}, receive, send)
+    assert sent == [{"type": "websocket.close", "code": 1008}]
+    assert reached == []
