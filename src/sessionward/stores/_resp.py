@@ -45,8 +45,7 @@ class _Protocol(asyncio.Protocol):
         self.closed = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = transport  # type: ignore[assignment]  # TCP: always a Transport
 
     def data_received(self, data: bytes) -> None:
         self.reader.feed(data)
@@ -118,7 +117,8 @@ class Multiplexer:
             return conn
 
     async def _send(self, conn: _Protocol, args: tuple[Any, ...]) -> Any:
-        assert conn.transport is not None
+        if conn.transport is None or conn.closed:
+            raise redis.ConnectionError("connection to Redis closed")
         waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         conn.waiters.append(waiter)
         conn.transport.write(_pack(args))
