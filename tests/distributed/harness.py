@@ -10,8 +10,10 @@ from __future__ import annotations
 import contextlib
 import http.cookiejar
 import os
+import random
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -217,3 +219,79 @@ class PrivatePostgres:
     def cleanup(self) -> None:
         self.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _cluster_ports(count: int) -> list[int]:
+    """Ports whose cluster-bus twin (port + 10000) is also free and below 65536."""
+    rng = random.Random()
+    found: list[int] = []
+    while len(found) < count:
+        port = rng.randrange(20000, 30000)
+        if port in found:
+            continue
+        try:
+            with socket.socket() as a, socket.socket() as b:
+                a.bind(("127.0.0.1", port))
+                b.bind(("127.0.0.1", port + 10000))
+        except OSError:
+            continue
+        found.append(port)
+    return found
+
+
+class PrivateRedisCluster:
+    """Three redis-server masters in cluster mode on free ports, with data dirs in ``tmp``."""
+
+    def __init__(self, tmp: Path, nodes: int = 3) -> None:
+        self.dir = tmp
+        self.ports = _cluster_ports(nodes)
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def start(self) -> None:
+        for port in self.ports:
+            node_dir = self.dir / str(port)
+            node_dir.mkdir()
+            args = ["redis-server", "--port", str(port), "--bind", "127.0.0.1"]
+            args += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]
+            args += ["--save", "", "--appendonly", "no"]
+            self.procs.append(
+                subprocess.Popen(
+                    args, cwd=node_dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                )
+            )
+        for proc, port in zip(self.procs, self.ports, strict=True):
+            _wait_until(lambda port=port: self._info(port) is not None, "cluster node", proc)
+        subprocess.run(
+            [
+                *("redis-cli", "--cluster", "create"),
+                *(f"127.0.0.1:{p}" for p in self.ports),
+                *("--cluster-replicas", "0", "--cluster-yes"),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=60,
+        )
+        for proc, port in zip(self.procs, self.ports, strict=True):
+            _wait_until(lambda port=port: self._info(port) == "ok", "cluster state", proc)
+
+    @staticmethod
+    def _info(port: int) -> str | None:
+        import redis
+
+        try:
+            client = redis.Redis(port=port, socket_timeout=0.5)
+            info = client.execute_command("CLUSTER", "INFO")
+            client.close()
+        except redis.RedisError:
+            return None
+        text = info.decode() if isinstance(info, bytes) else str(info)
+        for line in text.splitlines():
+            if line.startswith("cluster_state:"):
+                return line.split(":", 1)[1].strip()
+        return "unknown"
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            _stop(proc)
+        self.procs = []
