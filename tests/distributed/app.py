@@ -86,14 +86,19 @@ async def whoami(request: Request) -> Response:
     return JSONResponse({"user": request.session.user_id, "handle": request.session.handle})
 
 
-async def write(request: Request) -> Response:
-    """Set one key; with ``wait=N`` first hold until N requests stand loaded at once."""
+async def _gather(request: Request) -> None:
+    """With ``wait=N``, hold until N requests stand loaded at once."""
     wait = int(request.query_params.get("wait", "0"))
     if wait:
         name = request.query_params.get("group", "default")
         barrier = _barriers.setdefault(name, asyncio.Barrier(wait))
         async with asyncio.timeout(20):
             await barrier.wait()
+
+
+async def write(request: Request) -> Response:
+    """Set one key (after ``_gather``)."""
+    await _gather(request)
     request.session[request.query_params["key"]] = int(request.query_params.get("value", "1"))
     return PlainTextResponse("ok")
 
@@ -103,6 +108,7 @@ async def data(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
+    await _gather(request)
     await request.session.logout()
     return PlainTextResponse("bye")
 

@@ -56,6 +56,39 @@ async def test_concurrent_writes_to_one_session_lose_nothing(
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("backend", ["memory", "sqlite", "redis", "postgres"], indirect=True)
+async def test_a_logout_among_concurrent_writes_is_never_undone(
+    backend: Backend, tmp_path: Path
+) -> None:
+    writers = 16
+    with app_server(backend.env, tmp_path / "app.log") as server:
+        async with new_client(timeout=30) as client:
+            token = await _login(client, server, "alice")
+            params = {"wait": writers + 1, "group": "logout"}
+            requests = [
+                client.post(
+                    f"{server.url}/write",
+                    params={**params, "key": f"k{i}"},
+                    headers=cookie_header(token),
+                )
+                for i in range(writers)
+            ]
+            logout = client.post(
+                f"{server.url}/logout", params=params, headers=cookie_header(token)
+            )
+            responses = await asyncio.gather(logout, *requests)
+            assert {r.status_code for r in responses} == {200}
+            assert await _whoami(client, server, token) == 401
+    if backend.kind != "memory":
+        store = backend.sync_store()
+        try:
+            assert store.list_by_user("alice") == []
+            assert store.get(token_key(token)) is None
+        finally:
+            store.close()
+
+
+@pytest.mark.anyio
 @pytest.mark.parametrize("backend", ["redis", "postgres"], indirect=True)
 async def test_two_instances_share_login_logout_revoke_and_logout_everywhere(
     backend: Backend, tmp_path: Path
