@@ -123,14 +123,23 @@ class Flows:
             return {}
         return {anomaly.META_DEVICE: device.label, anomaly.META_DEVICE_KEY: device.key}
 
-    def retry_after(self, client: ClientInfo) -> float | None:
-        """Seconds a client blocked for guessing session IDs must wait, or ``None``."""
-        return None if self.guard is None else self.guard.retry_after(client.ip)
+    def retry_after(self, client: ClientInfo, cookie_header: str | bytes | None) -> float | None:
+        """Seconds a client blocked for guessing must wait before this request, or ``None``.
 
-    def _failed_id(self, client: ClientInfo) -> None:
-        # Counted per client address; crossing the threshold emits one event and starts a
-        # block that the middlewares answer with 429 before any lookup.
-        if self.guard is not None and self.guard.failure(client.ip):
+        Only requests that present a session cookie are refused: one without cannot be
+        guessing, and letting it through keeps the login page reachable.
+        """
+        if self.guard is None:
+            return None
+        wait = self.guard.retry_after(client.ip)
+        if wait is None or not find_cookie(cookie_header, self.cookie.cookie_name).present:
+            return None
+        return wait
+
+    def _failed_id(self, client: ClientInfo, presented: str) -> None:
+        # Counted per client address and distinct value; crossing the threshold emits one
+        # event and starts a block that the middlewares answer with 429 before any lookup.
+        if self.guard is not None and self.guard.failure(client.ip, presented):
             rule = self.guard.rule
             self.emit(
                 EventKind.ANOMALY,
@@ -177,20 +186,26 @@ class Flows:
         if not lookup.present:
             return Loaded()
         if lookup.duplicate or lookup.value is None:
+            if isinstance(cookie_header, bytes):
+                text = cookie_header.decode("latin-1")
+            else:
+                text = cookie_header or ""
+            presented = fingerprint(text[:4096], self.monitoring.fingerprint_key)
             self.emit(EventKind.MALFORMED_ID, client=client, reason="duplicate or oversized")
-            self._failed_id(client)
+            self._failed_id(client, presented)
             return Loaded()
         token = lookup.value
         if not is_well_formed_token(token):
             # Strict mode: a value we could not have issued is never looked up or adopted.
+            presented = fingerprint(token, self.monitoring.fingerprint_key)
             self.emit(
                 EventKind.MALFORMED_ID,
                 client=client,
                 reason="shape",
-                presented=fingerprint(token, self.monitoring.fingerprint_key),
+                presented=presented,
                 length=len(token),
             )
-            self._failed_id(client)
+            self._failed_id(client, presented)
             return Loaded()
         record: SessionRecord | None = yield Op("get", (token_key(token),))
         if record is not None and renewal.is_stub(record):
@@ -199,12 +214,9 @@ class Flows:
             record = None if successor is None else (yield Op("get", (token_key(successor),)))
             token = successor or token
         if record is None:
-            self.emit(
-                EventKind.UNKNOWN_ID,
-                client=client,
-                presented=fingerprint(token, self.monitoring.fingerprint_key),
-            )
-            self._failed_id(client)
+            presented = fingerprint(token, self.monitoring.fingerprint_key)
+            self.emit(EventKind.UNKNOWN_ID, client=client, presented=presented)
+            self._failed_id(client, presented)
             return Loaded()
         verdict = lifecycle.check(record, self.policy, self.clock.now())
         if verdict is not lifecycle.Verdict.VALID:

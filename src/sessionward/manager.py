@@ -92,12 +92,13 @@ class _Base:
         """
         self.flows.emit(kind, client=client, reason=reason, user_id=user_id, **detail)
 
-    def retry_after(self, client: ClientInfo) -> float | None:
+    def retry_after(self, client: ClientInfo, cookie_header: str | bytes | None) -> float | None:
         """Seconds until a client throttled for guessing session IDs may retry, or ``None``.
 
         The middlewares call this before loading a session and answer 429 when it is set.
+        Requests without a session cookie are never throttled.
         """
-        return self.flows.retry_after(client)
+        return self.flows.retry_after(client, cookie_header)
 
     def needs_reauthentication(self, session: BaseSession, max_age: Seconds) -> bool:
         """Whether ``session`` must re-enter its password before a sensitive action.

@@ -29,6 +29,7 @@ from .helpers import logged_in, visit
 
 RULE = GuessingRule(max_failures=5, window=60, block_for=300, max_clients=100)
 NAME = "__Host-session"
+JUNK = f"{NAME}=junk"
 
 
 def guard(clock: FakeClock, **overrides: Any) -> GuessingGuard:
@@ -96,8 +97,8 @@ def test_manager_counts_unknown_and_malformed_ids_and_emits_one_event(clock: Fak
     assert len(throttles) == 1
     assert throttles[0].reason == "guessing"
     assert throttles[0].ip == "192.0.2.66"
-    assert manager.retry_after(guesser) == RULE.block_for
-    assert manager.retry_after(ClientInfo(ip="192.0.2.67")) is None
+    assert manager.retry_after(guesser, JUNK) == RULE.block_for
+    assert manager.retry_after(ClientInfo(ip="192.0.2.67"), JUNK) is None
     kinds = {e.kind for e in sink.events}
     assert {EventKind.UNKNOWN_ID, EventKind.MALFORMED_ID} <= kinds
 
@@ -109,7 +110,7 @@ def test_valid_sessions_do_not_count(clock: FakeClock) -> None:
     cookie = logged_in(manager)
     for _ in range(RULE.max_failures * 2):
         assert visit(manager, cookie).is_authenticated
-    assert manager.retry_after(ClientInfo(ip="203.0.113.9")) is None
+    assert manager.retry_after(ClientInfo(ip="203.0.113.9"), JUNK) is None
 
 
 def test_guessing_can_be_switched_off(clock: FakeClock) -> None:
@@ -119,7 +120,7 @@ def test_guessing_can_be_switched_off(clock: FakeClock) -> None:
     guesser = ClientInfo(ip="192.0.2.66")
     for _ in range(100):
         manager.load(f"{NAME}={new_token()}", guesser)
-    assert manager.retry_after(guesser) is None
+    assert manager.retry_after(guesser, JUNK) is None
 
 
 async def hello(scope: Any, receive: Any, send: Any) -> None:
@@ -208,6 +209,34 @@ async def test_a_blocked_client_cannot_open_websockets_either(clock: FakeClock) 
         return {"type": "websocket.connect"}
 
     middleware = SessionMiddleware(app, manager=manager, client_resolver=lambda scope: guesser)
-    await middleware({"type": "websocket", "headers": []}, receive, send)
+    scope = {"type": "websocket", "headers": [(b"cookie", JUNK.encode())]}
+    await middleware(scope, receive, send)
     assert sent == [{"type": "websocket.close", "code": 1008}]
     assert reached == []
+
+
+def test_a_stale_cookie_repeated_on_every_request_is_not_guessing(clock: FakeClock) -> None:
+    """A browser whose session was revoked or expired keeps sending the dead cookie with every
+    page and asset; that is one value, counted once, and never locks its user out."""
+    manager = SessionManager(
+        MemoryStore(), clock=clock, sinks=[], monitoring=Monitoring(AnomalyRules(guessing=RULE))
+    )
+    browser = ClientInfo(ip="198.51.100.5", user_agent="Firefox")
+    dead = f"{NAME}={new_token()}"
+    for _ in range(RULE.max_failures * 10):
+        assert manager.load(dead, browser).user_id is None
+    assert manager.retry_after(browser, dead) is None
+
+
+def test_a_blocked_address_can_still_reach_pages_without_a_session_cookie(
+    clock: FakeClock,
+) -> None:
+    manager = SessionManager(
+        MemoryStore(), clock=clock, sinks=[], monitoring=Monitoring(AnomalyRules(guessing=RULE))
+    )
+    office = ClientInfo(ip="192.0.2.66")
+    for _ in range(RULE.max_failures):
+        manager.load(f"{NAME}={new_token()}", office)
+    assert manager.retry_after(office, JUNK) == RULE.block_for
+    assert manager.retry_after(office, None) is None
+    assert manager.retry_after(office, "theme=dark") is None

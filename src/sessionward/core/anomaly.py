@@ -16,9 +16,11 @@ except on update, when one extra login is cheap); an IP change is flagged (mobil
 networks all the time).
 
 Guessing: a client presenting many unknown or malformed session IDs in a short window is
-probing for valid ones. :class:`GuessingGuard` counts failures per client address (IPv6 per /64,
-since one host owns a whole prefix) in bounded memory and blocks the client for a while; the
-middlewares answer it with 429 without looking anything up, and other clients are unaffected.
+probing for valid ones. :class:`GuessingGuard` counts *distinct* failed values per client
+address (IPv6 per /64, since one host owns a whole prefix) in bounded memory and blocks the
+client for a while; the middlewares answer its requests that carry a session cookie with 429
+without looking anything up. Requests without a session cookie cannot be guessing and pass, so
+a user behind the same address can still reach the login page; other clients are unaffected.
 """
 
 from __future__ import annotations
@@ -162,6 +164,8 @@ class _Entry:
     window_start: float
     failures: int = 0
     blocked_until: float | None = None
+    #: Fingerprints already counted in this window (at most ``max_failures`` of them).
+    seen: set[str] = field(default_factory=set)
 
 
 class GuessingGuard:
@@ -203,8 +207,13 @@ class GuessingGuard:
                 return None
             return entry.blocked_until - now
 
-    def failure(self, ip: str | None) -> bool:
-        """Count one failed ID from ``ip``; True exactly when this failure starts a block."""
+    def failure(self, ip: str | None, presented: str | None = None) -> bool:
+        """Count one failed ID from ``ip``; True exactly when this failure starts a block.
+
+        ``presented`` is a fingerprint of the value. The same dead value presented again is not
+        counted twice: a browser still holding a revoked or expired cookie repeats it on every
+        request (pages, assets), which is not guessing and must not lock its user out.
+        """
         key = self.client_key(ip)
         if key is None:
             return False
@@ -225,6 +234,10 @@ class GuessingGuard:
                 self._entries.popitem(last=False)
             if entry.blocked_until is not None:
                 return False
+            if presented is not None:
+                if presented in entry.seen:
+                    return False
+                entry.seen.add(presented)
             entry.failures += 1
             if entry.failures >= rule.max_failures:
                 entry.blocked_until = now + rule.block_for

@@ -108,7 +108,8 @@ class SessionMiddleware:
             await self.app(scope, receive, send)
             return
         client = self.client_resolver(scope)
-        wait = self.manager.retry_after(client)
+        cookies = cookie_header(scope)
+        wait = self.manager.retry_after(client, cookies)
         if wait is not None:
             # This client presented many unknown session IDs (guessing): refuse it, before any
             # store lookup, until its block ends. Other clients are not affected.
@@ -118,7 +119,7 @@ class SessionMiddleware:
                 await send({"type": "websocket.close", "code": 1008})
             return
         try:
-            session = await self.manager.load(cookie_header(scope), client)
+            session = await self.manager.load(cookies, client)
         except StoreUnavailable as exc:
             logger.warning("sessionward: store unavailable while loading a session: %s", exc)
             if scope["type"] == "http":

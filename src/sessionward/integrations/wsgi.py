@@ -55,7 +55,7 @@ class WSGISessionMiddleware:
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         client = self.client_resolver(environ)
-        wait = self.manager.retry_after(client)
+        wait = self.manager.retry_after(client, environ.get("HTTP_COOKIE"))
         if wait is not None:
             # A client guessing session IDs: refused before any lookup until its block ends.
             retry = ("Retry-After", str(max(1, math.ceil(wait))))
