@@ -310,6 +310,17 @@ class Flows:
             session.cookie_changed = True
         return stored
 
+    def _live_key(self, session: BaseSession, record: SessionRecord) -> Flow[str]:
+        """The key the session lives under now: a renewal by a concurrent request may have
+        moved it, and a login or rotation must replace the live record, not the stub."""
+        token = session.token
+        if self.policy.renew_interval is None or token is None:
+            return record.key
+        current: SessionRecord | None = yield Op("get", (record.key,))
+        now = self.clock.now()
+        successor = None if current is None else renewal.successor(current, token, now)
+        return record.key if successor is None else token_key(successor)
+
     def _renew(self, session: BaseSession, stored: SessionRecord, now: float) -> Flow[bool]:
         """Move the session to a new token, leaving a stub for requests still in flight."""
         token = session.token
@@ -381,11 +392,12 @@ class Flows:
         record = self._new_record(
             token, user_id, session.client, now, "login", data=data, authenticated_at=now
         )
+        replaces = None if old is None else (yield from self._live_key(session, old))
         try:
             evicted: list[SessionRecord] = yield Op(
                 "create",
                 (record,),
-                {"now": now, "replaces": None if old is None else old.key, "limit": self.limit},
+                {"now": now, "replaces": replaces, "limit": self.limit},
             )
         except SessionLimitExceeded:
             self.emit(EventKind.LIMIT_REJECTED, client=session.client, record=record)
@@ -428,7 +440,8 @@ class Flows:
             kept = {k: old.meta[k] for k in anomaly.CARRIED_ON_ROTATION if k in old.meta}
             record = record.evolve(meta={**record.meta, **kept})
         encode_data(record.data, max_bytes=self.policy.max_data_bytes)
-        yield Op("create", (record,), {"now": now, "replaces": old.key})
+        replaces = yield from self._live_key(session, old)
+        yield Op("create", (record,), {"now": now, "replaces": replaces})
         session._adopt(record, token)
         session.cookie_changed = True
         session.accessed = True

@@ -129,6 +129,26 @@ def test_logout_racing_a_renewal_ends_the_renewed_session_too(
     assert manager.store.list_by_user("alice") == []
 
 
+@pytest.mark.parametrize("operation", ["rotate", "login"])
+def test_rotation_or_login_racing_a_renewal_replaces_the_renewed_session(
+    manager: SessionManager, clock: FakeClock, operation: str
+) -> None:
+    old = login(manager)
+    clock.advance(301)
+    racing = manager.load(f"__Host-session={old}", CLIENT)
+    _, renewed = request(manager, old)
+    assert renewed
+    if operation == "rotate":
+        racing.rotate()
+    else:
+        racing.login("alice")
+    fresh = cookie_of(manager.commit(racing))
+    assert fresh and fresh not in (old, renewed)
+    assert request(manager, renewed)[0].user_id is None
+    assert request(manager, fresh)[0].user_id == "alice"
+    assert len(manager.store.list_by_user("alice")) == 1
+
+
 def test_no_live_token_is_stored(manager: SessionManager, clock: FakeClock) -> None:
     old = login(manager)
     clock.advance(301)
