@@ -108,12 +108,16 @@ class Multiplexer:
                     _, conn = await loop.create_connection(_Protocol, self.host, self.port)
             except (OSError, TimeoutError) as exc:
                 raise redis.ConnectionError(f"cannot connect to Redis: {exc!r}") from exc
+            try:
+                if self.password is not None:
+                    auth = (self.username, self.password) if self.username else (self.password,)
+                    await self._send(conn, ("AUTH", *auth))
+                if self.db:
+                    await self._send(conn, ("SELECT", self.db))
+            except redis.RedisError:
+                conn.fail(redis.ConnectionError("Redis connection set-up failed"))
+                raise
             self._conn = conn
-            if self.password is not None:
-                auth = (self.username, self.password) if self.username else (self.password,)
-                await self._send(conn, ("AUTH", *auth))
-            if self.db:
-                await self._send(conn, ("SELECT", self.db))
             return conn
 
     async def _send(self, conn: _Protocol, args: tuple[Any, ...]) -> Any:
