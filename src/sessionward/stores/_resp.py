@@ -40,9 +40,11 @@ def _pack(args: tuple[Any, ...]) -> bytes:
 class _Protocol(asyncio.Protocol):
     def __init__(self) -> None:
         self.reader = hiredis.Reader()
-        self.waiters: deque[asyncio.Future[Any]] = deque()
+        # (future, deadline) in the order the commands were written.
+        self.waiters: deque[tuple[asyncio.Future[Any], float]] = deque()
         self.transport: asyncio.Transport | None = None
         self.closed = False
+        self._timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]  # TCP: always a Transport
@@ -57,7 +59,7 @@ class _Protocol(asyncio.Protocol):
                 return
             if reply is False:
                 return
-            waiter = self.waiters.popleft()
+            waiter, _ = self.waiters.popleft()
             if not waiter.done():
                 waiter.set_result(reply)
 
@@ -66,12 +68,33 @@ class _Protocol(asyncio.Protocol):
 
     def fail(self, error: Exception) -> None:
         self.closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         while self.waiters:
-            waiter = self.waiters.popleft()
+            waiter, _ = self.waiters.popleft()
             if not waiter.done():
                 waiter.set_exception(error)
         if self.transport is not None:
             self.transport.close()
+
+    def watch(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Fail the connection when the oldest command outlives its deadline.
+
+        One timer per connection rather than one per command (``asyncio.timeout`` cost more
+        than the rest of a call). A late answer would pair with the wrong command, so a
+        time-out closes the connection and fails everything waiting on it.
+        """
+        if self._timer is not None or not self.waiters:
+            return
+        self._timer = loop.call_at(self.waiters[0][1], self._check, loop)
+
+    def _check(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._timer = None
+        if self.waiters and self.waiters[0][1] <= loop.time():
+            self.fail(redis.TimeoutError("Redis did not answer in time"))
+        else:
+            self.watch(loop)
 
 
 class Multiplexer:
@@ -123,16 +146,12 @@ class Multiplexer:
     async def _send(self, conn: _Protocol, args: tuple[Any, ...]) -> Any:
         if conn.transport is None or conn.closed:
             raise redis.ConnectionError("connection to Redis closed")
-        waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        conn.waiters.append(waiter)
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[Any] = loop.create_future()
+        conn.waiters.append((waiter, loop.time() + self.timeout))
         conn.transport.write(_pack(args))
-        try:
-            async with asyncio.timeout(self.timeout):
-                reply = await waiter
-        except TimeoutError as exc:
-            # The answer may still come; pairing would be off by one. Start afresh.
-            conn.fail(redis.TimeoutError("Redis did not answer in time"))
-            raise redis.TimeoutError(f"Redis did not answer within {self.timeout}s") from exc
+        conn.watch(loop)
+        reply = await waiter
         if isinstance(reply, hiredis.ReplyError):
             raise redis.ResponseError(str(reply))
         return reply
