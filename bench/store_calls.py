@@ -33,16 +33,16 @@ async def run(store, label, n=4000, conc=32):
             await store.get(r.key)
             await store.update(r.key, RecordUpdate(set_data={f"c{i}": j}))
 
-    t0 = time.perf_counter()
-    c0 = time.process_time()
-    await asyncio.gather(*(worker(i) for i in range(conc)))
-    wall = time.perf_counter() - t0
-    cpu = time.process_time() - c0
-    print(
-        f"{label}: {n / wall:,.0f} get+update/s, client CPU {cpu / n * 1e6:.0f} us per get+update"
-    )
-    await store.delete_all()
-    await store.close()
+    try:
+        t0 = time.perf_counter()
+        c0 = time.process_time()
+        await asyncio.gather(*(worker(i) for i in range(conc)))
+        wall = time.perf_counter() - t0
+        cpu = time.process_time() - c0
+    finally:
+        await store.delete_all()
+        await store.close()
+    print(f"{label}: {n / wall:,.0f} get+update/s, client CPU {cpu / n * 1e6:.0f} us per pair")
 
 
 async def main():
