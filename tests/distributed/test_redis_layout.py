@@ -25,6 +25,7 @@ def store() -> Iterator[Any]:
     s = RedisStore(url=REDIS_URL, prefix=f"swlayout_{uuid.uuid4().hex[:8]}")
     yield s
     s.delete_all()
+    assert list(s.client.scan_iter(match=s._layout.tag + "*")) == []
     s.close()
 
 
@@ -59,7 +60,8 @@ def test_the_user_index_prunes_sessions_redis_expired(store: Any) -> None:
     store.create(gone, now=NOW)
     store.create(kept, now=NOW)
     layout, client = store._layout, store.client
-    client.delete(layout.skey(gone.key))  # what a TTL expiry does, without waiting for one
+    # What the TTL expiry does (both keys share the deadline), without waiting for it.
+    client.delete(layout.skey(gone.key), layout.hkey(gone.handle))
     assert client.zcard(layout.ukey("alice")) == 2
     assert [r.key for r in store.list_by_user("alice")] == [kept.key]
     assert client.zrange(layout.ukey("alice"), 0, -1) == [kept.key.encode()]
@@ -69,7 +71,7 @@ def test_an_expired_member_does_not_count_against_the_limit(store: Any) -> None:
     first, second = make(seen=NOW), make(seen=NOW + 1)
     store.create(first, now=NOW)
     store.create(second, now=NOW)
-    store.client.delete(store._layout.skey(first.key))
+    store.client.delete(store._layout.skey(first.key), store._layout.hkey(first.handle))
     third = make(seen=NOW + 2)
     assert store.create(third, now=NOW, limit=SessionLimit(2, "reject_new")) == []
     assert {r.key for r in store.list_by_user("alice")} == {second.key, third.key}

@@ -253,7 +253,11 @@ class RedisStore:
         return count
 
     def delete_all(self) -> int:
-        return self._delete_many("")
+        count = self._delete_many("")
+        with _translate():  # and any index or handle key left behind
+            for name in self.client.scan_iter(match=self._layout.tag + "*", count=_SCAN_BATCH):
+                self.client.unlink(name)
+        return count
 
     def purge_expired(self, now: float) -> int:
         # Redis expires records by TTL on its own; this catches records whose deadline passed
@@ -393,7 +397,12 @@ class AsyncRedisStore:
         return count
 
     async def delete_all(self) -> int:
-        return await self._delete_many("")
+        count = await self._delete_many("")
+        with _translate():  # and any index or handle key left behind
+            names = [n async for n in self.client.scan_iter(match=self._layout.tag + "*")]
+            for name in names:
+                await self.client.unlink(name)
+        return count
 
     async def purge_expired(self, now: float) -> int:
         return await self._delete_many(lua.number(now))
