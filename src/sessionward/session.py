@@ -8,7 +8,6 @@ different keys both keep their change.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -65,8 +64,20 @@ class SessionInfo:
 
 
 def _snapshot(data: dict[str, Any]) -> dict[str, Any]:
-    copied: dict[str, Any] = json.loads(json.dumps(data))
-    return copied
+    """An independent copy to detect changes against, including in-place nested mutation.
+
+    Strings, numbers, booleans and ``None`` are immutable and shared; only lists and dicts are
+    copied (recursively). Typical sessions hold a few scalars, so this is a dict copy.
+    """
+    return {k: _copy(v) if isinstance(v, dict | list) else v for k, v in data.items()}
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
 
 
 class BaseSession(MutableMapping[str, Any]):

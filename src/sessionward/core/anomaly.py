@@ -194,6 +194,8 @@ class GuessingGuard:
 
     def retry_after(self, ip: str | None) -> float | None:
         """Seconds until ``ip`` may try again, or ``None`` when it is not blocked."""
+        if not self._entries:
+            return None  # the common case: nobody is being counted, nothing to parse
         key = self.client_key(ip)
         if key is None:
             return None

@@ -23,5 +23,7 @@ class ClientInfo:
         if isinstance(user_agent, bytes):
             user_agent = user_agent.decode("latin-1")
         if user_agent is not None:
-            user_agent = "".join(ch for ch in user_agent[:MAX_USER_AGENT] if ch.isprintable())
+            user_agent = user_agent[:MAX_USER_AGENT]
+            if not user_agent.isprintable():
+                user_agent = "".join(ch for ch in user_agent if ch.isprintable())
         return cls(ip=ip, user_agent=user_agent or None)
