@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from ..core.records import SessionRecord, decode_data, encode_data
 from ..errors import ConfigurationError, StoreUnavailable
@@ -23,6 +23,14 @@ from .base import RecordUpdate, SessionLimit, apply_update, select_evictions
 from .threaded import ThreadedAsyncStore
 
 T = TypeVar("T")
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class WouldBlock(Exception):
+    """A no-wait call found the database busy; nothing was changed."""
+
+
 SCHEMA_VERSION = 1
 _COLUMNS = (
     "key, handle, user_id, created_at, last_seen_at, expires_at, authenticated_at, origin, "
@@ -121,39 +129,59 @@ class SQLiteStore:
 
     # -- connection handling -------------------------------------------------------------
 
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+    def _conn(self, *, nowait: bool = False) -> sqlite3.Connection:
+        """This thread's connection; with ``nowait``, one that never waits for a lock."""
+        name = "fast_conn" if nowait else "conn"
+        conn: sqlite3.Connection | None = getattr(self._local, name, None)
         if conn is None:
+            timeout = 0.0 if nowait else self.busy_timeout
             try:
                 conn = sqlite3.connect(
                     self.path,
-                    timeout=self.busy_timeout,
+                    timeout=timeout,
                     isolation_level=None,
                     check_same_thread=False,
                 )
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
-                conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
+                conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
             except sqlite3.Error as exc:
                 raise StoreUnavailable(f"cannot open SQLite database {self.path}: {exc}") from exc
-            self._local.conn = conn
+            setattr(self._local, name, conn)
             with self._all_lock:
                 self._all.append(conn)
         return conn
 
+    def call_nowait(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """Call a store method only if it can run without waiting for any lock.
+
+        Raises :class:`WouldBlock` (having changed nothing) when another writer of this
+        process, or another process, holds the write lock. The async store uses this to run
+        uncontended calls on the event loop and hand only contended ones to a thread.
+        """
+        self._local.nowait = True
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            self._local.nowait = False
+
     def _run(self, fn: Callable[[sqlite3.Connection], T], *, write: bool) -> T:
         """Run ``fn`` in one transaction; retry briefly when another writer holds the lock."""
+        nowait: bool = getattr(self._local, "nowait", False)
         if not write:
-            return self._attempts(fn, write=False)
-        if not self._write_lock.acquire(timeout=self.busy_timeout):
+            return self._attempts(fn, write=False, nowait=nowait)
+        if nowait:
+            if not self._write_lock.acquire(blocking=False):
+                raise WouldBlock
+        elif not self._write_lock.acquire(timeout=self.busy_timeout):
             raise StoreUnavailable(f"SQLite stayed locked for {self.busy_timeout}s")
         try:
-            return self._attempts(fn, write=True)
+            return self._attempts(fn, write=True, nowait=nowait)
         finally:
             self._write_lock.release()
 
-    def _attempts(self, fn: Callable[[sqlite3.Connection], T], *, write: bool) -> T:
-        conn = self._conn()
+    def _attempts(self, fn: Callable[[sqlite3.Connection], T], *, write: bool, nowait: bool) -> T:
+        conn = self._conn(nowait=nowait)
         deadline = time.monotonic() + self.busy_timeout
         while True:
             try:
@@ -161,6 +189,8 @@ class SQLiteStore:
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) and "busy" not in str(exc):
                     raise StoreUnavailable(f"SQLite error: {exc}") from exc
+                if nowait:
+                    raise WouldBlock from exc
                 if time.monotonic() >= deadline:
                     raise StoreUnavailable(
                         f"SQLite stayed locked for {self.busy_timeout}s"
@@ -171,13 +201,19 @@ class SQLiteStore:
 
     @staticmethod
     def _once(conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T], *, write: bool) -> T:
-        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        if not write:
+            # Every read is a single SELECT, atomic on its own in autocommit mode: no
+            # BEGIN/COMMIT round of statements around it.
+            return fn(conn)
+        conn.execute("BEGIN IMMEDIATE")
         try:
             result = fn(conn)
+            conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            # Also when COMMIT itself failed: never leave a transaction open on the connection.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
         return result
 
     def _migrate(self) -> None:
@@ -363,17 +399,40 @@ class SQLiteStore:
 
 
 class AsyncSQLiteStore(ThreadedAsyncStore):
-    """The SQLite store for async apps: each write runs in a worker thread.
+    """The SQLite store for async apps.
 
-    Single-row reads run on the event loop: in WAL mode a reader does not wait for writers,
-    and a point lookup takes microseconds, far less than handing it to a thread.
+    A per-request call (a lookup, an update, a login) first runs on the event loop on a
+    connection that never waits: in WAL mode it takes tens of microseconds, far less than
+    handing it to a thread. Only when it would have to wait (another writer of this process is
+    busy, or another process holds the write lock) does it go to a worker thread, which waits
+    up to ``busy_timeout``; so a contended database never stalls the event loop. Bulk
+    operations (listing everything, purging, deleting all) always run in a thread.
     """
+
+    sync: SQLiteStore
 
     def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = 5.0) -> None:
         super().__init__(SQLiteStore(path, busy_timeout=busy_timeout))
 
-    async def get(self, key: str) -> SessionRecord | None:
-        return self.sync.get(key)
+    async def _call(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        if getattr(fn, "__name__", "") in _INLINE:
+            try:
+                return self.sync.call_nowait(fn, *args, **kwargs)
+            except WouldBlock:
+                pass
+        return await super()._call(fn, *args, **kwargs)
 
-    async def get_by_handle(self, handle: str) -> SessionRecord | None:
-        return self.sync.get_by_handle(handle)
+
+#: Store methods that touch a handful of rows and may run on the event loop when uncontended.
+_INLINE = frozenset(
+    {
+        "create",
+        "get",
+        "get_by_handle",
+        "update",
+        "delete",
+        "list_by_user",
+        "delete_by_user",
+        "renew",
+    }
+)

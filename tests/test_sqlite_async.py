@@ -1,0 +1,91 @@
+"""AsyncSQLiteStore runs uncontended calls on the event loop and contended ones in a thread."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import anyio
+import pytest
+
+from sessionward import AsyncSQLiteStore, RecordUpdate, SessionRecord
+from sessionward.core.tokens import new_handle, new_token, token_key
+from sessionward.stores.sqlite import WouldBlock
+
+pytestmark = pytest.mark.anyio
+NOW = 1_800_000_000.0
+
+
+def record() -> SessionRecord:
+    return SessionRecord(
+        key=token_key(new_token()),
+        handle=new_handle(),
+        user_id="alice",
+        created_at=NOW,
+        last_seen_at=NOW,
+        expires_at=NOW + 600,
+        data={"n": 0},
+    )
+
+
+async def test_a_write_blocked_by_another_connection_waits_in_a_thread(tmp_path: Path) -> None:
+    store = AsyncSQLiteStore(tmp_path / "s.sqlite3")
+    r = record()
+    await store.create(r, now=NOW)
+    other = sqlite3.connect(tmp_path / "s.sqlite3", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holding the write lock
+    done = anyio.Event()
+    loop_ticks = 0
+
+    async def write() -> None:
+        await store.update(r.key, RecordUpdate(set_data={"n": 1}))
+        done.set()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(write)
+        for _ in range(20):  # the event loop keeps running while the write waits
+            await anyio.sleep(0)
+            loop_ticks += 1
+        assert not done.is_set()
+        other.execute("COMMIT")
+        await done.wait()
+    assert loop_ticks == 20
+    stored = await store.get(r.key)
+    assert stored is not None and stored.data == {"n": 1}
+    other.close()
+    await store.close()
+
+
+async def test_a_no_wait_attempt_that_finds_the_lock_changes_nothing(tmp_path: Path) -> None:
+    store = AsyncSQLiteStore(tmp_path / "s.sqlite3")
+    r = record()
+    await store.create(r, now=NOW)
+    other = sqlite3.connect(tmp_path / "s.sqlite3", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    with pytest.raises(WouldBlock):
+        store.sync.call_nowait(store.sync.update, r.key, RecordUpdate(set_data={"n": 5}))
+    other.execute("ROLLBACK")
+    # The failed attempt left no transaction open: the next write goes straight through.
+    assert store.sync.call_nowait(store.sync.update, r.key, RecordUpdate(set_data={"n": 2}))
+    stored = await store.get(r.key)
+    assert stored is not None and stored.data == {"n": 2}
+    other.close()
+    await store.close()
+
+
+async def test_a_busy_writer_of_this_process_sends_the_next_write_to_a_thread(
+    tmp_path: Path,
+) -> None:
+    store = AsyncSQLiteStore(tmp_path / "s.sqlite3")
+    r = record()
+    await store.create(r, now=NOW)
+    store.sync._write_lock.acquire()
+    with pytest.raises(WouldBlock):
+        store.sync.call_nowait(store.sync.delete, r.key)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(store.update, r.key, RecordUpdate(set_data={"n": 3}))
+        await anyio.sleep(0)
+        store.sync._write_lock.release()
+    stored = await store.get(r.key)
+    assert stored is not None and stored.data == {"n": 3}
+    await store.close()
