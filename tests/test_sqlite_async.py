@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 import anyio
@@ -88,4 +89,28 @@ async def test_a_busy_writer_of_this_process_sends_the_next_write_to_a_thread(
         store.sync._write_lock.release()
     stored = await store.get(r.key)
     assert stored is not None and stored.data == {"n": 3}
+    await store.close()
+
+
+async def test_inline_writes_leave_checkpoints_to_a_worker_thread(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    store = AsyncSQLiteStore(path, checkpoint_every=50)
+    checkpoints: list[bool] = []
+    run_checkpoint = store.sync.checkpoint
+
+    def spy() -> None:
+        checkpoints.append(threading.current_thread() is threading.main_thread())
+        run_checkpoint()
+
+    store.sync.checkpoint = spy  # type: ignore[method-assign]
+    r = record()
+    await store.create(r, now=NOW)
+    for i in range(2000):
+        await store.update(r.key, RecordUpdate(set_data={"n": i, "pad": "x" * 200}))
+    fast = store.sync._local.fast_conn
+    assert fast.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+    assert len(checkpoints) == 2001 // 50
+    assert not any(checkpoints)  # never on the event loop's thread
+    # Without them the WAL would hold every one of the 2000 writes (several MB).
+    assert path.with_name(path.name + "-wal").stat().st_size < 1_500_000
     await store.close()

@@ -145,6 +145,10 @@ class SQLiteStore:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
                 conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+                if nowait:
+                    # The no-wait connection serves the event loop: it never runs a WAL
+                    # checkpoint (an fsync) itself; see AsyncSQLiteStore.
+                    conn.execute("PRAGMA wal_autocheckpoint=0")
             except sqlite3.Error as exc:
                 raise StoreUnavailable(f"cannot open SQLite database {self.path}: {exc}") from exc
             setattr(self._local, name, conn)
@@ -390,6 +394,10 @@ class SQLiteStore:
         except sqlite3.IntegrityError:
             return None
 
+    def checkpoint(self) -> None:
+        """Copy committed WAL pages into the database file without waiting for readers."""
+        self._conn().execute("PRAGMA wal_checkpoint(PASSIVE)")
+
     def close(self) -> None:
         with self._all_lock:
             conns, self._all = self._all, []
@@ -407,19 +415,41 @@ class AsyncSQLiteStore(ThreadedAsyncStore):
     busy, or another process holds the write lock) does it go to a worker thread, which waits
     up to ``busy_timeout``; so a contended database never stalls the event loop. Bulk
     operations (listing everything, purging, deleting all) always run in a thread.
+
+    Writes on the event loop never checkpoint the WAL (an fsync); instead, every
+    ``checkpoint_every`` of them, the request that made the last one runs a passive
+    checkpoint in a worker thread.
     """
 
     sync: SQLiteStore
 
-    def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout: float = 5.0,
+        checkpoint_every: int = 256,
+    ) -> None:
+        if checkpoint_every < 1:
+            raise ConfigurationError("checkpoint_every must be a positive number of writes")
         super().__init__(SQLiteStore(path, busy_timeout=busy_timeout))
+        self.checkpoint_every = checkpoint_every
+        self._inline_writes = 0
 
     async def _call(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-        if getattr(fn, "__name__", "") in _INLINE:
+        name = getattr(fn, "__name__", "")
+        if name in _INLINE:
             try:
-                return self.sync.call_nowait(fn, *args, **kwargs)
+                result = self.sync.call_nowait(fn, *args, **kwargs)
             except WouldBlock:
                 pass
+            else:
+                if name not in _READS:
+                    self._inline_writes += 1
+                    if self._inline_writes >= self.checkpoint_every:
+                        self._inline_writes = 0
+                        await super()._call(self.sync.checkpoint)
+                return result
         return await super()._call(fn, *args, **kwargs)
 
 
@@ -436,3 +466,4 @@ _INLINE = frozenset(
         "renew",
     }
 )
+_READS = frozenset({"get", "get_by_handle", "list_by_user"})
