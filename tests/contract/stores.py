@@ -11,9 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from distributed.services import POSTGRES_URL, REDIS_URL, postgres_problem, redis_problem
-
 from conftest import require_service
+from distributed.services import POSTGRES_URL, REDIS_URL, postgres_problem, redis_problem
 from sessionward import AsyncMemoryStore, AsyncSQLiteStore, MemoryStore, SQLiteStore
 
 from .adapters import Blocking
