@@ -11,7 +11,7 @@ import pytest
 
 from sessionward import AsyncSQLiteStore, RecordUpdate, SessionRecord
 from sessionward.core.tokens import new_handle, new_token, token_key
-from sessionward.stores.sqlite import WouldBlock
+from sessionward.stores._sqlite_db import WouldBlock
 
 pytestmark = pytest.mark.anyio
 NOW = 1_800_000_000.0
@@ -80,13 +80,13 @@ async def test_a_busy_writer_of_this_process_sends_the_next_write_to_a_thread(
     store = AsyncSQLiteStore(tmp_path / "s.sqlite3")
     r = record()
     await store.create(r, now=NOW)
-    store.sync._write_lock.acquire()
+    store.sync.db._write_lock.acquire()
     with pytest.raises(WouldBlock):
         store.sync.call_nowait(store.sync.delete, r.key)
     async with anyio.create_task_group() as tg:
         tg.start_soon(store.update, r.key, RecordUpdate(set_data={"n": 3}))
         await anyio.sleep(0)
-        store.sync._write_lock.release()
+        store.sync.db._write_lock.release()
     stored = await store.get(r.key)
     assert stored is not None and stored.data == {"n": 3}
     await store.close()
@@ -107,7 +107,7 @@ async def test_inline_writes_leave_checkpoints_to_a_worker_thread(tmp_path: Path
     await store.create(r, now=NOW)
     for i in range(2000):
         await store.update(r.key, RecordUpdate(set_data={"n": i, "pad": "x" * 200}))
-    fast = store.sync._local.fast_conn
+    fast = store.sync.db._local.fast_conn
     assert fast.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
     assert len(checkpoints) == 2001 // 50
     assert not any(checkpoints)  # never on the event loop's thread

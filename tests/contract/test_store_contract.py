@@ -206,3 +206,14 @@ def test_sql_metacharacters_are_plain_data(store: Any) -> None:
     assert store.get(record.key).data == {nasty: nasty}
     assert [r.handle for r in store.list_by_user(nasty)] == [record.handle]
     assert store.get(nasty) is None
+
+
+def test_create_refuses_an_existing_key_or_handle_with_value_error(store: Any) -> None:
+    """A clash is a programming error the caller sees as ValueError, never an outage (503)."""
+    record = make()
+    store.create(record, now=NOW)
+    with pytest.raises(ValueError, match="already exists"):
+        store.create(make().evolve(key=record.key), now=NOW)
+    with pytest.raises(ValueError, match="already exists"):
+        store.create(make().evolve(handle=record.handle), now=NOW)
+    assert store.get(record.key) == record

@@ -1,7 +1,8 @@
 """The audit log in SQLite: one table, usually in the same file as the sessions.
 
-Rows are appended by sinks from many threads (and possibly several processes); WAL and a busy
-timeout let writers queue instead of failing. The table is STRICT and indexed for the two
+Rows are appended by sinks from many threads (and possibly several processes); the shared
+``SQLiteDatabase`` plumbing (WAL, a connection per thread, a writer queue, a busy timeout) lets
+writers queue instead of failing. The table is STRICT and indexed for the two
 questions operators ask: a user's history and a session's history.
 """
 
@@ -9,16 +10,15 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
-import threading
 from collections.abc import Collection
-from pathlib import Path
 from typing import Any
 
 from ..core.events import Event, EventKind
-from ..errors import ConfigurationError, StoreUnavailable
+from ..errors import ConfigurationError
+from ..stores._sqlite_db import SQLiteDatabase
 from .base import AuditEntry, check_limit
 
+SCHEMA_VERSION = 1
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessionward_audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -40,33 +40,17 @@ class SQLiteAuditLog:
     """Audit events in a SQLite file (created with mode 0600 if missing)."""
 
     def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = 5.0) -> None:
-        if not isinstance(path, str | os.PathLike) or str(path) in ("", ":memory:"):
-            raise ConfigurationError("SQLiteAuditLog needs a file path; use MemoryAuditLog")
-        self.path = Path(path)
-        self.busy_timeout = busy_timeout
-        self._lock = threading.Lock()
-        if not self.path.exists():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
-        try:
-            self._conn = sqlite3.connect(
-                self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
-            )
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.executescript(_SCHEMA)
-        except sqlite3.Error as exc:
-            raise StoreUnavailable(f"cannot open SQLite audit log {self.path}: {exc}") from exc
+        self.db = SQLiteDatabase(path, busy_timeout=busy_timeout, owner="SQLiteAuditLog")
+        self.path = self.db.path
+        self.db.migrate(_SCHEMA, version_table="sessionward_audit_schema", version=SCHEMA_VERSION)
 
     def __repr__(self) -> str:
         return f"SQLiteAuditLog({str(self.path)!r})"
 
-    def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        try:
-            with self._lock:
-                return self._conn.execute(sql, params).fetchall()
-        except sqlite3.Error as exc:
-            raise StoreUnavailable(f"SQLite audit log error: {exc}") from exc
+    def _execute(
+        self, sql: str, params: tuple[Any, ...] = (), *, write: bool = False
+    ) -> list[tuple[Any, ...]]:
+        return self.db.run(lambda conn: conn.execute(sql, params).fetchall(), write=write)
 
     def append(self, event: Event) -> None:
         text = json.dumps(event.as_dict(), separators=(",", ":"), default=str)
@@ -74,6 +58,7 @@ class SQLiteAuditLog:
             "INSERT INTO sessionward_audit (at, kind, user_id, handle, event) "
             "VALUES (?, ?, ?, ?, ?)",
             (event.at, event.kind.value, event.user_id, event.handle, text),
+            write=True,
         )
 
     @staticmethod
@@ -133,14 +118,12 @@ class SQLiteAuditLog:
 
     def purge(self, before: float) -> int:
         """Delete events older than ``before`` (retention); return how many."""
-        with self._lock:
-            try:
-                return self._conn.execute(
-                    "DELETE FROM sessionward_audit WHERE at < ?", (before,)
-                ).rowcount
-            except sqlite3.Error as exc:
-                raise StoreUnavailable(f"SQLite audit log error: {exc}") from exc
+        return self.db.run(
+            lambda conn: (
+                conn.execute("DELETE FROM sessionward_audit WHERE at < ?", (before,)).rowcount
+            ),
+            write=True,
+        )
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        self.db.close()

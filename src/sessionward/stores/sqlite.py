@@ -11,24 +11,18 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import threading
-import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from ..core.records import SessionRecord, decode_data, encode_data
-from ..errors import ConfigurationError, StoreUnavailable
+from ..errors import ConfigurationError
+from ._sqlite_db import SQLiteDatabase, WouldBlock
 from .base import RecordUpdate, SessionLimit, apply_update, select_evictions
 from .threaded import ThreadedAsyncStore
 
 T = TypeVar("T")
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-class WouldBlock(Exception):
-    """A no-wait call found the database busy; nothing was changed."""
 
 
 SCHEMA_VERSION = 1
@@ -103,144 +97,21 @@ class SQLiteStore:
     """
 
     def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = 5.0) -> None:
-        if not isinstance(path, str | os.PathLike) or str(path) in ("", ":memory:"):
-            raise ConfigurationError(
-                "SQLiteStore needs a file path (':memory:' would give every thread its own "
-                "empty database); use MemoryStore for an in-process store"
-            )
-        if busy_timeout <= 0:
-            raise ConfigurationError("busy_timeout must be a positive number of seconds")
-        self.path = Path(path)
-        self.busy_timeout = busy_timeout
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._all_lock = threading.Lock()
-        # Writers of this process queue here instead of spinning in SQLite's busy handler
-        # (which sleeps in growing steps and made p99 latency explode under 32 writers).
-        self._write_lock = threading.Lock()
-        if not self.path.exists():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
-            os.close(fd)
-        self._migrate()
+        self.db = SQLiteDatabase(path, busy_timeout=busy_timeout, owner="SQLiteStore")
+        self.path = self.db.path
+        self.busy_timeout = self.db.busy_timeout
+        self.db.migrate(_SCHEMA, version_table="sessionward_schema", version=SCHEMA_VERSION)
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
 
-    # -- connection handling -------------------------------------------------------------
-
-    def _conn(self, *, nowait: bool = False) -> sqlite3.Connection:
-        """This thread's connection; with ``nowait``, one that never waits for a lock."""
-        name = "fast_conn" if nowait else "conn"
-        conn: sqlite3.Connection | None = getattr(self._local, name, None)
-        if conn is None:
-            timeout = 0.0 if nowait else self.busy_timeout
-            try:
-                conn = sqlite3.connect(
-                    self.path,
-                    timeout=timeout,
-                    isolation_level=None,
-                    check_same_thread=False,
-                )
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=NORMAL")
-                conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
-                if nowait:
-                    # The no-wait connection serves the event loop: it never runs a WAL
-                    # checkpoint (an fsync) itself; see AsyncSQLiteStore.
-                    conn.execute("PRAGMA wal_autocheckpoint=0")
-            except sqlite3.Error as exc:
-                raise StoreUnavailable(f"cannot open SQLite database {self.path}: {exc}") from exc
-            setattr(self._local, name, conn)
-            with self._all_lock:
-                self._all.append(conn)
-        return conn
-
     def call_nowait(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-        """Call a store method only if it can run without waiting for any lock.
+        """Run a store method only if it needs no lock wait; see ``SQLiteDatabase``."""
+        return self.db.call_nowait(fn, *args, **kwargs)
 
-        Raises :class:`WouldBlock` (having changed nothing) when another writer of this
-        process, or another process, holds the write lock. The async store uses this to run
-        uncontended calls on the event loop and hand only contended ones to a thread.
-        """
-        self._local.nowait = True
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            self._local.nowait = False
-
-    def _run(self, fn: Callable[[sqlite3.Connection], T], *, write: bool) -> T:
-        """Run ``fn`` in one transaction; retry briefly when another writer holds the lock."""
-        nowait: bool = getattr(self._local, "nowait", False)
-        if not write:
-            return self._attempts(fn, write=False, nowait=nowait)
-        if nowait:
-            if not self._write_lock.acquire(blocking=False):
-                raise WouldBlock
-        elif not self._write_lock.acquire(timeout=self.busy_timeout):
-            raise StoreUnavailable(f"SQLite stayed locked for {self.busy_timeout}s")
-        try:
-            return self._attempts(fn, write=True, nowait=nowait)
-        finally:
-            self._write_lock.release()
-
-    def _attempts(self, fn: Callable[[sqlite3.Connection], T], *, write: bool, nowait: bool) -> T:
-        conn = self._conn(nowait=nowait)
-        deadline = time.monotonic() + self.busy_timeout
-        while True:
-            try:
-                return self._once(conn, fn, write=write)
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc):
-                    raise StoreUnavailable(f"SQLite error: {exc}") from exc
-                if nowait:
-                    raise WouldBlock from exc
-                if time.monotonic() >= deadline:
-                    raise StoreUnavailable(
-                        f"SQLite stayed locked for {self.busy_timeout}s"
-                    ) from exc
-                time.sleep(0.005)
-            except sqlite3.DatabaseError as exc:
-                raise StoreUnavailable(f"SQLite error: {exc}") from exc
-
-    @staticmethod
-    def _once(conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T], *, write: bool) -> T:
-        if not write:
-            # Every read is a single SELECT, atomic on its own in autocommit mode: no
-            # BEGIN/COMMIT round of statements around it.
-            return fn(conn)
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            result = fn(conn)
-            conn.execute("COMMIT")
-        except BaseException:
-            # Also when COMMIT itself failed: never leave a transaction open on the connection.
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        return result
-
-    def _migrate(self) -> None:
-        def migrate(conn: sqlite3.Connection) -> None:
-            row = conn.execute(
-                "SELECT name FROM sqlite_master WHERE name='sessionward_schema'"
-            ).fetchone()
-            if row is not None:
-                found = conn.execute("SELECT max(version) FROM sessionward_schema").fetchone()[0]
-                if found is not None and found > SCHEMA_VERSION:
-                    raise ConfigurationError(
-                        f"{self.path} has schema version {found}, newer than this sessionward "
-                        f"({SCHEMA_VERSION}); upgrade sessionward"
-                    )
-                if found == SCHEMA_VERSION:
-                    return
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            conn.execute("DELETE FROM sessionward_schema")
-            conn.execute("INSERT INTO sessionward_schema (version) VALUES (?)", (SCHEMA_VERSION,))
-
-        self._run(migrate, write=True)
+    def checkpoint(self) -> None:
+        """Copy committed WAL pages into the database file without waiting for readers."""
+        self.db.checkpoint()
 
     # -- the Store protocol --------------------------------------------------------------
 
@@ -277,7 +148,7 @@ class SQLiteStore:
             return evicted
 
         try:
-            return self._run(create, write=True)
+            return self.db.run(create, write=True)
         except sqlite3.IntegrityError as exc:
             raise ValueError("session key or handle already exists") from exc
 
@@ -292,7 +163,7 @@ class SQLiteStore:
         return [_row_to_record(row) for row in cursor.fetchall()]
 
     def _one(self, where: str, value: str) -> SessionRecord | None:
-        rows = self._run(lambda conn: self._select(conn, where, (value,)), write=False)
+        rows = self.db.run(lambda conn: self._select(conn, where, (value,)), write=False)
         return rows[0] if rows else None
 
     def get(self, key: str) -> SessionRecord | None:
@@ -320,7 +191,7 @@ class SQLiteStore:
             )
             return updated
 
-        return self._run(update, write=True)
+        return self.db.run(update, write=True)
 
     def _delete_where(self, where: str, params: tuple[Any, ...]) -> list[SessionRecord]:
         def delete(conn: sqlite3.Connection) -> list[SessionRecord]:
@@ -330,14 +201,14 @@ class SQLiteStore:
             )
             return doomed
 
-        return self._run(delete, write=True)
+        return self.db.run(delete, write=True)
 
     def delete(self, key: str) -> SessionRecord | None:
         gone = self._delete_where("key = ?", (key,))
         return gone[0] if gone else None
 
     def list_by_user(self, user_id: str) -> list[SessionRecord]:
-        return self._run(
+        return self.db.run(
             lambda conn: self._select(
                 conn, "user_id = ?", (user_id,), "ORDER BY last_seen_at DESC"
             ),
@@ -345,7 +216,7 @@ class SQLiteStore:
         )
 
     def list_all(self, *, limit: int = 1000) -> list[SessionRecord]:
-        return self._run(
+        return self.db.run(
             lambda conn: self._select(
                 conn, "1 = 1", (int(limit),), "ORDER BY last_seen_at DESC LIMIT ?"
             ),
@@ -356,12 +227,12 @@ class SQLiteStore:
         return self._delete_where("user_id = ? AND key != ?", (user_id, keep or ""))
 
     def delete_all(self) -> int:
-        return self._run(
+        return self.db.run(
             lambda conn: conn.execute("DELETE FROM sessionward_sessions").rowcount, write=True
         )
 
     def purge_expired(self, now: float) -> int:
-        return self._run(
+        return self.db.run(
             lambda conn: (
                 conn.execute(
                     "DELETE FROM sessionward_sessions WHERE expires_at <= ?", (now,)
@@ -390,20 +261,12 @@ class SQLiteStore:
             return self._select(conn, "key = ?", (new_key,))[0]
 
         try:
-            return self._run(renew, write=True)
+            return self.db.run(renew, write=True)
         except sqlite3.IntegrityError:
             return None
 
-    def checkpoint(self) -> None:
-        """Copy committed WAL pages into the database file without waiting for readers."""
-        self._conn().execute("PRAGMA wal_checkpoint(PASSIVE)")
-
     def close(self) -> None:
-        with self._all_lock:
-            conns, self._all = self._all, []
-        for conn in conns:
-            conn.close()
-        self._local = threading.local()
+        self.db.close()
 
 
 class AsyncSQLiteStore(ThreadedAsyncStore):

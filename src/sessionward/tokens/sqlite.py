@@ -1,21 +1,17 @@
 """Refresh tokens and the revocation list in SQLite (may share the sessions' database file).
 
-Same discipline as :mod:`sessionward.stores.sqlite`: WAL, one connection per thread, every
-read-modify-write in ``BEGIN IMMEDIATE`` (so a rotation is a true compare-and-set across
-processes), a busy timeout, STRICT tables and a schema version of its own.
+The same plumbing as :mod:`sessionward.stores.sqlite` (``SQLiteDatabase``): WAL, one connection
+per thread, every read-modify-write in ``BEGIN IMMEDIATE`` (so a rotation is a true
+compare-and-set across processes), a busy timeout, STRICT tables and a schema version of its own.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
-import threading
-import time
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
-from ..errors import ConfigurationError, StoreUnavailable
+from ..stores._sqlite_db import SQLiteDatabase
 from .refresh import RefreshRecord
 from .store import Revocations, ThreadedAsyncTokenStore
 
@@ -64,83 +60,13 @@ class SQLiteTokenStore:
     """A :class:`~sessionward.tokens.store.TokenStore` in one SQLite file (mode 0600)."""
 
     def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = 5.0) -> None:
-        if str(path) in ("", ":memory:"):
-            raise ConfigurationError("SQLiteTokenStore needs a file path; use MemoryTokenStore")
-        if busy_timeout <= 0:
-            raise ConfigurationError("busy_timeout must be a positive number of seconds")
-        self.path = Path(path)
-        self.busy_timeout = busy_timeout
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._all_lock = threading.Lock()
-        if not self.path.exists():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
-        self._run(self._migrate, write=True)
+        self.db = SQLiteDatabase(path, busy_timeout=busy_timeout, owner="SQLiteTokenStore")
+        self.path = self.db.path
+        self.busy_timeout = self.db.busy_timeout
+        self.db.migrate(_SCHEMA, version_table="sessionward_token_schema", version=SCHEMA_VERSION)
 
     def __repr__(self) -> str:
         return f"SQLiteTokenStore({str(self.path)!r})"
-
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            try:
-                conn = sqlite3.connect(
-                    self.path,
-                    timeout=self.busy_timeout,
-                    isolation_level=None,
-                    check_same_thread=False,
-                )
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
-            except sqlite3.Error as exc:
-                raise StoreUnavailable(f"cannot open SQLite database {self.path}: {exc}") from exc
-            self._local.conn = conn
-            with self._all_lock:
-                self._all.append(conn)
-        return conn
-
-    def _run(self, fn: Callable[[sqlite3.Connection], T], *, write: bool) -> T:
-        conn = self._conn()
-        deadline = time.monotonic() + self.busy_timeout
-        while True:
-            try:
-                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-                try:
-                    result = fn(conn)
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
-                conn.execute("COMMIT")
-                return result
-            except sqlite3.OperationalError as exc:
-                busy = "locked" in str(exc) or "busy" in str(exc)
-                if not busy or time.monotonic() >= deadline:
-                    raise StoreUnavailable(f"SQLite error: {exc}") from exc
-                time.sleep(0.005)
-            except sqlite3.IntegrityError:
-                raise
-            except sqlite3.DatabaseError as exc:
-                raise StoreUnavailable(f"SQLite error: {exc}") from exc
-
-    def _migrate(self, conn: sqlite3.Connection) -> None:
-        exists = conn.execute(
-            "SELECT name FROM sqlite_master WHERE name='sessionward_token_schema'"
-        ).fetchone()
-        if exists is not None:
-            found = conn.execute("SELECT max(version) FROM sessionward_token_schema").fetchone()[0]
-            if found is not None and found > SCHEMA_VERSION:
-                raise ConfigurationError(
-                    f"{self.path} has token schema {found}, newer than this sessionward "
-                    f"({SCHEMA_VERSION}); upgrade sessionward"
-                )
-            if found == SCHEMA_VERSION:
-                return
-        for statement in _SCHEMA.split(";"):
-            if statement.strip():
-                conn.execute(statement)
-        conn.execute("DELETE FROM sessionward_token_schema")
-        conn.execute("INSERT INTO sessionward_token_schema VALUES (?)", (SCHEMA_VERSION,))
 
     # -- the TokenStore protocol -----------------------------------------------------------
 
@@ -153,7 +79,7 @@ class SQLiteTokenStore:
             )
 
         try:
-            self._run(add, write=True)
+            self.db.run(add, write=True)
         except sqlite3.IntegrityError as exc:
             raise ValueError("refresh token key already exists") from exc
 
@@ -165,7 +91,7 @@ class SQLiteTokenStore:
             ).fetchone()
             return None if row is None else RefreshRecord(*row)
 
-        return self._run(get, write=False)
+        return self.db.run(get, write=False)
 
     def rotate(self, key: str, successor: RefreshRecord, *, sealed: str, now: float) -> bool:
         def rotate(conn: sqlite3.Connection) -> bool:
@@ -183,7 +109,7 @@ class SQLiteTokenStore:
             )
             return True
 
-        return self._run(rotate, write=True)
+        return self.db.run(rotate, write=True)
 
     def end_session(self, session: str, *, now: float, until: float) -> int:
         def end(conn: sqlite3.Connection) -> int:
@@ -198,7 +124,7 @@ class SQLiteTokenStore:
             )
             return int(count)
 
-        return self._run(end, write=True)
+        return self.db.run(end, write=True)
 
     def end_all(self, *, now: float, until: float) -> int:
         def end(conn: sqlite3.Connection) -> int:
@@ -211,7 +137,7 @@ class SQLiteTokenStore:
             )
             return int(count)
 
-        return self._run(end, write=True)
+        return self.db.run(end, write=True)
 
     def revocations(self, now: float) -> Revocations:
         def read(conn: sqlite3.Connection) -> Revocations:
@@ -222,7 +148,7 @@ class SQLiteTokenStore:
             not_before = next((at for s, at in rows if s == _ALL), None)
             return Revocations(sessions, not_before)
 
-        return self._run(read, write=False)
+        return self.db.run(read, write=False)
 
     def purge_expired(self, now: float) -> int:
         def purge(conn: sqlite3.Connection) -> int:
@@ -232,14 +158,10 @@ class SQLiteTokenStore:
             conn.execute("DELETE FROM sessionward_revocations WHERE until <= ?", (now,))
             return int(count)
 
-        return self._run(purge, write=True)
+        return self.db.run(purge, write=True)
 
     def close(self) -> None:
-        with self._all_lock:
-            conns, self._all = self._all, []
-        for conn in conns:
-            conn.close()
-        self._local = threading.local()
+        self.db.close()
 
 
 class AsyncSQLiteTokenStore(ThreadedAsyncTokenStore):
