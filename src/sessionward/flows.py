@@ -9,7 +9,7 @@ same flows against a synchronous store (``SessionManager``) or an async one
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -41,6 +41,45 @@ class Op:
 
 
 Flow = Generator[Op, Any, T]
+OpT = TypeVar("OpT")
+
+
+def drive(flow: Generator[OpT, Any, T], call: Callable[[OpT], Any]) -> T:
+    """Run a flow to completion, performing each call it yields with ``call``.
+
+    An exception from ``call`` is thrown into the flow, which may handle it (a session limit
+    that emits an event) or let it propagate.
+    """
+    try:
+        op = next(flow)
+        while True:
+            try:
+                result = call(op)
+            except Exception as exc:
+                op = flow.throw(exc)
+            else:
+                op = flow.send(result)
+    except StopIteration as done:
+        value: T = done.value
+        return value
+
+
+async def drive_async(flow: Generator[OpT, Any, T], call: Callable[[OpT], Awaitable[Any]]) -> T:
+    """The asynchronous twin of :func:`drive`: ``call`` returns an awaitable."""
+    try:
+        op = next(flow)
+        while True:
+            try:
+                result = await call(op)
+            except Exception as exc:
+                op = flow.throw(exc)
+            else:
+                op = flow.send(result)
+    except StopIteration as done:
+        value: T = done.value
+        return value
+
+
 Headers = list[tuple[str, str]]
 
 

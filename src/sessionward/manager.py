@@ -7,7 +7,7 @@ Django, Flask, scripts); ``AsyncSessionManager`` with an
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any, TypeVar
 
 from .core.anomaly import needs_reauthentication
@@ -18,7 +18,7 @@ from .core.events import EventKind, EventSink, RevokeReason
 from .core.monitoring import Monitoring
 from .core.policy import Seconds, SessionPolicy, seconds
 from .errors import ConfigurationError
-from .flows import Flow, Flows, Headers, response_headers
+from .flows import Flow, Flows, Headers, Op, drive, drive_async, response_headers
 from .session import AsyncSession, BaseSession, Session, SessionInfo
 from .sinks import LoggingSink
 from .stores.base import AsyncStore, Store
@@ -128,18 +128,10 @@ class SessionManager(_Base):
         )
 
     def _run(self, flow: Flow[T]) -> T:
-        try:
-            op = next(flow)
-            while True:
-                try:
-                    result = getattr(self.store, op.method)(*op.args, **op.kwargs)
-                except Exception as exc:
-                    op = flow.throw(exc)
-                else:
-                    op = flow.send(result)
-        except StopIteration as done:
-            value: T = done.value
-            return value
+        return drive(flow, self._call)
+
+    def _call(self, op: Op) -> Any:
+        return getattr(self.store, op.method)(*op.args, **op.kwargs)
 
     def load(
         self,
@@ -229,18 +221,11 @@ class AsyncSessionManager(_Base):
         )
 
     async def _run(self, flow: Flow[T]) -> T:
-        try:
-            op = next(flow)
-            while True:
-                try:
-                    result = await getattr(self.store, op.method)(*op.args, **op.kwargs)
-                except Exception as exc:
-                    op = flow.throw(exc)
-                else:
-                    op = flow.send(result)
-        except StopIteration as done:
-            value: T = done.value
-            return value
+        return await drive_async(flow, self._call)
+
+    def _call(self, op: Op) -> Awaitable[Any]:
+        result: Awaitable[Any] = getattr(self.store, op.method)(*op.args, **op.kwargs)
+        return result
 
     async def load(self, cookie_header: str | bytes | None, client: ClientInfo) -> AsyncSession:
         loaded = await self._run(self.flows.load(cookie_header, client))

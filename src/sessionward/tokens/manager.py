@@ -8,15 +8,16 @@ source of truth: an access token names its session (``sid``), so ending the sess
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import Any, TypeVar
 
 from ..core.client import ClientInfo
 from ..core.events import Event, EventKind
+from ..flows import drive, drive_async
 from ..manager import AsyncSessionManager, SessionManager
 from ..session import BaseSession
 from .access import AccessClaims, AccessSettings, AccessTokens
-from .flows import TokenFlow, TokenFlows, TokenPair, TokenPolicy
+from .flows import TokenFlow, TokenFlows, TokenOp, TokenPair, TokenPolicy
 from .keys import KeyRing
 from .store import AsyncTokenStore, ThreadedAsyncTokenStore, TokenStore
 
@@ -79,19 +80,11 @@ class TokenManager(_Base):
         self._sync_sessions = sessions
 
     def _run(self, flow: TokenFlow[T]) -> T:
-        try:
-            op = next(flow)
-            while True:
-                target = self._sync_sessions.store if op.target == "sessions" else self.store
-                try:
-                    result = getattr(target, op.method)(*op.args, **op.kwargs)
-                except Exception as exc:
-                    op = flow.throw(exc)
-                else:
-                    op = flow.send(result)
-        except StopIteration as done:
-            value: T = done.value
-            return value
+        return drive(flow, self._call)
+
+    def _call(self, op: TokenOp) -> Any:
+        target = self._sync_sessions.store if op.target == "sessions" else self.store
+        return getattr(target, op.method)(*op.args, **op.kwargs)
 
     def issue(self, session: BaseSession) -> TokenPair:
         """Tokens for a session that is already logged in (e.g. a browser session)."""
@@ -135,19 +128,12 @@ class AsyncTokenManager(_Base):
         self._async_sessions = sessions
 
     async def _run(self, flow: TokenFlow[T]) -> T:
-        try:
-            op = next(flow)
-            while True:
-                target = self._async_sessions.store if op.target == "sessions" else self.store
-                try:
-                    result = await getattr(target, op.method)(*op.args, **op.kwargs)
-                except Exception as exc:
-                    op = flow.throw(exc)
-                else:
-                    op = flow.send(result)
-        except StopIteration as done:
-            value: T = done.value
-            return value
+        return await drive_async(flow, self._call)
+
+    def _call(self, op: TokenOp) -> Awaitable[Any]:
+        target = self._async_sessions.store if op.target == "sessions" else self.store
+        result: Awaitable[Any] = getattr(target, op.method)(*op.args, **op.kwargs)
+        return result
 
     async def issue(self, session: BaseSession) -> TokenPair:
         return await self._run(self.flows.issue(_authenticated_record(session), session.client))
