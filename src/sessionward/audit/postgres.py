@@ -9,7 +9,6 @@ the cursor of ``tail``. Every wait is bounded like the store's: past ``connect_t
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Collection
 from typing import Any
 
@@ -24,9 +23,8 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from ..core.events import Event, EventKind
 from ..errors import ConfigurationError, StoreUnavailable
+from ..stores._pg_settings import connection_kwargs
 from .base import AuditEntry, check_limit
-
-_SCHEMA_SHAPE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
 class PostgresAuditLog:
@@ -42,10 +40,13 @@ class PostgresAuditLog:
         statement_timeout: float = 2.0,
         pool_timeout: float = 2.0,
     ) -> None:
-        if not isinstance(schema, str) or not _SCHEMA_SHAPE.fullmatch(schema):
-            raise ConfigurationError("schema must be a lower-case SQL identifier (a-z, 0-9, _)")
-        if min(connect_timeout, statement_timeout, pool_timeout) <= 0:
-            raise ConfigurationError("PostgreSQL time-outs must be positive numbers of seconds")
+        kwargs = connection_kwargs(
+            schema,
+            connect_timeout=connect_timeout,
+            statement_timeout=statement_timeout,
+            pool_timeout=pool_timeout,
+            max_size=max_size,
+        )
         self.schema = schema
         self.table = sql.Identifier(schema, "audit_events")
         self.pool: psycopg_pool.ConnectionPool[psycopg.Connection[tuple[Any, ...]]] = (
@@ -55,11 +56,7 @@ class PostgresAuditLog:
                 max_size=max_size,
                 timeout=pool_timeout,
                 open=False,
-                kwargs={
-                    "autocommit": True,
-                    "connect_timeout": max(2, round(connect_timeout)),
-                    "options": f"-c statement_timeout={int(statement_timeout * 1000)}",
-                },
+                kwargs=kwargs,
             )
         )
         try:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import threading
 from typing import Any, TypeVar
 
@@ -25,33 +24,12 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     ) from exc
 
 from ..core.records import SessionRecord
-from ..errors import ConfigurationError, SessionDataError, StoreUnavailable
+from ..errors import SessionDataError, StoreUnavailable
 from ._pg_plans import Plan, Plans
+from ._pg_settings import connection_kwargs
 from .base import RecordUpdate, SessionLimit
 
 T = TypeVar("T")
-_SCHEMA_SHAPE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
-
-
-def _settings(
-    schema: str,
-    connect_timeout: float,
-    statement_timeout: float,
-    pool_timeout: float,
-    max_size: int,
-) -> dict[str, Any]:
-    if not isinstance(schema, str) or not _SCHEMA_SHAPE.fullmatch(schema):
-        raise ConfigurationError("schema must be a lower-case SQL identifier (a-z, 0-9, _)")
-    if min(connect_timeout, statement_timeout, pool_timeout) <= 0:
-        raise ConfigurationError("PostgreSQL time-outs must be positive numbers of seconds")
-    if max_size < 1:
-        raise ConfigurationError("max_size must be at least 1")
-    return {
-        "autocommit": True,
-        # libpq rounds connect_timeout to whole seconds (and treats 1 as 2).
-        "connect_timeout": max(2, round(connect_timeout)),
-        "options": f"-c statement_timeout={int(statement_timeout * 1000)}",
-    }
 
 
 def _unavailable(exc: Exception) -> Exception:
@@ -81,7 +59,13 @@ class PostgresStore:
         statement_timeout: float = 2.0,
         pool_timeout: float = 2.0,
     ) -> None:
-        kwargs = _settings(schema, connect_timeout, statement_timeout, pool_timeout, max_size)
+        kwargs = connection_kwargs(
+            schema,
+            connect_timeout=connect_timeout,
+            statement_timeout=statement_timeout,
+            pool_timeout=pool_timeout,
+            max_size=max_size,
+        )
         self.plans = Plans(schema)
         self.pool: psycopg_pool.ConnectionPool[psycopg.Connection[tuple[Any, ...]]] = (
             psycopg_pool.ConnectionPool(
@@ -204,7 +188,13 @@ class AsyncPostgresStore:
         statement_timeout: float = 2.0,
         pool_timeout: float = 2.0,
     ) -> None:
-        self._kwargs = _settings(schema, connect_timeout, statement_timeout, pool_timeout, max_size)
+        self._kwargs = connection_kwargs(
+            schema,
+            connect_timeout=connect_timeout,
+            statement_timeout=statement_timeout,
+            pool_timeout=pool_timeout,
+            max_size=max_size,
+        )
         self._conninfo = conninfo
         self._sizes = (min(min_size, max_size), max_size)
         self._pool_timeout = pool_timeout

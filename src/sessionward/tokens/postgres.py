@@ -11,7 +11,6 @@ commits and updates nothing). Waits are bounded as for the session store; failur
 from __future__ import annotations
 
 import asyncio
-import re
 import threading
 from collections.abc import Generator
 from typing import Any, TypeVar
@@ -25,14 +24,14 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "the PostgreSQL token store needs psycopg 3: pip install 'sessionward[postgres,jwt]'"
     ) from exc
 
-from ..errors import ConfigurationError, StoreUnavailable
+from ..errors import StoreUnavailable
+from ..stores._pg_settings import check_schema, connection_kwargs
 from .refresh import RefreshRecord
 from .store import Revocations
 
 T = TypeVar("T")
 Query = tuple[sql.Composed | sql.SQL, tuple[Any, ...]]
 Plan = Generator[Query, Any, T]
-_SCHEMA = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _ALL = "*"
 _REVOKE_KEEP = (
     "INSERT INTO {r} (session, revoked_at, until) VALUES (%s, %s, %s) "
@@ -60,9 +59,7 @@ def _row(record: RefreshRecord) -> tuple[Any, ...]:
 
 class _Plans:
     def __init__(self, schema: str) -> None:
-        if not isinstance(schema, str) or not _SCHEMA.fullmatch(schema):
-            raise ConfigurationError("schema must be a lower-case SQL identifier (a-z, 0-9, _)")
-        self.schema = schema
+        self.schema = check_schema(schema)
         self.tokens = sql.Identifier(schema, "sw_refresh_tokens")
         self.revocations_table = sql.Identifier(schema, "sw_token_revocations")
 
@@ -161,16 +158,6 @@ def _failure(exc: Exception) -> Exception:
     return StoreUnavailable(f"PostgreSQL unavailable: {exc}")
 
 
-def _kwargs(statement_timeout: float, connect_timeout: float) -> dict[str, Any]:
-    if min(statement_timeout, connect_timeout) <= 0:
-        raise ConfigurationError("PostgreSQL time-outs must be positive numbers of seconds")
-    return {
-        "autocommit": True,
-        "connect_timeout": max(2, round(connect_timeout)),
-        "options": f"-c statement_timeout={int(statement_timeout * 1000)}",
-    }
-
-
 class PostgresTokenStore:
     """A :class:`~sessionward.tokens.store.TokenStore` in PostgreSQL (sync, pooled)."""
 
@@ -188,7 +175,13 @@ class PostgresTokenStore:
         self.pool: psycopg_pool.ConnectionPool[psycopg.Connection[tuple[Any, ...]]] = (
             psycopg_pool.ConnectionPool(
                 conninfo,
-                kwargs=_kwargs(statement_timeout, connect_timeout),
+                kwargs=connection_kwargs(
+                    schema,
+                    connect_timeout=connect_timeout,
+                    statement_timeout=statement_timeout,
+                    pool_timeout=pool_timeout,
+                    max_size=max_size,
+                ),
                 min_size=1,
                 max_size=max_size,
                 timeout=pool_timeout,
@@ -262,7 +255,13 @@ class AsyncPostgresTokenStore:
         self.pool: psycopg_pool.AsyncConnectionPool[psycopg.AsyncConnection[tuple[Any, ...]]] = (
             psycopg_pool.AsyncConnectionPool(
                 conninfo,
-                kwargs=_kwargs(statement_timeout, connect_timeout),
+                kwargs=connection_kwargs(
+                    schema,
+                    connect_timeout=connect_timeout,
+                    statement_timeout=statement_timeout,
+                    pool_timeout=pool_timeout,
+                    max_size=max_size,
+                ),
                 min_size=1,
                 max_size=max_size,
                 timeout=pool_timeout,
