@@ -12,6 +12,7 @@ serves it at ``/metrics``.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -26,6 +27,8 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 from .core.clock import SYSTEM_CLOCK, Clock
 from .core.events import Event, EventKind, RevokeReason
 from .stores.base import Store
+
+logger = logging.getLogger("sessionward")
 
 _EXPIRY = {EventKind.EXPIRED_IDLE: "idle", EventKind.EXPIRED_ABSOLUTE: "absolute"}
 _ROTATION = {
@@ -144,7 +147,8 @@ def active_sessions(
                 return state["value"]
             try:
                 records = store.list_all(limit=cap)
-            except Exception:  # a scrape must not fail because the store hiccups
+            except Exception as exc:  # a scrape must not fail because the store hiccups
+                logger.warning("sessionward: active-sessions gauge kept its last value: %s", exc)
                 return state["value"]
             state["value"] = float(sum(1 for r in records if r.expires_at > now))
             state["at"] = now
