@@ -217,3 +217,19 @@ def test_create_refuses_an_existing_key_or_handle_with_value_error(store: Any) -
     with pytest.raises(ValueError, match="already exists"):
         store.create(make().evolve(handle=record.handle), now=NOW)
     assert store.get(record.key) == record
+
+
+def test_every_json_string_round_trips_including_nul_and_lone_escapes(store: Any) -> None:
+    """Values an app copies from user input must be stored as given, on every backend."""
+    data = {
+        "nul": "before\x00after",
+        "controls": "\t\n\r\x1b\x7f",
+        "escapes": '\\u0000 \\\\ "quoted"',
+        "astral": "\U0001f510",
+        "nested": {"list": ["\x00", {"deep": "\x00\x00"}]},
+    }
+    record = make(data=data)
+    store.create(record, now=NOW)
+    assert store.get(record.key).data == data
+    store.update(record.key, RecordUpdate(set_data={"later": "x\x00y"}))
+    assert store.get(record.key).data == {**data, "later": "x\x00y"}

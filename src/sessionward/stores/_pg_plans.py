@@ -16,7 +16,7 @@ count and evict one after another.
 from __future__ import annotations
 
 import json
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -64,13 +64,28 @@ def _record(row: Sequence[Any]) -> SessionRecord:
         origin=row[7],
         ip=row[8],
         user_agent=row[9],
-        data=row[10],
+        data={name: json.loads(text) for name, text in row[10].items()},
         meta=row[11],
     )
 
 
 def _json(value: Any) -> str:
     return encode_data(value, max_bytes=1 << 30)
+
+
+def _data_json(data: Mapping[str, Any]) -> str:
+    """Session data for the ``data`` column: each value kept as its own JSON text.
+
+    jsonb cannot hold the NUL character, which a JSON string may contain (``\\u0000``). Inside
+    the text of a JSON value that escape is six ordinary characters, so every value an app can
+    store round-trips, while the column stays a jsonb object that ``data - deleted || set``
+    merges per key.
+    """
+    return _json({name: _json_value(value) for name, value in data.items()})
+
+
+def _json_value(value: Any) -> str:
+    return _json([value])[1:-1]
 
 
 class Plans:
@@ -181,7 +196,7 @@ class Plans:
             record.origin,
             record.ip,
             record.user_agent,
-            _json(record.data),
+            _data_json(record.data),
             _json(record.meta),
         )
 
@@ -200,7 +215,7 @@ class Plans:
             "expires_at = GREATEST(expires_at, COALESCE(%s::float8, expires_at)) "
             "WHERE key = %s RETURNING {cols}",
             sorted(change.delete_data),
-            _json(change.set_data),
+            _data_json(change.set_data),
             json.dumps(dict(change.set_meta), separators=(",", ":")),
             change.last_seen_at,
             change.expires_at,
