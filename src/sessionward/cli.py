@@ -35,6 +35,7 @@ from ._cli_output import parse_since, print_entry, print_table, session_dict
 from .audit.base import AuditLog, AuditSink
 from .core.events import EventKind
 from .core.monitoring import Monitoring
+from .core.renewal import is_stub
 from .errors import SessionwardError, StoreUnavailable
 from .manager import SessionManager
 from .stores.base import Store
@@ -187,7 +188,8 @@ def list_sessions(state: Context, user: str | None, limit: int, as_json: bool) -
     with _unavailable():
         records = store.list_by_user(user)[:limit] if user else store.list_all(limit=limit)
     now = time.time()
-    rows = [session_dict(r, now) for r in records]
+    # A renewal leaves a stub under the previous token for a few seconds: not a session.
+    rows = [session_dict(r, now) for r in records if not is_stub(r)]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
     else:

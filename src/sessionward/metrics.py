@@ -26,6 +26,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from .core.clock import SYSTEM_CLOCK, Clock
 from .core.events import Event, EventKind, RevokeReason
+from .core.renewal import is_stub
 from .stores.base import Store
 
 logger = logging.getLogger("sessionward")
@@ -150,7 +151,8 @@ def active_sessions(
             except Exception as exc:  # a scrape must not fail because the store hiccups
                 logger.warning("sessionward: active-sessions gauge kept its last value: %s", exc)
                 return state["value"]
-            state["value"] = float(sum(1 for r in records if r.expires_at > now))
+            live = (r for r in records if r.expires_at > now and not is_stub(r))
+            state["value"] = float(sum(1 for _ in live))
             state["at"] = now
             return state["value"]
 

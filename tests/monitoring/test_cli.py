@@ -247,3 +247,23 @@ def test_durations_and_times_for_since() -> None:
     assert parse_since("2h", 10_000.0) == 10_000.0 - 7200
     assert parse_since("7d", 1e6) == 1e6 - 7 * 86400
     assert parse_since("2026-01-01T00:00:00Z", 0) == 1767225600.0
+
+
+def test_renewal_stubs_are_not_listed_or_counted(tmp_path: Path) -> None:
+    from sessionward import SessionPolicy
+    from sessionward.metrics import active_sessions
+
+    path = tmp_path / "sessions.sqlite3"
+    store = SQLiteStore(path)
+    clock = FakeClock(LIVE)
+    policy = SessionPolicy(renew_interval=60, renewal_grace=30)
+    manager = SessionManager(store, clock=clock, sinks=[], policy=policy)
+    cookie = logged_in(manager, "alice")
+    clock.advance(61)
+    renewed = manager.load(cookie, HOME)
+    manager.commit(renewed)  # renews: the record moves, a stub stays under the old token
+    assert len(store.list_all()) == 2
+    listed = CliRunner().invoke(cli, ["--store", f"sqlite://{path}", "sessions", "list", "--json"])
+    assert [row["user_id"] for row in json.loads(listed.output)] == ["alice"]
+    assert active_sessions(store, clock=clock)() == 1.0
+    store.close()
