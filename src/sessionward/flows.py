@@ -8,77 +8,24 @@ same flows against a synchronous store (``SessionManager``) or an async one
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from .core import anomaly, lifecycle, renewal
 from .core.client import ClientInfo
 from .core.clock import Clock
 from .core.cookies import CookieConfig, dump_cookie, expire_cookie, find_cookie
-from .core.devices import Device
-from .core.events import Event, EventKind, EventSink, RevokeReason, fingerprint
+from .core.events import EventKind, EventSink, RevokeReason, fingerprint
 from .core.monitoring import Monitoring
 from .core.policy import SessionPolicy
 from .core.records import SessionRecord, encode_data
 from .core.tokens import is_well_formed_token, new_handle, new_token, token_key
 from .errors import SessionLimitExceeded
+from .monitor import Monitor
+from .ops import Flow, Op
 from .session import BaseSession, SessionInfo
 from .stores.base import RecordUpdate, SessionLimit
-
-T = TypeVar("T")
-logger = logging.getLogger("sessionward")
-
-
-@dataclass(frozen=True, slots=True)
-class Op:
-    """One store call a flow asks its driver to make."""
-
-    method: str
-    args: tuple[Any, ...] = ()
-    kwargs: Mapping[str, Any] = field(default_factory=dict)
-
-
-Flow = Generator[Op, Any, T]
-OpT = TypeVar("OpT")
-
-
-def drive(flow: Generator[OpT, Any, T], call: Callable[[OpT], Any]) -> T:
-    """Run a flow to completion, performing each call it yields with ``call``.
-
-    An exception from ``call`` is thrown into the flow, which may handle it (a session limit
-    that emits an event) or let it propagate.
-    """
-    try:
-        op = next(flow)
-        while True:
-            try:
-                result = call(op)
-            except Exception as exc:
-                op = flow.throw(exc)
-            else:
-                op = flow.send(result)
-    except StopIteration as done:
-        value: T = done.value
-        return value
-
-
-async def drive_async(flow: Generator[OpT, Any, T], call: Callable[[OpT], Awaitable[Any]]) -> T:
-    """The asynchronous twin of :func:`drive`: ``call`` returns an awaitable."""
-    try:
-        op = next(flow)
-        while True:
-            try:
-                result = await call(op)
-            except Exception as exc:
-                op = flow.throw(exc)
-            else:
-                op = flow.send(result)
-    except StopIteration as done:
-        value: T = done.value
-        return value
-
 
 Headers = list[tuple[str, str]]
 
@@ -91,7 +38,7 @@ class Loaded:
     token: str | None = None
 
 
-class Flows:
+class Flows(Monitor):
     """The session life cycle over policy, cookie settings, a clock and event sinks."""
 
     def __init__(
@@ -103,120 +50,11 @@ class Flows:
         sinks: Sequence[EventSink],
         monitoring: Monitoring | None = None,
     ) -> None:
+        super().__init__(clock=clock, sinks=sinks, monitoring=monitoring)
         self.policy = policy
         self.cookie = cookie
-        self.clock = clock
-        self.sinks = tuple(sinks)
-        self.monitoring = monitoring or Monitoring()
-        self.labeler = self.monitoring.labeler()
-        guessing = self.monitoring.rules.guessing
-        self.guard = None if guessing is None else anomaly.GuessingGuard(guessing, clock)
         limit = policy.max_sessions_per_user
         self.limit = None if limit is None else SessionLimit(limit, policy.on_limit)
-
-    # -- events -------------------------------------------------------------------------
-
-    def emit(
-        self,
-        kind: EventKind,
-        *,
-        client: ClientInfo | None = None,
-        record: SessionRecord | None = None,
-        reason: str | None = None,
-        user_id: str | None = None,
-        **detail: Any,
-    ) -> None:
-        event = Event(
-            kind=kind,
-            at=self.clock.now(),
-            user_id=user_id if record is None else record.user_id,
-            handle=None if record is None else record.handle,
-            ip=None if client is None else client.ip,
-            user_agent=None if client is None else client.user_agent,
-            reason=reason,
-            detail=detail,
-            device=self._device_label(record, client),
-        )
-        for sink in self.sinks:
-            try:
-                sink(event)
-            except Exception:
-                # An audit sink must never turn a request into a 500.
-                logger.exception("sessionward: event sink %r failed for %s", sink, kind)
-
-    # -- monitoring (devices, anomaly rules, guessing) ----------------------------------
-
-    def device(self, user_agent: str | None) -> Device | None:
-        return None if self.labeler is None else self.labeler(user_agent)
-
-    def _device_label(self, record: SessionRecord | None, client: ClientInfo | None) -> str | None:
-        if client is not None:
-            device = self.device(client.user_agent)
-            return None if device is None else device.label
-        label = None if record is None else record.meta.get(anomaly.META_DEVICE)
-        return label if isinstance(label, str) else None
-
-    def _client_meta(self, client: ClientInfo) -> dict[str, Any]:
-        device = self.device(client.user_agent)
-        if device is None:
-            return {}
-        return {anomaly.META_DEVICE: device.label, anomaly.META_DEVICE_KEY: device.key}
-
-    def retry_after(self, client: ClientInfo, cookie_header: str | bytes | None) -> float | None:
-        """Seconds a client blocked for guessing must wait before this request, or ``None``.
-
-        Only requests that present a session cookie are refused: one without cannot be
-        guessing, and letting it through keeps the login page reachable.
-        """
-        if self.guard is None:
-            return None
-        wait = self.guard.retry_after(client.ip)
-        if wait is None or not find_cookie(cookie_header, self.cookie.cookie_name).present:
-            return None
-        return wait
-
-    def _failed_id(self, client: ClientInfo, presented: str) -> None:
-        # Counted per client address and distinct value; crossing the threshold emits one
-        # event and starts a block that the middlewares answer with 429 before any lookup.
-        if self.guard is not None and self.guard.failure(client.ip, presented):
-            rule = self.guard.rule
-            self.emit(
-                EventKind.ANOMALY,
-                client=client,
-                reason="guessing",
-                action="throttle",
-                failures=rule.max_failures,
-                window=rule.window,
-                block_for=rule.block_for,
-            )
-
-    def _react(
-        self, record: SessionRecord, client: ClientInfo, findings: list[anomaly.Finding]
-    ) -> Flow[SessionRecord | None]:
-        """Apply the anomaly rules that fired: revoke, or remember and flag the session."""
-        for finding in findings:
-            self.emit(
-                EventKind.ANOMALY,
-                client=client,
-                record=record,
-                reason=finding.rule,
-                action=finding.action,
-                previous=finding.before,
-            )
-        if anomaly.strongest(findings) == "revoke":
-            gone: SessionRecord | None = yield Op("delete", (record.key,))
-            if gone is not None:
-                self.emit(
-                    EventKind.REVOKED,
-                    client=client,
-                    record=gone,
-                    reason=RevokeReason.ANOMALY,
-                    rule=",".join(f.rule for f in findings if f.action == "revoke"),
-                )
-            return None
-        change = RecordUpdate(set_meta=anomaly.meta_after(record, findings))
-        stored: SessionRecord | None = yield Op("update", (record.key, change))
-        return stored
 
     # -- load ---------------------------------------------------------------------------
 

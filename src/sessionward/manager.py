@@ -18,7 +18,8 @@ from .core.events import EventKind, EventSink, RevokeReason
 from .core.monitoring import Monitoring
 from .core.policy import Seconds, SessionPolicy, seconds
 from .errors import ConfigurationError
-from .flows import Flow, Flows, Headers, Op, drive, drive_async, response_headers
+from .flows import Flows, Headers, response_headers
+from .ops import Flow, Op, drive, drive_async
 from .session import AsyncSession, BaseSession, Session, SessionInfo
 from .sinks import LoggingSink
 from .stores.base import AsyncStore, Store

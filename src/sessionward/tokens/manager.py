@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 
 from ..core.client import ClientInfo
 from ..core.events import Event, EventKind
-from ..flows import drive, drive_async
 from ..manager import AsyncSessionManager, SessionManager
+from ..ops import drive, drive_async
 from ..session import BaseSession
 from .access import AccessClaims, AccessSettings, AccessTokens
 from .flows import TokenFlow, TokenFlows, TokenOp, TokenPair, TokenPolicy
