@@ -6,12 +6,14 @@ Everything sessionward raises on purpose derives from :class:`SessionwardError`:
     ├── ConfigurationError (also ValueError)   bad settings, raised at start-up
     ├── SessionDataError (also ValueError)     the app stored something that is not JSON or too big
     ├── SessionLimitExceeded                   login refused by the concurrent-session limit
+    ├── GuessingBlocked                        (shells only) a blocked guesser's request, answer 429
     └── StoreError
         └── StoreUnavailable (also ConnectionError)  the store cannot be reached in time
 
 Attacker-caused conditions (a forged cookie, an expired session) are *not* exceptions: they
 become "no session" plus an audit event. Only programmer, configuration and infrastructure
-errors raise.
+errors raise. The one exception is :class:`GuessingBlocked`, which a manager's ``load`` raises to
+the integration shells (never into application code) so that they answer 429.
 """
 
 from __future__ import annotations
@@ -48,3 +50,17 @@ class StoreUnavailable(StoreError, ConnectionError):
     Integrations turn this into a 503 response: an authenticated page is never silently served
     as anonymous because the store was down.
     """
+
+
+class GuessingBlocked(SessionwardError):
+    """This client is blocked for guessing session IDs and presented no live session.
+
+    Raised by ``SessionManager.load`` / ``AsyncSessionManager.load`` to the framework shells,
+    which answer ``429 Too Many Requests`` with ``Retry-After``; application code never sees it.
+    """
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(
+            f"client blocked for guessing session IDs; retry after {retry_after:.0f} s"
+        )
+        self.retry_after = retry_after
