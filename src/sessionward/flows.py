@@ -21,7 +21,7 @@ from .core.monitoring import Monitoring
 from .core.policy import SessionPolicy
 from .core.records import SessionRecord, encode_data
 from .core.tokens import is_well_formed_token, new_handle, new_token, token_key
-from .errors import SessionLimitExceeded
+from .errors import GuessingBlocked, SessionLimitExceeded
 from .monitor import Monitor
 from .ops import Flow, Op
 from .session import BaseSession, SessionInfo
@@ -62,6 +62,11 @@ class Flows(Monitor):
         lookup = find_cookie(cookie_header, self.cookie.cookie_name)
         if not lookup.present:
             return Loaded()
+        wait = self.retry_after(client, cookie_header)
+        if wait is not None:
+            # This client presented many unknown session IDs (guessing): the shells answer 429
+            # until its block ends. Other clients are not affected.
+            raise GuessingBlocked(wait)
         if lookup.duplicate or lookup.value is None:
             if isinstance(cookie_header, bytes):
                 text = cookie_header.decode("latin-1")

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from ..core.client import ClientInfo
-from ..errors import StoreUnavailable
+from ..errors import GuessingBlocked, StoreUnavailable
 from ..manager import AsyncSessionManager
 
 Scope = MutableMapping[str, Any]
@@ -109,17 +109,16 @@ class SessionMiddleware:
             return
         client = self.client_resolver(scope)
         cookies = cookie_header(scope)
-        wait = self.manager.retry_after(client, cookies)
-        if wait is not None:
-            # This client presented many unknown session IDs (guessing): refuse it, before any
-            # store lookup, until its block ends. Other clients are not affected.
+        try:
+            session = await self.manager.load(cookies, client)
+        except GuessingBlocked as blocked:
+            # This client presented many unknown session IDs (guessing): refused until its
+            # block ends. Other clients are not affected.
             if scope["type"] == "http":
-                await send_too_many(send, wait)
+                await send_too_many(send, blocked.retry_after)
             else:
                 await send({"type": "websocket.close", "code": 1008})
             return
-        try:
-            session = await self.manager.load(cookies, client)
         except StoreUnavailable as exc:
             logger.warning("sessionward: store unavailable while loading a session: %s", exc)
             if scope["type"] == "http":

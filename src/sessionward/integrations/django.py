@@ -28,6 +28,7 @@ ASGI). A store outage answers 503.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from http.cookies import Morsel
 from typing import Any
@@ -43,7 +44,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "sessionward.integrations.django needs Django: pip install 'sessionward[django]'"
     ) from exc
 
-from ..errors import StoreUnavailable
+from ..errors import GuessingBlocked, StoreUnavailable
 from ..manager import SessionManager
 from .wsgi import client_from_environ
 
@@ -85,6 +86,18 @@ def _unavailable() -> HttpResponse:
     return response
 
 
+def _too_many(retry_after: float) -> HttpResponse:
+    # A client guessing session IDs: refused until its block ends; other clients unaffected.
+    response = HttpResponse(
+        "Too many unknown session IDs from this address; retry later.\n",
+        status=429,
+        content_type="text/plain; charset=utf-8",
+    )
+    response["Retry-After"] = str(max(1, math.ceil(retry_after)))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 class SessionwardMiddleware:
     """Load the session before the view, commit it and add its headers after."""
 
@@ -100,6 +113,8 @@ class SessionwardMiddleware:
             session = self.manager.load(
                 request.META.get("HTTP_COOKIE"), client_from_environ(request.META)
             )
+        except GuessingBlocked as blocked:
+            return _too_many(blocked.retry_after)
         except StoreUnavailable as exc:
             logger.warning("sessionward: store unavailable while loading a session: %s", exc)
             return _unavailable()

@@ -31,7 +31,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "sessionward.integrations.flask needs Flask: pip install 'sessionward[flask]'"
     ) from exc
 
-from ..errors import StoreUnavailable
+from ..errors import GuessingBlocked, StoreUnavailable
 from ..manager import SessionManager
 from ..session import Session
 from .asgi import merge_headers
@@ -77,6 +77,10 @@ class SessionwardInterface(SessionInterface):
                 client_from_environ(request.environ),
                 session_class=FlaskSession,
             )
+        except GuessingBlocked:
+            # A blocked guesser presented a session cookie: it is not adopted. (Flask cannot
+            # answer from open_session, so the request goes on without a session.)
+            return FlaskSession(self.manager, client_from_environ(request.environ))
         except StoreUnavailable as exc:
             app.logger.warning("sessionward: store unavailable while loading a session: %s", exc)
             return _Unavailable()

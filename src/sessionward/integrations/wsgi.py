@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..core.client import ClientInfo
-from ..errors import StoreUnavailable
+from ..errors import GuessingBlocked, StoreUnavailable
 from ..manager import SessionManager
 from .asgi import merge_headers
 
@@ -55,17 +55,16 @@ class WSGISessionMiddleware:
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         client = self.client_resolver(environ)
-        wait = self.manager.retry_after(client, environ.get("HTTP_COOKIE"))
-        if wait is not None:
-            # A client guessing session IDs: refused before any lookup until its block ends.
-            retry = ("Retry-After", str(max(1, math.ceil(wait))))
+        try:
+            session = self.manager.load(environ.get("HTTP_COOKIE"), client)
+        except GuessingBlocked as blocked:
+            # A client guessing session IDs: refused until its block ends.
+            retry = ("Retry-After", str(max(1, math.ceil(blocked.retry_after))))
             start_response(
                 "429 Too Many Requests",
                 [_UNAVAILABLE_HEADERS[0], retry, _UNAVAILABLE_HEADERS[2]],
             )
             return [_TOO_MANY_BODY]
-        try:
-            session = self.manager.load(environ.get("HTTP_COOKIE"), client)
         except StoreUnavailable as exc:
             logger.warning("sessionward: store unavailable while loading a session: %s", exc)
             start_response("503 Service Unavailable", _UNAVAILABLE_HEADERS)
