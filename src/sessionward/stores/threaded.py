@@ -3,14 +3,19 @@
 ``AsyncMemoryStore`` calls its store inline (every operation is a few microseconds under a
 lock). ``ThreadedAsyncStore`` runs each call in a worker thread so a blocking backend (SQLite
 waiting on a lock held by another process) never stalls the event loop.
+
+:func:`run_in_thread` is the one way sessionward leaves the event loop. It uses anyio's worker
+threads when anyio is installed (it comes with Starlette and FastAPI, and works under trio too),
+and the standard library's ``asyncio.to_thread`` otherwise, so ``import sessionward`` and the
+async stores need no third-party package on a bare install.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
-
-import anyio.to_thread
 
 from ..core.records import SessionRecord
 from .base import RecordUpdate, SessionLimit, Store
@@ -18,6 +23,19 @@ from .memory import MemoryStore
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+try:
+    import anyio.to_thread as _anyio_to_thread
+except ImportError:  # a bare install: asyncio only
+    _anyio_to_thread = None  # type: ignore[assignment]
+
+
+async def run_in_thread(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """Run the blocking ``fn(*args, **kwargs)`` in a worker thread and await its result."""
+    call = functools.partial(fn, *args, **kwargs)
+    if _anyio_to_thread is not None:
+        return await _anyio_to_thread.run_sync(call)
+    return await asyncio.to_thread(call)
 
 
 class ThreadedAsyncStore:
@@ -30,7 +48,7 @@ class ThreadedAsyncStore:
     async def _call(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         if not self._offload:
             return fn(*args, **kwargs)
-        return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
+        return await run_in_thread(fn, *args, **kwargs)
 
     async def create(
         self,

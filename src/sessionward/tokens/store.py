@@ -22,8 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ParamSpec, Protocol, TypeVar
 
-import anyio.to_thread
-
+from ..stores.threaded import run_in_thread
 from .refresh import RefreshRecord
 
 P = ParamSpec("P")
@@ -170,7 +169,7 @@ class ThreadedAsyncTokenStore:
     async def _call(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         if not self._offload:
             return fn(*args, **kwargs)
-        return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
+        return await run_in_thread(fn, *args, **kwargs)
 
     async def add(self, record: RefreshRecord) -> None:
         await self._call(self.sync.add, record)
