@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import rules  # noqa: F401  (registers the checks)
+from . import config, web  # noqa: F401  (importing them registers the checks)
 from .discover import Deployment, TargetError, discover, import_target
 from .model import CHECKS, Check, Finding, Severity
 
@@ -30,8 +30,11 @@ __all__ = [
 
 
 def run_checks(deployment: Deployment, *, deploy: bool = False) -> list[Finding]:
-    """Every finding for ``deployment``, worst first, then by id."""
+    """Every finding for ``deployment``, worst first, then by id. An app that does not start
+    (SW002) or has no sessionward in it (SW001) gets only that finding."""
     findings = [f for c in CHECKS for f in c.findings(deployment, deploy)]
+    fatal = [f for f in findings if f.id in ("SW001", "SW002")]
+    findings = fatal or findings
     return sorted(findings, key=lambda f: (-f.severity, f.id))
 
 

@@ -83,43 +83,48 @@ def discover(app: Any, *, target: str = "<app>") -> Deployment:
     roots: list[Any] = [app]
     if isinstance(app, SessionManager | AsyncSessionManager):
         found.framework = "manager"
-    elif _is_flask(app):
-        found.framework = "flask"
-        found.settings = dict(app.config)
-        found.chains.append(_chain(app.wsgi_app))
-        roots += [app.session_interface, app.wsgi_app, app.view_functions]
-    elif _is_django_handler(app):
-        found.framework = "django"
-        roots += _django(found)
     else:
-        stack = _starlette_stack(app, found)
-        found.framework = "starlette" if stack is not None else "asgi/wsgi"
-        found.chains.append(_chain(stack if stack is not None else app))
-    for layer in found.layers():
-        roots.append(layer)
+        found.framework = "asgi/wsgi"
+        chain = _chain(app, found, roots)
+        found.chains.append(chain)
+        roots += chain
     _collect(roots, found)
     found.managers = [*found.of("SessionManager"), *found.of("AsyncSessionManager")]
     return found
 
 
-def _chain(app: Any) -> list[Any]:
-    """``app``, ``app.app``, ``app.app.app``...: a middleware stack, outermost first."""
+def _chain(app: Any, found: Deployment, roots: list[Any]) -> list[Any]:
+    """``app``, ``app.app``, ``app.app.app``...: a middleware stack, outermost first. A
+    Starlette app continues into its middleware stack, a Flask app into its ``wsgi_app``; a
+    Django handler ends the chain (its middleware is in settings)."""
     chain: list[Any] = []
     seen: set[int] = set()
     node = app
     while node is not None and id(node) not in seen and len(chain) < 200:
         seen.add(id(node))
         chain.append(node)
-        node = getattr(node, "app", None)
-        if isinstance(node, types.ModuleType):
-            break
+        if _is_flask(node):
+            found.framework = "flask"
+            found.app = node
+            found.settings = dict(node.config)
+            roots += [node.session_interface, node.view_functions, node.extensions]
+            node = node.wsgi_app
+        elif _is_django_handler(node):
+            found.framework = "django"
+            roots += _django(found)
+            node = None
+        elif hasattr(node, "build_middleware_stack") and hasattr(node, "user_middleware"):
+            found.framework = "starlette"
+            node = _starlette_stack(node, found)
+        else:
+            node = getattr(node, "app", None)
+            if isinstance(node, types.ModuleType):
+                break
     return chain
 
 
 def _starlette_stack(app: Any, found: Deployment) -> Any | None:
-    build = getattr(app, "build_middleware_stack", None)
-    if build is None or not hasattr(app, "user_middleware"):
-        return None
+    build = app.build_middleware_stack
     try:
         # What Starlette does on the first request: instantiate every middleware.
         return app.middleware_stack or build()

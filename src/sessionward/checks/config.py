@@ -1,4 +1,5 @@
-"""The checks. Each says what is wrong in a sentence and how to fix it; docs/check.md lists them.
+"""Checks of the session configuration: finding sessionward, cookies, timeouts, stores,
+keys, API tokens and monitoring.
 
 Thresholds follow OWASP's Session Management Cheat Sheet (idle 15-30 minutes for low-risk
 apps, absolute 4-8 hours for a working day) and the package's own bounds.
@@ -6,57 +7,23 @@ apps, absolute 4-8 hours for a working day) and the package's own bounds.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterator
 from typing import Any
 
 from ..core.keys import MIN_SECRET_BYTES
+from ._common import (
+    CSRF_LAYERS,
+    ERROR,
+    INFO,
+    PLACEHOLDERS,
+    WARNING,
+    has_session,
+    layers_named,
+    loopback,
+    name_of,
+)
 from .discover import Deployment
-from .model import Severity, check
-
-ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
-
-SESSION_LAYERS = ("SessionMiddleware", "WSGISessionMiddleware")
-CSRF_LAYERS = ("CSRFMiddleware", "WSGICSRFMiddleware")
-REDIRECT_LAYERS = ("HTTPSRedirectMiddleware", "WSGIHTTPSRedirectMiddleware")
-HEADER_LAYERS = ("SecurityHeadersMiddleware", "WSGISecurityHeadersMiddleware")
-ONE_YEAR = 365 * 24 * 3600
-_PLACEHOLDERS = ("change", "secret", "insecure", "example", "dummy", "password", "xxxx")
-
-
-def _name(obj: Any) -> str:
-    return type(obj).__name__
-
-
-def _from_sessionward(obj: Any) -> bool:
-    return type(obj).__module__.startswith("sessionward.")
-
-
-def _layers(dep: Deployment, names: tuple[str, ...]) -> list[Any]:
-    return [o for o in dep.layers() if _name(o) in names and _from_sessionward(o)] or [
-        o for n in names for o in dep.of(n)
-    ]
-
-
-def _django_middleware(dep: Deployment) -> list[str]:
-    value = dep.settings.get("MIDDLEWARE") or []
-    return [str(m) for m in value]
-
-
-def _has_session(dep: Deployment) -> bool:
-    if dep.managers or _layers(dep, SESSION_LAYERS) or dep.of("SessionwardInterface"):
-        return True
-    return any("sessionward" in m for m in _django_middleware(dep))
-
-
-def _loopback(host: str | None) -> bool:
-    if not host or host.startswith("/") or host == "localhost":
-        return True  # no host: a Unix socket or the client library's local default
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
+from .model import check
 
 # -- finding the app's parts ----------------------------------------------------------------
 
@@ -70,7 +37,7 @@ def _loopback(host: str | None) -> bool:
     "`--manager` at your SessionManager.",
 )
 def no_session(dep: Deployment, deploy: bool) -> Iterator[str]:
-    if dep.startup_error is None and not _has_session(dep):
+    if dep.startup_error is None and not has_session(dep):
         yield f"{dep.target}: found no session middleware and no session manager in the app."
 
 
@@ -148,124 +115,6 @@ def absolute_timeout(dep: Deployment, deploy: bool) -> Iterator[str]:
             yield f"absolute_timeout is {absolute / 3600:g} hours."
 
 
-# -- HTTPS ----------------------------------------------------------------------------------
-
-
-@check(
-    "SW005",
-    "no HTTPS redirect",
-    WARNING,
-    "Put HTTPSRedirectMiddleware (WSGIHTTPSRedirectMiddleware) outermost, or set "
-    "SECURE_SSL_REDIRECT = True in Django, unless your proxy redirects (then ignore this).",
-    deploy_only=True,
-)
-def no_https_redirect(dep: Deployment, deploy: bool) -> Iterator[str]:
-    if dep.framework == "django":
-        if not dep.settings.get("SECURE_SSL_REDIRECT"):
-            yield "SECURE_SSL_REDIRECT is off."
-    elif dep.framework != "manager" and not _layers(dep, REDIRECT_LAYERS):
-        yield "plain-HTTP requests are served instead of redirected to HTTPS."
-
-
-@check(
-    "SW006",
-    "no HSTS or a short one",
-    WARNING,
-    "Use SecurityHeadersMiddleware with SecurityHeaders(hsts_max_age=63072000) (the default), "
-    "or SECURE_HSTS_SECONDS >= 31536000 in Django.",
-    deploy_only=True,
-)
-def no_hsts(dep: Deployment, deploy: bool) -> Iterator[str]:
-    if dep.framework == "django":
-        seconds = int(dep.settings.get("SECURE_HSTS_SECONDS") or 0)
-        if seconds < ONE_YEAR:
-            yield f"SECURE_HSTS_SECONDS is {seconds}."
-        return
-    if dep.framework == "manager":
-        return
-    headers = _layers(dep, HEADER_LAYERS)
-    if not headers:
-        yield "no Strict-Transport-Security header is sent (no SecurityHeadersMiddleware)."
-    for layer in headers:
-        age = layer.headers.hsts_max_age
-        if age < ONE_YEAR:
-            yield f"Strict-Transport-Security max-age is {age} s (less than a year)."
-
-
-@check(
-    "SW021",
-    "no security headers",
-    WARNING,
-    "Add SecurityHeadersMiddleware (WSGISecurityHeadersMiddleware) outside the session "
-    "middleware: CSP with nonces, nosniff, frame-ancestors, Referrer-Policy, HSTS.",
-)
-def no_headers(dep: Deployment, deploy: bool) -> Iterator[str]:
-    web = dep.framework in ("starlette", "asgi/wsgi", "flask")
-    if web and _has_session(dep) and not _layers(dep, HEADER_LAYERS):
-        yield "responses carry no CSP, nosniff, frame-ancestors or HSTS headers."
-
-
-# -- CSRF -----------------------------------------------------------------------------------
-
-
-@check(
-    "SW007",
-    "no CSRF protection",
-    WARNING,
-    "Add CSRFMiddleware (WSGICSRFMiddleware) inside the session middleware, or Django's "
-    "CsrfViewMiddleware; an API that takes only bearer tokens may ignore this.",
-)
-def no_csrf(dep: Deployment, deploy: bool) -> Iterator[str]:
-    if not _has_session(dep) or dep.framework == "manager":
-        return
-    if dep.framework == "django":
-        if not any(m.endswith("CsrfViewMiddleware") for m in _django_middleware(dep)):
-            yield "CsrfViewMiddleware is not in MIDDLEWARE."
-        return
-    flask_csrf = dep.framework == "flask" and any(
-        "csrf" in str(key).lower() for key in (getattr(dep.app, "extensions", None) or {})
-    )
-    found = _layers(dep, CSRF_LAYERS) or [
-        o for kind, objs in dep.found.items() if "CSRF" in kind for o in objs
-    ]
-    if not found and not flask_csrf:
-        yield "unsafe requests (POST, PUT, PATCH, DELETE) are not checked for forgery."
-
-
-@check(
-    "SW008",
-    "CSRF middleware outside the session middleware",
-    ERROR,
-    "List the CSRF middleware after (inside) the session middleware, with the same manager: "
-    "it checks the token against the session the session middleware loaded.",
-)
-def csrf_order(dep: Deployment, deploy: bool) -> Iterator[str]:
-    for chain in dep.chains:
-        names = [_name(o) if _from_sessionward(o) else "" for o in chain]
-        sessions = [i for i, n in enumerate(names) if n in SESSION_LAYERS]
-        for i, name in enumerate(names):
-            if name not in CSRF_LAYERS:
-                continue
-            if not sessions or i < sessions[0]:
-                yield f"{name} runs before any session is loaded."
-            elif chain[i].manager is not chain[sessions[-1]].manager:
-                yield f"{name} has a different manager from the session middleware."
-
-
-@check(
-    "SW022",
-    "CSRF trusts a plain-HTTP origin",
-    WARNING,
-    "List only https:// origins in trusted_origins (and origin=).",
-)
-def csrf_http_origin(dep: Deployment, deploy: bool) -> Iterator[str]:
-    for layer in _layers(dep, CSRF_LAYERS):
-        config = layer.config
-        for origin in sorted({*config.trusted_origins, config.origin or "https://"}):
-            if origin.startswith("http://"):
-                yield f"{origin} may post forms with this session."
-
-
 # -- stores ---------------------------------------------------------------------------------
 
 
@@ -278,7 +127,7 @@ def _stores(dep: Deployment) -> Iterator[Any]:
 def _redis_target(store: Any) -> tuple[str | None, bool, bool] | None:
     """(host, tls, authenticated) of a Redis store's client, or None for another store."""
     pool = getattr(getattr(store, "client", None), "connection_pool", None)
-    if pool is None or "Redis" not in _name(store):
+    if pool is None or "Redis" not in name_of(store):
         return None
     kwargs = getattr(pool, "connection_kwargs", {})
     tls = "SSL" in getattr(pool, "connection_class", type).__name__
@@ -287,7 +136,7 @@ def _redis_target(store: Any) -> tuple[str | None, bool, bool] | None:
 
 def _postgres_target(store: Any) -> tuple[str | None, bool] | None:
     """(host, tls required) of a PostgreSQL store, or None for another store."""
-    if "Postgres" not in _name(store):
+    if "Postgres" not in name_of(store):
         return None
     conninfo = getattr(getattr(store, "pool", None), "conninfo", None) or getattr(
         store, "_conninfo", ""
@@ -312,9 +161,9 @@ def store_tls(dep: Deployment, deploy: bool) -> Iterator[str]:
     for store in _stores(dep):
         redis = _redis_target(store)
         postgres = _postgres_target(store)
-        if redis is not None and not redis[1] and not _loopback(redis[0]):
+        if redis is not None and not redis[1] and not loopback(redis[0]):
             yield f"the Redis store at {redis[0]} is reached without TLS."
-        if postgres is not None and not postgres[1] and not _loopback(postgres[0]):
+        if postgres is not None and not postgres[1] and not loopback(postgres[0]):
             yield f"the PostgreSQL store at {postgres[0]} does not require TLS."
 
 
@@ -329,7 +178,7 @@ def store_tls(dep: Deployment, deploy: bool) -> Iterator[str]:
 def store_auth(dep: Deployment, deploy: bool) -> Iterator[str]:
     for store in _stores(dep):
         redis = _redis_target(store)
-        if redis is not None and not redis[2] and not _loopback(redis[0]):
+        if redis is not None and not redis[2] and not loopback(redis[0]):
             yield f"the Redis store at {redis[0]} has no password."
 
 
@@ -343,64 +192,8 @@ def store_auth(dep: Deployment, deploy: bool) -> Iterator[str]:
 )
 def memory_store(dep: Deployment, deploy: bool) -> Iterator[str]:
     for store in _stores(dep):
-        if _name(store) == "MemoryStore":
+        if name_of(store) == "MemoryStore":
             yield "sessions are kept in process memory."
-
-
-# -- proxies --------------------------------------------------------------------------------
-
-
-def _proxy_layers(dep: Deployment) -> list[Any]:
-    names = ("ProxyFix", "ProxyHeadersMiddleware")
-    return [o for o in dep.layers() if _name(o) in names] or [o for n in names for o in dep.of(n)]
-
-
-def _resolvers(dep: Deployment) -> list[Any]:
-    return [getattr(o, "client_resolver", None) for o in _layers(dep, SESSION_LAYERS)]
-
-
-@check(
-    "SW011",
-    "forwarded headers without trusted proxies",
-    WARNING,
-    "Pass client_resolver=TrustedProxies([...your proxies]).asgi (or .wsgi) to the session "
-    "middleware, so client addresses (shown to users, used by the anomaly rules) are the "
-    "clients', not the proxy's.",
-)
-def forwarded_without_proxies(dep: Deployment, deploy: bool) -> Iterator[str]:
-    behind = _proxy_layers(dep) or (
-        dep.framework == "django" and dep.settings.get("SECURE_PROXY_SSL_HEADER")
-    )
-    if not behind:
-        return
-    for resolver in _resolvers(dep):
-        if _name(getattr(resolver, "__self__", None)) != "TrustedProxies":
-            yield "the app runs behind a proxy but sessionward takes the peer as the client."
-
-
-@check(
-    "SW012",
-    "every address trusted as a proxy",
-    ERROR,
-    "List your proxies' addresses or networks; trusting 0.0.0.0/0, ::/0 or '*' lets any client "
-    "forge its address and scheme with X-Forwarded-For / X-Forwarded-Proto.",
-)
-def trusts_everyone(dep: Deployment, deploy: bool) -> Iterator[str]:
-    proxies = [
-        *dep.of("TrustedProxies"),
-        *(getattr(o, "proxies", None) for o in _layers(dep, REDIRECT_LAYERS)),
-    ]
-    seen: set[int] = set()
-    for item in proxies:
-        if item is None or id(item) in seen:
-            continue
-        seen.add(id(item))
-        if any(net.prefixlen == 0 for net in getattr(item, "networks", ())):
-            yield f"{item!r} trusts every address."
-    for layer in _proxy_layers(dep):
-        hosts = getattr(layer, "trusted_hosts", None)
-        if getattr(hosts, "always_trust", False) or hosts == "*":
-            yield f"{_name(layer)} trusts forwarded headers from every address."
 
 
 # -- keys -----------------------------------------------------------------------------------
@@ -413,7 +206,9 @@ def _secrets(dep: Deployment) -> Iterator[tuple[str, bytes]]:
         if isinstance(value, str | bytes) and value:
             label = "Django SECRET_KEY" if dep.framework == "django" else "Flask SECRET_KEY"
             yield label, value.encode() if isinstance(value, str) else value
-    rings = [layer.config.keys for layer in _layers(dep, CSRF_LAYERS)] + dep.of("SecretKeyRing")
+    rings = [layer.config.keys for layer in layers_named(dep, CSRF_LAYERS)] + dep.of(
+        "SecretKeyRing"
+    )
     seen: set[int] = set()
     for ring in rings:
         if id(ring) in seen:
@@ -423,7 +218,7 @@ def _secrets(dep: Deployment) -> Iterator[tuple[str, bytes]]:
             yield "CSRF key", secret.reveal()
     for key in dep.of("SigningKey"):
         if getattr(key, "algorithm", None) == "HS256":
-            yield f"JWT key {key.kid}", bytes(key.signing_material())
+            yield f"JWT key {key.kid}", bytes(key.signing_material)
 
 
 def _weak(secret: bytes) -> str | None:
@@ -432,7 +227,7 @@ def _weak(secret: bytes) -> str | None:
     if len(set(secret)) < 12:
         return f"only {len(set(secret))} distinct characters"
     text = secret.decode("latin-1").lower()
-    hit = next((p for p in _PLACEHOLDERS if p in text), None)
+    hit = next((p for p in PLACEHOLDERS if p in text), None)
     return f"contains {hit!r}, a placeholder" if hit else None
 
 
@@ -518,5 +313,5 @@ def anomaly_off(dep: Deployment, deploy: bool) -> Iterator[str]:
 )
 def no_audit(dep: Deployment, deploy: bool) -> Iterator[str]:
     for manager in dep.managers:
-        if not any(_name(s) == "AuditSink" for s in manager.flows.sinks):
+        if not any(name_of(s) == "AuditSink" for s in manager.flows.sinks):
             yield "session events go to the log only."

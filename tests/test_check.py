@@ -1,0 +1,123 @@
+"""``sessionward check``: the demo is clean, every check fires on a misconfigured app, and the
+command's output and exit codes are what docs/check.md says."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+import check_apps
+from sessionward import AsyncMemoryStore, AsyncSessionManager, SessionManager, SessionPolicy
+from sessionward.checks import CHECKS, Severity, check_app, discover
+from sessionward.cli import main
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "check.md"
+
+MISCONFIGURED = [
+    check_apps.bad,
+    check_apps.bare_wsgi_on_shared_redis(),
+    check_apps.flask_with_memory_store(),
+    check_apps.flask_sharing_its_key(),
+    check_apps.does_not_start(),
+    check_apps.no_sessionward,
+]
+
+
+def ids(app: object, *, deploy: bool = False) -> set[str]:
+    return {f.id for f in check_app(app, deploy=deploy)}
+
+
+@pytest.mark.parametrize("deploy", [False, True])
+def test_the_demo_comes_out_clean(deploy: bool) -> None:
+    assert check_app(check_apps.demo, deploy=deploy) == []
+
+
+def test_discovery_finds_the_demo_stack_in_order() -> None:
+    found = discover(check_apps.demo)
+    names = [type(layer).__name__ for layer in found.chains[0]]
+    wanted = ["HTTPSRedirectMiddleware", "SecurityHeadersMiddleware", "SessionMiddleware"]
+    assert [n for n in names if n in wanted] == wanted
+    assert names.index("CSRFMiddleware") > names.index("SessionMiddleware")
+    assert len(found.managers) == 1 and found.framework == "starlette"
+
+
+def test_every_check_fires_on_some_misconfigured_app() -> None:
+    fired = set().union(*(ids(app, deploy=True) for app in MISCONFIGURED))
+    assert fired == {c.id for c in CHECKS}
+
+
+def test_the_bad_starlette_app_in_detail() -> None:
+    findings = {f.id: f for f in check_app(check_apps.bad, deploy=True)}
+    assert findings["SW003"].severity is Severity.ERROR  # development cookies in production
+    assert "runs before any session is loaded" in findings["SW008"].message
+    assert "0.0.0.0/0" in findings["SW012"].message or "every address" in findings["SW012"].message
+    assert "db.internal.example" in findings["SW009"].message
+    assert "CSRF key and JWT key" in findings["SW016"].message
+    assert "900 s" in findings["SW017"].message
+    assert "http://a.example" in findings["SW022"].message
+    # without --deploy the development cookie is only a note, and production-only checks are off
+    relaxed = {f.id: f for f in check_app(check_apps.bad)}
+    assert relaxed["SW003"].severity is Severity.INFO
+    assert "SW006" not in relaxed and "SW020" not in relaxed
+
+
+def test_an_app_that_cannot_start_or_has_no_session_gets_only_that_finding() -> None:
+    assert ids(check_apps.does_not_start(), deploy=True) == {"SW002"}
+    assert ids(check_apps.no_sessionward, deploy=True) == {"SW001"}
+
+
+def test_a_good_app_is_clean_and_deploy_adds_production_checks() -> None:
+    assert ids(check_apps.good) == set()
+    assert ids(check_apps.good, deploy=True) == {"SW018", "SW020"}  # memory store, no audit log
+
+
+def test_a_manager_alone_is_checked() -> None:
+    manager = SessionManager(check_apps.MemoryStore(), policy=SessionPolicy(idle_timeout=3 * 3600))
+    assert ids(manager) == {"SW013"}
+
+
+def test_docs_list_every_check_with_its_severity() -> None:
+    text = DOCS.read_text()
+    for c in CHECKS:
+        row = re.search(rf"^\| `{c.id}` \|[^\n]*", text, re.M)
+        assert row is not None, f"{c.id} is missing from docs/check.md"
+        assert str(c.severity) in row.group(0)
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = main(["check", *args])
+    return code, capsys.readouterr().out
+
+
+def test_cli_text_json_and_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(capsys, "check_apps:demo", "--deploy")
+    assert code == 0 and "no findings" in out
+    code, out = run(capsys, "check_apps:good", "--deploy")
+    assert code == 1 and "SW018 warning: memory store in production" in out and "fix:" in out
+    code, out = run(capsys, "check_apps:bad", "--json")
+    assert code == 5
+    body = json.loads(out)
+    assert body["framework"] == "starlette" and body["deploy"] is False
+    assert {"id", "severity", "title", "message", "fix"} <= set(body["findings"][0])
+    assert body["findings"][0]["severity"] == "error"  # worst first
+
+
+def test_cli_factory_manager_and_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(capsys, "check_apps:flask_with_memory_store", "--factory", "--deploy")
+    assert code == 5 and "Flask SECRET_KEY is weak" in out
+    code, out = run(capsys, "--manager", "test_check:long_idle_manager")
+    assert code == 1 and "SW013" in out
+    code, out = run(capsys, "no_such_module_here:app")
+    assert code == 2 and "cannot import" in out
+    code, out = run(capsys, "check_apps")
+    assert code == 2 and "module:attribute" in out
+    code, out = run(capsys)
+    assert code == 2 and "--manager" in out
+
+
+def long_idle_manager() -> AsyncSessionManager:
+    """A factory for the --manager test."""
+    return AsyncSessionManager(AsyncMemoryStore(), policy=SessionPolicy(idle_timeout=7200))
