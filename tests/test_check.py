@@ -121,3 +121,35 @@ def test_cli_factory_manager_and_usage_errors(capsys: pytest.CaptureFixture[str]
 def long_idle_manager() -> AsyncSessionManager:
     """A factory for the --manager test."""
     return AsyncSessionManager(AsyncMemoryStore(), policy=SessionPolicy(idle_timeout=7200))
+
+
+DJANGO_MANAGER = SessionManager(check_apps.MemoryStore())
+
+
+def test_django_settings_are_checked() -> None:
+    django_settings = pytest.importorskip("django.conf").settings
+    if not django_settings.configured:
+        django_settings.configure(ALLOWED_HOSTS=["testserver"], SECRET_KEY=check_apps.STRONG)
+        import django
+
+        django.setup()
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test import override_settings
+
+    middleware = ["sessionward.integrations.django.SessionwardMiddleware"]
+    with override_settings(
+        MIDDLEWARE=middleware,
+        SESSIONWARD_MANAGER=f"{__name__}.DJANGO_MANAGER",
+        SECRET_KEY=check_apps.STRONG,
+        SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https"),
+    ):
+        found = check_app(WSGIHandler(), deploy=True)
+    assert {f.id for f in found} == {"SW005", "SW006", "SW007", "SW018", "SW020"}
+    with override_settings(
+        MIDDLEWARE=[*middleware, "django.middleware.csrf.CsrfViewMiddleware"],
+        SESSIONWARD_MANAGER=f"{__name__}.DJANGO_MANAGER",
+        SECRET_KEY=check_apps.STRONG,
+        SECURE_SSL_REDIRECT=True,
+        SECURE_HSTS_SECONDS=63072000,
+    ):
+        assert {f.id for f in check_app(WSGIHandler(), deploy=True)} == {"SW018", "SW020"}

@@ -157,10 +157,8 @@ def _resolvers(dep: Deployment) -> list[Any]:
     "clients', not the proxy's.",
 )
 def forwarded_without_proxies(dep: Deployment, deploy: bool) -> Iterator[str]:
-    behind = _proxy_layers(dep) or (
-        dep.framework == "django" and dep.settings.get("SECURE_PROXY_SSL_HEADER")
-    )
-    if not behind:
+    # Django's integration takes the peer from REMOTE_ADDR and has no resolver to check.
+    if not _proxy_layers(dep):
         return
     for resolver in _resolvers(dep):
         if name_of(getattr(resolver, "__self__", None)) != "TrustedProxies":
