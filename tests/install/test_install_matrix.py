@@ -95,7 +95,11 @@ def test_every_extra_is_in_the_matrix(dist: Path) -> None:
     }
     tested = {extra for case in MATRIX for extra in case.extras}
     # sqlite needs nothing beyond the standard library (the bare case covers it); dev is ours.
-    assert declared - tested == {"sqlite", "dev"}
+    untested = declared - tested - {"sqlite", "dev"}
+    assert not untested, (
+        f"extras {sorted(untested)} are not in the install matrix: add a Case line to "
+        "tests/install/matrix.py and a smoke script tests/install/smoke/smoke_<name>.py"
+    )
     assert all(case.script.exists() for case in MATRIX)
 
 

@@ -13,6 +13,8 @@ from typing import Any
 from _drive import check, login_logout, missing_extra, wsgi_call
 
 import sessionward
+import sessionward.checks
+import sessionward.testing
 from sessionward import AsyncSQLiteStore, SessionManager, SQLiteStore
 from sessionward.integrations.wsgi import ENVIRON_KEY, WSGISessionMiddleware
 
@@ -32,6 +34,8 @@ def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
 
 wrapped = WSGISessionMiddleware(app, manager=SessionManager(SQLiteStore(tmp / "s.sqlite3")))
 login_logout(lambda method, path, cookie: wsgi_call(wrapped, method, path, cookie))
+findings = sessionward.checks.check_app(wrapped)
+check({f.id for f in findings} == {"SW007", "SW021"}, f"unexpected findings {findings}")
 
 
 async def async_store() -> None:
