@@ -143,3 +143,8 @@ async def no_sessionward(scope: Any, receive: Any, send: Any) -> None:
 demo = demo_app()
 good = good_starlette()
 bad = bad_starlette()
+
+
+def refuses_its_cookie() -> Any:
+    """A factory whose app refuses its configuration at start-up."""
+    return CookieConfig(secure=False)

@@ -153,3 +153,10 @@ def test_django_settings_are_checked() -> None:
         SECURE_HSTS_SECONDS=63072000,
     ):
         assert {f.id for f in check_app(WSGIHandler(), deploy=True)} == {"SW018", "SW020"}
+
+
+def test_cli_reports_a_start_up_configuration_error_as_sw002(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out = run(capsys, "check_apps:refuses_its_cookie", "--factory")
+    assert code == 5 and "SW002 error" in out and "__Host- prefix requires secure=True" in out

@@ -65,6 +65,10 @@ def import_target(spec: str, *, factory: bool = False) -> Any:
         obj: Any = importlib.import_module(module_name)
     except ImportError as exc:
         raise TargetError(f"cannot import {module_name!r}: {exc}") from exc
+    except ConfigurationError:
+        raise  # the app refuses its own configuration: a finding (SW002), not a usage error
+    except Exception as exc:
+        raise TargetError(f"importing {module_name!r} raised {type(exc).__name__}: {exc}") from exc
     for part in attr.split("."):
         try:
             obj = getattr(obj, part)
@@ -73,7 +77,12 @@ def import_target(spec: str, *, factory: bool = False) -> Any:
     if factory:
         if not callable(obj):
             raise TargetError(f"{spec} is not callable, so it cannot be a factory")
-        obj = obj()
+        try:
+            obj = obj()
+        except ConfigurationError:
+            raise
+        except Exception as exc:
+            raise TargetError(f"{spec}() raised {type(exc).__name__}: {exc}") from exc
     return obj
 
 
@@ -130,6 +139,9 @@ def _starlette_stack(app: Any, found: Deployment) -> Any | None:
         return app.middleware_stack or build()
     except ConfigurationError as exc:
         found.startup_error = str(exc)
+        return None
+    except Exception as exc:  # any other failure would stop the first request just the same
+        found.startup_error = f"{type(exc).__name__}: {exc}"
         return None
 
 

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from ..errors import ConfigurationError
 from ..manager import AsyncSessionManager, SessionManager
 from . import run_checks
 from .discover import Deployment, TargetError, discover, import_target
@@ -29,7 +30,10 @@ def load(target: str | None, manager: str | None, *, factory: bool) -> Deploymen
         raise TargetError("name the app (module:app) or the manager (--manager module:factory)")
     found: Deployment | None = None
     if target is not None:
-        found = discover(import_target(target, factory=factory), target=target)
+        try:
+            found = discover(import_target(target, factory=factory), target=target)
+        except ConfigurationError as exc:
+            found = Deployment(target=target, startup_error=str(exc))
     if manager is not None:
         obj = import_target(manager)
         if not isinstance(obj, SessionManager | AsyncSessionManager):
