@@ -84,7 +84,7 @@ def test_docs_list_every_check_with_its_severity() -> None:
     for c in CHECKS:
         row = re.search(rf"^\| `{c.id}` \|[^\n]*", text, re.M)
         assert row is not None, f"{c.id} is missing from docs/check.md"
-        assert str(c.severity) in row.group(0)
+        assert str(c.severity) in row.group(0) and c.title in row.group(0)
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
