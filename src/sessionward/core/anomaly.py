@@ -127,9 +127,13 @@ def inspect(record: SessionRecord, client: ClientInfo, rules: AnomalyRules) -> l
     findings: list[Finding] = []
     agent = last_user_agent(record)
     if rules.user_agent_change != "allow" and agent != client.user_agent:
-        findings.append(
-            Finding("user_agent_change", rules.user_agent_change, agent, client.user_agent)
-        )
+        action = rules.user_agent_change
+        if record.user_agent is None and META_LAST_USER_AGENT not in record.meta:
+            # Created without a User-Agent (a test client's session_transaction(), a script):
+            # the first agent seen is not a change from a known one, so it is flagged at most
+            # and remembered; later changes from it take the configured action.
+            action = "flag"
+        findings.append(Finding("user_agent_change", action, agent, client.user_agent))
     before = last_ip(record)
     if (
         rules.ip_change != "allow"
