@@ -294,7 +294,10 @@ def test_concurrent_session_limit_policies(store: CountingStore, clock: FakeCloc
 
 def test_session_data_must_be_json(manager: SessionManager) -> None:
     s = manager.load(None, CLIENT)
-    s["when"] = object()
+    with pytest.raises(TypeError, match="'when'"):
+        s["when"] = object()  # refused at the assignment, naming the key
+    s["later"] = []
+    s["later"].append(object())  # in-place mutation is only seen at save time
     with pytest.raises(SessionDataError, match="JSON"):
         manager.commit(s)
 

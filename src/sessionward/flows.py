@@ -120,25 +120,30 @@ class Flows(Monitor):
 
     def commit(self, session: BaseSession) -> Flow[Headers]:
         headers: Headers = []
+        if not session.loaded:
+            return headers  # nothing used the session: no store call, no header
         now = self.clock.now()
+        if session._ending is not None:
+            # clear() ended a stored session: destroy it now, as logout() would have.
+            ending, session._ending = session._ending, None
+            yield from self._destroy(session, *ending)
         record = session.record
-        if session.ended:
-            headers.append(("set-cookie", expire_cookie(self.cookie)))
-            if self.policy.clear_site_data:
-                value = ", ".join(f'"{d}"' for d in self.policy.clear_site_data)
-                headers.append(("clear-site-data", value))
+        if session.ended and record is None:
+            changed, _ = session._changes()
+            # Written to after logout (a flash("logged out")): a fresh anonymous session takes
+            # the writes, as Django's flush() does; its cookie replaces the old one, so
+            # Clear-Site-Data must not also wipe cookies.
+            wipe = tuple(d for d in self.policy.clear_site_data if not (changed and d == "cookies"))
+            if not changed:
+                headers.append(("set-cookie", expire_cookie(self.cookie)))
+            if wipe:
+                headers.append(("clear-site-data", ", ".join(f'"{d}"' for d in wipe)))
+            if changed:
+                yield from self._create_anonymous(session, changed, now)
         elif record is None:
             changed, _ = session._changes()
             if changed:
-                encode_data(changed, max_bytes=self.policy.max_data_bytes)
-                token = new_token()
-                record = self._new_record(
-                    token, None, session.client, now, "anonymous", data=changed
-                )
-                yield Op("create", (record,), {"now": now})
-                session._adopt(record, token)
-                self.emit(EventKind.SESSION_CREATED, client=session.client, record=record)
-                session.cookie_changed = True
+                yield from self._create_anonymous(session, changed, now)
         else:
             changed, deleted = session._changes()
             touch = lifecycle.needs_touch(record, self.policy, now)
@@ -147,7 +152,7 @@ class Flows(Monitor):
                 session.cookie_changed = True
             if changed or deleted or touch or renew:
                 if changed:
-                    encode_data(session._data, max_bytes=self.policy.max_data_bytes)
+                    encode_data(session._stored_data(), max_bytes=self.policy.max_data_bytes)
                 seen = lifecycle.touched(record, self.policy, now) if touch else None
                 change = RecordUpdate(
                     set_data=changed,
@@ -173,11 +178,31 @@ class Flows(Monitor):
                     return [("set-cookie", expire_cookie(self.cookie))]
                 if not renew:
                     session._persisted(stored)
-                session.cookie_changed = session.cookie_changed or touch
+                refresh = touch and session.refresh_cookie and self._persistent(session)
+                session.cookie_changed = session.cookie_changed or refresh
         if session.cookie_changed and session.record is not None and session.token is not None:
-            max_age = lifecycle.cookie_max_age(session.record, self.policy, now)
+            max_age: int | None = None
+            if self._persistent(session):
+                max_age = lifecycle.cookie_max_age(session.record, self.policy, now)
+                if session.cookie_lifetime is not None:
+                    max_age = min(max_age, max(0, int(session.cookie_lifetime)))
             headers.append(("set-cookie", dump_cookie(self.cookie, session.token, max_age=max_age)))
         return headers
+
+    def _persistent(self, session: BaseSession) -> bool:
+        """Whether the cookie carries Max-Age (else it is a browser-session cookie)."""
+        return self.cookie.persistent if session.persistent is None else session.persistent
+
+    def _create_anonymous(
+        self, session: BaseSession, data: dict[str, Any], now: float
+    ) -> Flow[None]:
+        encode_data(data, max_bytes=self.policy.max_data_bytes)
+        token = new_token()
+        record = self._new_record(token, None, session.client, now, "anonymous", data=data)
+        yield Op("create", (record,), {"now": now})
+        session._adopt(record, token)
+        self.emit(EventKind.SESSION_CREATED, client=session.client, record=record)
+        session.cookie_changed = True
 
     def _follow(
         self, session: BaseSession, stub: SessionRecord, change: RecordUpdate, now: float
@@ -263,11 +288,7 @@ class Flows(Monitor):
             # anonymous (the None == None trap); refuse it loudly.
             raise ValueError("login() needs a non-empty string user id")
         now = self.clock.now()
-        data = (
-            dict(session._data)
-            if keep is None
-            else {k: v for k, v in session._data.items() if k in keep}
-        )
+        data = session._stored_data(keep)
         encode_data(data, max_bytes=self.policy.max_data_bytes)
         token = new_token()
         old = session.record
@@ -310,7 +331,7 @@ class Flows(Monitor):
             session.client,
             now,
             "rotation",
-            data=session._data,
+            data=session._stored_data(),
             handle=old.handle,
             created_at=old.created_at,
             # Only a password check counts as authentication: a rotation for a privilege
@@ -343,15 +364,19 @@ class Flows(Monitor):
     def logout(self, session: BaseSession) -> Flow[None]:
         record = session.record
         if record is not None:
-            gone: SessionRecord | None = yield Op("delete", (record.key,))
-            token = session.token
-            if gone is not None and token is not None:
-                # Renewed while this request ran: the session lives on under the successor.
-                successor = renewal.successor(gone, token, self.clock.now())
-                if successor is not None:
-                    yield Op("delete", (token_key(successor),))
-            self.emit(EventKind.LOGOUT, client=session.client, record=record)
+            yield from self._destroy(session, record, session.token)
         session._end()
+
+    def _destroy(
+        self, session: BaseSession, record: SessionRecord, token: str | None
+    ) -> Flow[None]:
+        gone: SessionRecord | None = yield Op("delete", (record.key,))
+        if gone is not None and token is not None:
+            # Renewed while this request ran: the session lives on under the successor.
+            successor = renewal.successor(gone, token, self.clock.now())
+            if successor is not None:
+                yield Op("delete", (token_key(successor),))
+        self.emit(EventKind.LOGOUT, client=session.client, record=record)
 
     def logout_everywhere(self, session: BaseSession) -> Flow[int]:
         record = session.record

@@ -32,6 +32,10 @@ class CookieConfig:
     are Secure, have ``Path=/`` and no ``Domain``: a sibling subdomain or a plain-HTTP page then
     cannot plant or overwrite it (cookie tossing, fixation).
 
+    ``persistent=False`` makes it a browser-session cookie: no ``Max-Age``/``Expires``, so the
+    browser drops it when it closes. The server's idle and absolute timeouts hold either way.
+    A framework shell may choose per session (Flask's ``session.permanent``).
+
     Plain HTTP on a development machine needs ``CookieConfig.development()``, which drops Secure
     and the prefix and says so with a warning.
     """
@@ -44,6 +48,7 @@ class CookieConfig:
     path: str = "/"
     domain: str | None = None
     partitioned: bool = False
+    persistent: bool = True
 
     def __post_init__(self) -> None:
         if not _NAME.fullmatch(self.name) or self.name.lower().startswith(("__host-", "__secure-")):
@@ -97,13 +102,21 @@ class CookieConfig:
         return f"__Host-{self.name}" if self.host_prefix else self.name
 
 
-def dump_cookie(config: CookieConfig, value: str, *, max_age: int) -> str:
-    """Format one ``Set-Cookie`` header value. ``max_age=0`` expires the cookie."""
+def dump_cookie(config: CookieConfig, value: str, *, max_age: int | None) -> str:
+    """Format one ``Set-Cookie`` header value.
+
+    ``max_age=0`` expires the cookie; ``max_age=None`` writes a browser-session cookie (no
+    ``Max-Age``, no ``Expires``).
+    """
     if not _VALUE.fullmatch(value):
         raise ValueError("cookie value contains characters outside RFC 6265 cookie-octet")
-    if isinstance(max_age, bool) or not isinstance(max_age, int) or max_age < 0:
-        raise ValueError("max_age must be a non-negative integer")
-    parts = [f"{config.cookie_name}={value}", f"Path={config.path}", f"Max-Age={max_age}"]
+    if max_age is not None and (
+        isinstance(max_age, bool) or not isinstance(max_age, int) or max_age < 0
+    ):
+        raise ValueError("max_age must be a non-negative integer or None")
+    parts = [f"{config.cookie_name}={value}", f"Path={config.path}"]
+    if max_age is not None:
+        parts.append(f"Max-Age={max_age}")
     if max_age == 0:
         # Some old clients ignore Max-Age; an Expires in the past removes the cookie there too.
         parts.append("Expires=Thu, 01 Jan 1970 00:00:00 GMT")
