@@ -26,12 +26,16 @@ def test_session_created_without_user_agent_is_flagged_not_revoked() -> None:
     assert [(f.rule, f.action) for f in findings] == [("user_agent_change", "flag")]
 
 
-def test_after_the_flag_the_learnt_user_agent_is_enforced() -> None:
+def test_unknown_user_agent_stays_unknown_for_the_record_but_not_after_login() -> None:
+    # session_transaction() (no agent), a request (Werkzeug agent), session_transaction() again.
     first = record(None)
-    findings = inspect(first, ClientInfo("10.0.0.1", "Firefox/130"), AnomalyRules())
+    findings = inspect(first, ClientInfo("10.0.0.1", "Werkzeug/3"), AnomalyRules())
     learnt = first.evolve(meta={**first.meta, **meta_after(first, findings)})
-    later = inspect(learnt, ClientInfo("10.0.0.1", "curl/8"), AnomalyRules())
-    assert [(f.rule, f.action) for f in later] == [("user_agent_change", "revoke")]
+    later = inspect(learnt, ClientInfo("10.0.0.1", None), AnomalyRules())
+    assert [(f.rule, f.action) for f in later] == [("user_agent_change", "flag")]
+    logged_in = record("Firefox/130")  # login writes a new record with the request's agent
+    stolen = inspect(logged_in, ClientInfo("10.0.0.1", "curl/8"), AnomalyRules())
+    assert [(f.rule, f.action) for f in stolen] == [("user_agent_change", "revoke")]
 
 
 def test_a_known_user_agent_dropped_still_revokes() -> None:

@@ -20,6 +20,7 @@ COOKIE = "__Host-session"
 
 def make_app(manager: SessionManager) -> flask.Flask:
     app = flask.Flask(__name__)
+    app.secret_key = "flask needs one for its session; sessionward does not use it"
     Sessionward(app, manager)
 
     @app.get("/")

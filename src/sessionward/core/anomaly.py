@@ -128,10 +128,10 @@ def inspect(record: SessionRecord, client: ClientInfo, rules: AnomalyRules) -> l
     agent = last_user_agent(record)
     if rules.user_agent_change != "allow" and agent != client.user_agent:
         action = rules.user_agent_change
-        if record.user_agent is None and META_LAST_USER_AGENT not in record.meta:
+        if record.user_agent is None:
             # Created without a User-Agent (a test client's session_transaction(), a script):
-            # the first agent seen is not a change from a known one, so it is flagged at most
-            # and remembered; later changes from it take the configured action.
+            # its agent is unknown, so no agent seen later is evidence of theft. Flag at most,
+            # for this record's life; a login creates a new record that records the agent.
             action = "flag"
         findings.append(Finding("user_agent_change", action, agent, client.user_agent))
     before = last_ip(record)

@@ -32,7 +32,7 @@ _SCALARS = (str, int, float, bool, type(None))
 
 
 def _where(path: str) -> str:
-    return f"session[{path}]"
+    return path
 
 
 def _check_json(value: Any, path: str) -> None:
@@ -166,8 +166,8 @@ class Codec:
     def encode(self, key: str, value: Any) -> Any:
         """The JSON form of ``value`` stored under ``key``; ``TypeError`` names what cannot be."""
         if self.name == "tagged":
-            return _encode_tagged(value, repr(key))
-        _check_json(value, repr(key))
+            return _encode_tagged(value, f"session[{key!r}]")
+        _check_json(value, f"session[{key!r}]")
         return value
 
     def decode(self, value: Any) -> Any:
