@@ -153,3 +153,33 @@ async def test_session_of_names_the_fix_when_the_middleware_is_missing() -> None
 
     with pytest.raises(ConfigurationError, match="add_sessionward"):
         session_of({"type": "http"})
+
+
+async def test_clear_ends_an_async_session_and_later_writes_start_a_new_one() -> None:
+    manager = AsyncSessionManager(AsyncMemoryStore(), sinks=[], clock=FakeClock())
+    app = FastAPI()
+    add_sessionward(app, manager=manager)
+
+    @app.post("/login")
+    async def login(session: Session) -> dict[str, bool]:
+        await session.login("alice")
+        return {"ok": True}
+
+    @app.post("/clear")
+    async def clear(session: Session) -> dict[str, bool]:
+        session.clear()
+        session["note"] = "after clear"
+        return {"ok": True}
+
+    @app.get("/state")
+    async def state(session: Session) -> dict[str, Any]:
+        return {"user": session.user_id, "note": session.get("note")}
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=ORIGIN) as client:
+        await client.post("/login")
+        authed = client.cookies.get(COOKIE)
+        response = await client.post("/clear")
+        assert '"cookies"' not in response.headers["clear-site-data"]
+        assert await manager.store.get(token_key(authed)) is None
+        assert (await client.get("/state")).json() == {"user": None, "note": "after clear"}

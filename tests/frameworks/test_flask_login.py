@@ -187,3 +187,36 @@ def test_current_session_is_the_flask_session() -> None:
     app, _, _ = make_app()
     with app.test_request_context("/"):
         assert current_session() is flask.session._get_current_object()  # type: ignore[attr-defined]
+
+
+def test_login_when_a_touch_is_due_sends_one_session_cookie_and_stays_logged_in() -> None:
+    sink = MemorySink()
+    clock = FakeClock()
+    manager = SessionManager(MemoryStore(), sinks=[sink], clock=clock)
+    app = flask.Flask(__name__)
+    app.secret_key = "k"
+    Sessionward(app, manager)
+    CSRFProtect(app, keys=SecretKeyRing.generate())
+
+    @app.get("/form")
+    def form() -> Any:
+        flask.session["seen"] = True
+        return flask.render_template_string("{{ csrf_token() }}")
+
+    @app.post("/login")
+    def login() -> Any:
+        current_session().login("alice")
+        return "in"
+
+    @app.get("/me")
+    def me() -> Any:
+        return {"user": current_session().user_id}
+
+    client = app.test_client()
+    token = client.get("/form").text.strip()
+    clock.advance(120)  # the anonymous session's touch is due at login
+    response = client.post("/login", data={"csrf_token": token}, headers=SAME_ORIGIN)
+    assert response.status_code == 200
+    cookies = [c for c in response.headers.getlist("Set-Cookie") if c.startswith(COOKIE)]
+    assert len(cookies) == 1
+    assert client.get("/me").json == {"user": "alice"}
