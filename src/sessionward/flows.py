@@ -60,6 +60,11 @@ class Flows(Monitor):
 
     def load(self, cookie_header: str | bytes | None, client: ClientInfo) -> Flow[Loaded]:
         lookup = find_cookie(cookie_header, self.cookie.cookie_name)
+        if lookup.tossed:
+            # A cookie whose name is ours only after normalising: planted by a sibling host
+            # (cookie tossing). Never used; recorded. Not counted as guessing: the victim's
+            # browser sends it, so counting it would let the attacker get the victim blocked.
+            self.emit(EventKind.MALFORMED_ID, client=client, reason="cookie_tossing")
         if not lookup.present:
             return Loaded()
         wait = self.retry_after(client, cookie_header)
