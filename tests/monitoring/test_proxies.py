@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import httpx
 import pytest
 
-from sessionward import TrustedProxies
+from sessionward import (
+    AnomalyRules,
+    AsyncMemoryStore,
+    AsyncSessionManager,
+    ClientInfo,
+    GuessingRule,
+    MemorySink,
+    Monitoring,
+    TrustedProxies,
+)
+from sessionward.core.tokens import new_token
 from sessionward.errors import ConfigurationError
+from sessionward.integrations.asgi import SessionMiddleware
+from sessionward.integrations.wsgi import client_from_environ
+from sessionward.testing import FakeClock
 
 PROXIES = TrustedProxies(["10.0.0.0/8", "127.0.0.1", "2001:db8:ffff::/48"])
 
@@ -120,3 +136,54 @@ def test_the_middlewares_record_the_resolved_address(clock: object) -> None:
         return [s.ip for s in await manager.sessions_of("bob")]
 
     assert asyncio.run(call()) == ["203.0.113.77"]
+
+
+# -- IPv4-mapped IPv6 addresses (issue 9, item 3) ------------------------------------------------
+# On a dual-stack socket IPv4 clients arrive as ::ffff:a.b.c.d. Kept as IPv6 they would all share
+# one ::/64 key in the guessing guard: one guesser would block every IPv4 user.
+
+
+def test_mapped_addresses_become_ipv4_whichever_way_client_info_is_made() -> None:
+    assert ClientInfo(ip="::ffff:192.0.2.1").ip == "192.0.2.1"
+    assert ClientInfo.from_raw("::FFFF:192.0.2.1", None).ip == "192.0.2.1"
+    assert ClientInfo(ip="2001:db8::1").ip == "2001:db8::1"
+    assert ClientInfo(ip="testclient").ip == "testclient"
+
+
+async def _hello(scope: Any, receive: Any, send: Any) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"hello"})
+
+
+@pytest.mark.anyio
+async def test_junk_cookies_from_one_mapped_ipv4_client_do_not_block_another() -> None:
+    sink = MemorySink()
+    manager = AsyncSessionManager(
+        AsyncMemoryStore(),
+        clock=FakeClock(),
+        sinks=[sink],
+        monitoring=Monitoring(AnomalyRules(guessing=GuessingRule())),
+    )
+    app = SessionMiddleware(_hello, manager=manager)
+
+    def client(ip: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=(ip, 4711))
+        return httpx.AsyncClient(transport=transport, base_url="https://test")
+
+    async with client("::ffff:192.0.2.1") as guesser:
+        statuses = []
+        for _ in range(21):
+            junk = {"cookie": f"__Host-session={new_token()}"}
+            statuses.append((await guesser.get("/", headers=junk)).status_code)
+    assert statuses == [200] * 20 + [429]  # the default rule blocks after 20 failures
+    async with client("::ffff:192.0.2.2") as neighbour:
+        junk = {"cookie": f"__Host-session={new_token()}"}
+        assert (await neighbour.get("/", headers=junk)).status_code == 200
+    assert {e.ip for e in sink.events} == {"192.0.2.1", "192.0.2.2"}
+
+
+def test_wsgi_remote_addr_and_proxy_resolvers_are_normalised_too() -> None:
+    assert client_from_environ({"REMOTE_ADDR": "::ffff:198.51.100.8"}).ip == "198.51.100.8"
+    assert PROXIES.wsgi({"REMOTE_ADDR": "::ffff:198.51.100.7"}).ip == "198.51.100.7"
+    scope = {"client": ("::ffff:198.51.100.7", 1), "headers": []}
+    assert PROXIES.asgi(scope).ip == "198.51.100.7"
