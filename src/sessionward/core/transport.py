@@ -31,28 +31,47 @@ def parse_proxies(proxies: Iterable[str] | TrustedProxies) -> TrustedProxies:
     return TrustedProxies(proxies)
 
 
+HeaderLines = str | Iterable[str] | None
+
+
+def _last_element(lines: HeaderLines) -> str | None:
+    """The last comma-separated element of one or several header lines, in arrival order."""
+    if lines is None:
+        return None
+    if isinstance(lines, str):
+        lines = [lines]
+    last: str | None = None
+    for line in lines:
+        last = line.rsplit(",", 1)[-1]
+    return last
+
+
 def forwarded_scheme(
     scheme: str,
     *,
     peer: str | None,
     proxies: TrustedProxies,
-    x_forwarded_proto: str | None,
-    forwarded: str | None,
+    x_forwarded_proto: HeaderLines,
+    forwarded: HeaderLines,
 ) -> str:
     """The scheme the client used: the connection's, or a trusted proxy's word for it.
 
-    The proxy next to us appends its entry last, so the last value is the one we can trust.
+    Only the header named by ``proxies.proto_header`` is read (the other may come straight
+    from the client). The proxy next to us appends its value last (as a new element or a new
+    line), so the last element of the last line, and only that, is believed; when it says
+    nothing usable the connection's own scheme stands. ASGI and WSGI apply the same rule.
     """
     if not proxies.is_trusted(parse_address(peer) if peer else None):
         return scheme
     claimed: str | None = None
-    if forwarded:
-        last = forwarded.split(",")[-1]
-        match = _PROTO.search(last.lower())
+    if proxies.proto_header == "forwarded":
+        last = _last_element(forwarded)
+        match = _PROTO.search(last.lower()) if last else None
         if match:
             claimed = match.group(1)
-    if claimed is None and x_forwarded_proto:
-        claimed = x_forwarded_proto.split(",")[-1].strip().lower()
+    else:
+        last = _last_element(x_forwarded_proto)
+        claimed = last.strip().lower() if last else None
     return claimed if claimed in ("http", "https") else scheme
 
 

@@ -147,10 +147,11 @@ class HTTPSRedirectMiddleware(_Redirect):
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        headers: dict[bytes, str] = {}
+        headers: dict[bytes, list[str]] = {b"host": [], b"x-forwarded-proto": [], b"forwarded": []}
         for name, value in scope.get("headers", ()):
-            if name in (b"host", b"x-forwarded-proto", b"forwarded") and name not in headers:
-                headers[name] = bytes(value).decode("latin-1")
+            if name in headers:
+                # Every line: a proxy appends its own after the client's, and only that counts.
+                headers[name].append(bytes(value).decode("latin-1"))
         plain = "ws" if scope["type"] == "websocket" else "http"
         scheme = str(scope.get("scheme", plain))
         peer = scope.get("client")
@@ -158,8 +159,8 @@ class HTTPSRedirectMiddleware(_Redirect):
             "https" if scheme in ("https", "wss") else "http",
             peer=peer[0] if peer else None,
             proxies=self.proxies,
-            x_forwarded_proto=headers.get(b"x-forwarded-proto"),
-            forwarded=headers.get(b"forwarded"),
+            x_forwarded_proto=headers[b"x-forwarded-proto"],
+            forwarded=headers[b"forwarded"],
         )
         if real == "https":
             scope = dict(scope)
@@ -170,7 +171,7 @@ class HTTPSRedirectMiddleware(_Redirect):
             await send({"type": "websocket.close", "code": 1008})
             return
         target = transport.redirect_target(
-            headers.get(b"host"),
+            headers[b"host"][0] if headers[b"host"] else None,
             str(scope.get("path", "/")),
             bytes(scope.get("query_string", b"")).decode("latin-1"),
             host=self.host,
