@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .core import anomaly, lifecycle, renewal
+from .core import anomaly, csrf, lifecycle, renewal
 from .core.client import ClientInfo
 from .core.clock import Clock
 from .core.cookies import CookieConfig, dump_cookie, expire_cookie, find_cookie
@@ -273,6 +273,7 @@ class Flows(Monitor):
             if keep is None
             else {k: v for k, v in session._data.items() if k in keep}
         )
+        data.pop(csrf.SESSION_DATA_KEY, None)  # CSRF tokens from before login die here
         encode_data(data, max_bytes=self.policy.max_data_bytes)
         token = new_token()
         old = session.record
@@ -315,7 +316,8 @@ class Flows(Monitor):
             session.client,
             now,
             "rotation",
-            data=session._data,
+            # A privilege change ends the CSRF epoch: tokens issued before it stop working.
+            data={k: v for k, v in session._data.items() if k != csrf.SESSION_DATA_KEY},
             handle=old.handle,
             created_at=old.created_at,
             # Only a password check counts as authentication: a rotation for a privilege
