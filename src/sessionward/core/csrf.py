@@ -38,6 +38,7 @@ import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeGuard
 from urllib.parse import urlsplit
 
 from ..errors import ConfigurationError
@@ -221,7 +222,7 @@ def new_epoch(store_key: str) -> str:
     return digest.hexdigest()[:32]
 
 
-def is_epoch(value: object) -> bool:
+def is_epoch(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and _EPOCH.fullmatch(value) is not None
 
 
