@@ -42,6 +42,9 @@ from typing import TypeGuard
 from urllib.parse import urlsplit
 
 from ..errors import ConfigurationError
+from .csrf_exempt import Exemptions as Exemptions
+from .csrf_exempt import is_cookieless_bearer as is_cookieless_bearer
+from .csrf_exempt import parse_exempt as parse_exempt
 from .keys import SecretKeyRing
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -352,22 +355,7 @@ def rejection(reason: Reason, accept: str | None) -> tuple[str, bytes]:
 # -- configuration -------------------------------------------------------------------------
 
 
-_PATH = re.compile(r"/[\x21-\x7e]*")
-
-
-def parse_exempt(paths: Iterable[str]) -> frozenset[str]:
-    """Validate exempt routes: exact paths, one per route, no patterns."""
-    if isinstance(paths, str):
-        raise ConfigurationError("exempt must be a list of paths, e.g. ['/webhooks/stripe']")
-    parsed: set[str] = set()
-    for path in paths:
-        if not isinstance(path, str) or not _PATH.fullmatch(path) or "*" in path or "?" in path:
-            raise ConfigurationError(
-                f"CSRF exemption {path!r} must be one exact path such as '/webhooks/stripe' "
-                f"(no wildcard, no query): exemptions are explicit and per route"
-            )
-        parsed.add(path)
-    return frozenset(parsed)
+_NO_EXEMPTIONS = Exemptions()
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,13 +365,14 @@ class CSRFConfig:
     ``origin`` is the app's public origin (``https://app.example.com``); when None the origin
     is taken from each request's scheme and ``Host`` header, which a cross-site page cannot
     change in the victim's browser. ``trusted_origins`` may also post (a separate front end).
-    ``exempt`` lists exact paths that skip every check (webhooks authenticated otherwise).
+    ``exempt`` lists routes that skip every check (webhooks authenticated otherwise): exact
+    paths, ``{name}`` route patterns or ``/prefix/*`` (see :mod:`.csrf_exempt`).
     """
 
     keys: SecretKeyRing
     origin: str | None = None
     trusted_origins: frozenset[str] = frozenset()
-    exempt: frozenset[str] = frozenset()
+    exempt: Exemptions = _NO_EXEMPTIONS
     max_body_bytes: int = 1024 * 1024
     presession_max_age: int = 2 * 60 * 60
 
