@@ -97,3 +97,24 @@ async def test_tokens_die_at_a_privilege_change(client: httpx.AsyncClient) -> No
     assert await post(client, token) == 403
     fresh = (await client.get("/form")).json()["token"]
     assert await post(client, fresh) == 200
+
+
+async def test_a_tossed_presession_cookie_is_not_used_and_is_recorded(clock: FakeClock) -> None:
+    from sessionward import EventKind
+
+    from .asgi_app import build
+
+    sink = MemorySink()
+    app = build(clock, sink)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=ORIGIN) as c:
+        page = await c.get("/form")
+        value = page.cookies["__Host-csrf"]
+        token = page.json()["token"]
+        c.cookies.clear()
+        tossed = {**SAME_ORIGIN, "cookie": f"\xa0__Host-csrf={value}".encode("latin-1")}
+        response = await c.post("/login", data={"csrf_token": token}, headers=tossed)
+        assert response.status_code == 403
+    events = [e for e in sink.events if e.reason == "cookie_tossing"]
+    assert [(e.kind, e.detail["cookie"]) for e in events] == [
+        (EventKind.MALFORMED_ID, "__Host-csrf")
+    ]

@@ -36,6 +36,9 @@ class CSRFState:
         self.clock = clock
         self.session = session
         lookup = find_cookie(cookie_header, cookie.cookie_name)
+        #: A lookalike of the pre-session cookie was sent (cookie tossing): never used; the
+        #: shells record it.
+        self.tossed = lookup.tossed
         self.nonce = csrf.read_presession(
             config.keys, lookup.value, clock.now(), config.presession_max_age
         )

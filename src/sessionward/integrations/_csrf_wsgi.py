@@ -81,6 +81,13 @@ class WSGICSRFMiddleware:
             environ.get("HTTP_COOKIE"),
         )
         environ[STATE_KEY] = state
+        if state.tossed:
+            self.manager.emit(
+                EventKind.MALFORMED_ID,
+                client=session.client,
+                reason="cookie_tossing",
+                cookie=self.cookie.cookie_name,
+            )
         method = str(environ.get("REQUEST_METHOD", "GET")).upper()
         path = _wsgi_path(environ)
         if (

@@ -76,6 +76,13 @@ class CSRFMiddleware:
             self.config, self.cookie, self.manager.flows.clock, session, cookie_header
         )
         scope[STATE_KEY] = state
+        if state.tossed:
+            self.manager.emit(
+                EventKind.MALFORMED_ID,
+                client=session.client,
+                reason="cookie_tossing",
+                cookie=self.cookie.cookie_name,
+            )
         method = str(scope.get("method", "GET")).upper()
         path = str(scope.get("path", "/"))
         if (
