@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .core import anomaly, lifecycle, renewal
+from .core import anomaly, csrf, lifecycle, renewal
 from .core.client import ClientInfo
 from .core.clock import Clock
 from .core.cookies import CookieConfig, dump_cookie, expire_cookie, find_cookie
@@ -60,6 +60,11 @@ class Flows(Monitor):
 
     def load(self, cookie_header: str | bytes | None, client: ClientInfo) -> Flow[Loaded]:
         lookup = find_cookie(cookie_header, self.cookie.cookie_name)
+        if lookup.tossed:
+            # A cookie whose name is ours only after normalising: planted by a sibling host
+            # (cookie tossing). Never used; recorded. Not counted as guessing: the victim's
+            # browser sends it, so counting it would let the attacker get the victim blocked.
+            self.emit(EventKind.MALFORMED_ID, client=client, reason="cookie_tossing")
         if not lookup.present:
             return Loaded()
         wait = self.retry_after(client, cookie_header)
@@ -289,6 +294,7 @@ class Flows(Monitor):
             raise ValueError("login() needs a non-empty string user id")
         now = self.clock.now()
         data = session._stored_data(keep)
+        data.pop(csrf.SESSION_DATA_KEY, None)  # CSRF tokens from before login die here
         encode_data(data, max_bytes=self.policy.max_data_bytes)
         token = new_token()
         old = session.record
@@ -331,7 +337,8 @@ class Flows(Monitor):
             session.client,
             now,
             "rotation",
-            data=session._stored_data(),
+            # A privilege change ends the CSRF epoch: tokens issued before it stop working.
+            data={k: v for k, v in session._stored_data().items() if k != csrf.SESSION_DATA_KEY},
             handle=old.handle,
             created_at=old.created_at,
             # Only a password check counts as authentication: a rotation for a privilege

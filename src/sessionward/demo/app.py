@@ -223,7 +223,7 @@ def create_app(
     # session, then CSRF, which needs the loaded session to check the token against.
     middleware = [
         Middleware(SecurityHeadersMiddleware, headers=SECURITY_HEADERS),
-        Middleware(SessionMiddleware, manager=manager),
+        Middleware(SessionMiddleware, manager=manager, client_resolver=config.proxies().asgi),
         Middleware(
             CSRFMiddleware,
             manager=manager,
@@ -232,7 +232,7 @@ def create_app(
         ),
     ]
     if not config.insecure_http:
-        middleware.insert(0, Middleware(HTTPSRedirectMiddleware))
+        middleware.insert(0, Middleware(HTTPSRedirectMiddleware, trusted_proxies=config.proxies()))
     app = Starlette(routes=routes, middleware=middleware)
     app.state.demo = demo
     app.state.demo_api = api
