@@ -54,9 +54,10 @@ class Key:
             self.jwk = {"kty": "RSA", "n": b64(numbers.n, 256), "e": b64(numbers.e, 3)}
 
     def proof(self, challenge: str, *, registration: bool, **extra_header: Any) -> str:
-        header: dict[str, Any] = {"typ": "dbsc+jwt", **extra_header}
+        header: dict[str, Any] = {"typ": "dbsc+jwt"}
         if registration:
             header["jwk"] = self.jwk
+        header.update(extra_header)  # tests forge headers through this
         return jwt.encode({"jti": challenge}, self.private, algorithm=self.alg, headers=header)
 
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 
 #: Longest header value we look at; a proof JWT with an RSA-4096 JWK is about 1.5 KiB.
-MAX_FIELD = 8 * 1024
+MAX_FIELD = 16 * 1024
 _TOKEN = re.compile(r"[A-Za-z*][A-Za-z0-9!#$%&'*+\-.^_`|~:/]*")
 _KEY = re.compile(r"[a-z*][a-z0-9_\-.*]*")
 # Bare values accepted where an sf-string is expected (older Chromium sent bare JWTs).
