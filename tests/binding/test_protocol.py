@@ -139,3 +139,19 @@ async def test_no_raw_token_in_binding_state_or_events(tmp_path: Path) -> None:
         records = await store.list_by_user("alice")
         assert token not in repr(records[0].meta)
         assert all(token not in repr(e.as_dict()) for e in events)
+
+
+async def test_admin_revoke_ends_the_binding(tmp_path: Path) -> None:
+    clock, events = FakeClock(), []
+    app, binding = make_app(async_store("memory", tmp_path), clock, events)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="https://app.test"
+    ) as http:
+        browser = DbscClient(http, clock, Key())
+        await browser.request("POST", "/login")
+        assert browser.config is not None
+        manager: Any = binding.manager
+        assert await manager.revoke(browser.config["session_identifier"])
+        clock.advance(601)
+        assert (await browser.request("GET", "/me")).json() == {"user": None}
+        assert browser.config is None  # the refresh answered continue: false
