@@ -61,7 +61,12 @@ def make_app(
         await request.session.logout()  # type: ignore[attr-defined]
         return JSONResponse({"ok": True})
 
+    async def rotate(request: Request) -> JSONResponse:
+        await request.session.rotate()  # type: ignore[attr-defined]
+        return JSONResponse({"ok": True})
+
     routes = [
+        Route("/rotate", rotate, methods=["POST"]),
         Route("/login", login, methods=["POST"]),
         Route("/me", me),
         Route("/admin/panel", me),

@@ -155,3 +155,22 @@ async def test_admin_revoke_ends_the_binding(tmp_path: Path) -> None:
         clock.advance(601)
         assert (await browser.request("GET", "/me")).json() == {"user": None}
         assert browser.config is None  # the refresh answered continue: false
+
+
+async def test_rotation_starts_unbound_and_registration_is_offered_again(tmp_path: Path) -> None:
+    clock, events = FakeClock(), []
+    app, _ = make_app(async_store("memory", tmp_path), clock, events)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="https://app.test"
+    ) as http:
+        browser = DbscClient(http, clock, Key())
+        await browser.request("POST", "/login")
+        first_key = browser.key
+        browser.key = Key()  # the browser makes a new key for the new registration
+        rotated = await browser.request("POST", "/rotate")
+        assert "secure-session-registration" in rotated.headers
+        assert browser.cookie(BOUND) is not None
+        clock.advance(601)
+        assert (await browser.request("GET", "/me")).json() == {"user": "alice"}
+        assert first_key is not browser.key
+    assert kinds(events).count(EventKind.BINDING_REGISTERED) == 2

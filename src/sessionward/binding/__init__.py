@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from .config import BindingConfig
 from .proof import ProofError
-from .protocol import BindingRequest, BindingState, DeviceBinding, Reply, binding_state
+from .protocol import BindingRequest, DeviceBinding, Reply
+from .state import BindingState, binding_state
 
 __all__ = [
     "BindingConfig",

@@ -31,63 +31,17 @@ from . import challenge as challenges
 from .config import BindingConfig
 from .fields import parse_string_item, registration_entry, string_item
 from .proof import ProofError, verify_refresh, verify_registration
+from .state import META, BindingState, binding_state
 
 if TYPE_CHECKING:
     from ..manager import AsyncSessionManager, SessionManager
 
-META = "dbsc"
 REGISTRATION = "Secure-Session-Registration"
 CHALLENGE = "Secure-Session-Challenge"
 RESPONSE = "Secure-Session-Response"
 SESSION_ID = "Sec-Secure-Session-Id"
 _RECENT_NONCES = 8
 Headers = list[tuple[str, str]]
-
-
-@dataclass(frozen=True, slots=True)
-class BindingState:
-    """What a bound session remembers of its key (from ``meta["dbsc"]``)."""
-
-    alg: str
-    jwk: Mapping[str, str]
-    thumbprint: str
-    bound_at: float
-    refreshed_at: float
-    floor: int
-    nonces: tuple[str, ...]
-
-    def as_meta(self) -> dict[str, Any]:
-        return {
-            "alg": self.alg,
-            "jwk": dict(self.jwk),
-            "jkt": self.thumbprint,
-            "bound_at": self.bound_at,
-            "refreshed_at": self.refreshed_at,
-            "floor": self.floor,
-            "nonces": list(self.nonces),
-        }
-
-
-def binding_state(record: SessionRecord | None) -> BindingState | None:
-    """The binding of ``record``, or ``None`` when it is unbound (or the state is unreadable)."""
-    raw = None if record is None else record.meta.get(META)
-    if not isinstance(raw, dict):
-        return None
-    try:
-        jwk = raw["jwk"]
-        nonces = raw.get("nonces") or []
-        state = BindingState(
-            alg=str(raw["alg"]),
-            jwk={str(k): str(v) for k, v in jwk.items()},
-            thumbprint=str(raw["jkt"]),
-            bound_at=float(raw["bound_at"]),
-            refreshed_at=float(raw["refreshed_at"]),
-            floor=int(raw["floor"]),
-            nonces=tuple(str(n) for n in nonces),
-        )
-    except (KeyError, TypeError, ValueError, AttributeError):
-        return None
-    return state
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,9 +152,9 @@ class DeviceBinding:
             return []
         if binding_state(record) is not None:
             return []
-        if self.config.offer == "login" and not (
-            session.cookie_changed and record.origin == "login"
-        ):
+        # "login": whenever this response hands out a new session token (login, and the
+        # rotation or re-authentication that starts a record without the old binding).
+        if self.config.offer == "login" and not session.cookie_changed:
             return []
         return [(REGISTRATION.lower(), self.offer(record))]
 
