@@ -25,20 +25,26 @@ SESSION = "__Host-session"
 BOUND = "__Host-bound"
 
 
-def async_store(kind: str, tmp: Path) -> Any:
+def async_store(kind: str, tmp: Path, name: str | None = None, *, owner: bool = True) -> Any:
+    """A fresh store; with ``name``, another instance's view of the same Redis keys or
+    PostgreSQL schema (``owner=False``: closing it drops nothing)."""
     if kind == "memory":
         return AsyncMemoryStore()
     if kind == "sqlite":
         return AsyncSQLiteStore(tmp / "sessions.sqlite3")
     from distributed.services import POSTGRES_URL, REDIS_URL, postgres_problem, redis_problem
 
-    name = f"swtest_dbsc_{uuid.uuid4().hex[:12]}"
+    name = name or f"swtest_dbsc_{uuid.uuid4().hex[:12]}"
     if kind == "redis":
         require_service("redis", redis_problem())
         from sessionward.stores.redis import AsyncRedisStore
 
         return AsyncRedisStore(url=REDIS_URL, prefix=name)
     require_service("postgres", postgres_problem())
+    if not owner:
+        from sessionward.stores.postgres import AsyncPostgresStore
+
+        return AsyncPostgresStore(POSTGRES_URL, schema=name)
     from distributed.services import DroppingAsyncPostgresStore
 
     return DroppingAsyncPostgresStore(POSTGRES_URL, schema=name)

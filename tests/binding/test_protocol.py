@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -174,3 +175,35 @@ async def test_rotation_starts_unbound_and_registration_is_offered_again(tmp_pat
         assert (await browser.request("GET", "/me")).json() == {"user": "alice"}
         assert first_key is not browser.key
     assert kinds(events).count(EventKind.BINDING_REGISTERED) == 2
+
+
+@pytest.mark.parametrize("kind", ["redis", "postgres"])
+async def test_bound_on_one_instance_refreshed_on_another(tmp_path: Path, kind: str) -> None:
+    name = f"swtest_dbsc_{uuid.uuid4().hex[:12]}"
+    first = async_store(kind, tmp_path, name)
+    second = async_store(kind, tmp_path, name, owner=False)
+    clock, events = FakeClock(), []
+    app_a, _ = make_app(first, clock, events)
+    app_b, _ = make_app(second, clock, events)
+    try:
+        async with (
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app_a), base_url="https://app.test"
+            ) as on_a,
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app_b), base_url="https://app.test"
+            ) as on_b,
+        ):
+            browser = DbscClient(on_a, clock, Key())
+            await browser.request("POST", "/login")
+            assert browser.config is not None
+            browser.http = on_b  # the load balancer sends the next requests elsewhere
+            clock.advance(601)
+            assert (await browser.request("GET", "/me")).json() == {"user": "alice"}
+            assert browser.refreshes == 1
+            thief = DbscClient(on_a, clock, None, cookies=browser.stolen_cookies())
+            clock.advance(601)
+            assert (await thief.request("GET", "/me")).json() == {"user": None}
+    finally:
+        await second.close()
+        await first.close()
