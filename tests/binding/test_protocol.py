@@ -158,7 +158,7 @@ async def test_admin_revoke_ends_the_binding(tmp_path: Path) -> None:
         assert browser.config is None  # the refresh answered continue: false
 
 
-async def test_rotation_starts_unbound_and_registration_is_offered_again(tmp_path: Path) -> None:
+async def test_rotation_keeps_the_binding(tmp_path: Path) -> None:
     clock, events = FakeClock(), []
     app, _ = make_app(async_store("memory", tmp_path), clock, events)
     async with httpx.AsyncClient(
@@ -166,15 +166,28 @@ async def test_rotation_starts_unbound_and_registration_is_offered_again(tmp_pat
     ) as http:
         browser = DbscClient(http, clock, Key())
         await browser.request("POST", "/login")
-        first_key = browser.key
-        browser.key = Key()  # the browser makes a new key for the new registration
         rotated = await browser.request("POST", "/rotate")
-        assert "secure-session-registration" in rotated.headers
-        assert browser.cookie(BOUND) is not None
+        assert "secure-session-registration" not in rotated.headers
         clock.advance(601)
         assert (await browser.request("GET", "/me")).json() == {"user": "alice"}
-        assert first_key is not browser.key
-    assert kinds(events).count(EventKind.BINDING_REGISTERED) == 2
+        assert browser.refreshes == 1
+    assert kinds(events).count(EventKind.BINDING_REGISTERED) == 1
+
+
+async def test_a_thief_cannot_rebind_a_stolen_session_by_rotating_it(tmp_path: Path) -> None:
+    clock, events = FakeClock(), []
+    app, _ = make_app(async_store("memory", tmp_path), clock, events)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="https://app.test"
+    ) as http:
+        browser = DbscClient(http, clock, Key())
+        await browser.request("POST", "/login")
+        # Inside the bound cookie's life the thief triggers a rotation (any route that calls
+        # rotate()) and answers whatever registration offer comes back with a key of its own.
+        thief = DbscClient(http, clock, Key(), cookies=browser.stolen_cookies())
+        await thief.request("POST", "/rotate")
+        clock.advance(601)
+        assert (await thief.request("GET", "/me")).json() == {"user": None}
 
 
 @pytest.mark.parametrize("kind", ["redis", "postgres"])

@@ -158,8 +158,10 @@ def _decode(token: str, jwk: Mapping[str, str], alg: str) -> dict[str, Any]:
                 "verify_iat": False,
             },
         )
-    except jwt.PyJWTError as exc:
+    except jwt.InvalidSignatureError as exc:
         raise ProofError("signature") from exc
+    except jwt.PyJWTError as exc:  # undecodable segments, a missing jti, a bad crit header
+        raise ProofError("malformed") from exc
     except (ValueError, TypeError) as exc:
         raise ProofError("malformed") from exc
     if not isinstance(claims, dict) or not isinstance(claims.get("jti"), str):

@@ -153,7 +153,7 @@ class DeviceBinding:
         if binding_state(record) is not None:
             return []
         # "login": whenever this response hands out a new session token (login, and the
-        # rotation or re-authentication that starts a record without the old binding).
+        # re-authentication that starts a record without the old binding).
         if self.config.offer == "login" and not session.cookie_changed:
             return []
         return [(REGISTRATION.lower(), self.offer(record))]

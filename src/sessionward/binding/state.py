@@ -10,9 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..core.anomaly import META_BINDING
 from ..core.records import SessionRecord
 
-META = "dbsc"
+META = META_BINDING
 
 
 @dataclass(frozen=True, slots=True)
