@@ -76,3 +76,13 @@ def test_binding_events_become_metrics() -> None:
         registry.get_sample_value("sessionward_device_binding_total", {"outcome": "registered"})
         == 1
     )
+
+
+def test_public_api_of_the_binding_package() -> None:
+    import sessionward.binding as binding
+
+    assert sorted(binding.__all__) == binding.__all__
+    for name in binding.__all__:
+        assert hasattr(binding, name), name
+    public = {n for n, v in vars(binding).items() if isinstance(v, type) and not n.startswith("_")}
+    assert public <= set(binding.__all__)
