@@ -2,9 +2,10 @@
 
 :class:`WSGIDeviceBindingMiddleware` wraps
 :class:`~sessionward.integrations.wsgi.WSGISessionMiddleware` the way the ASGI shell wraps the
-ASGI one. A Flask or Django integration that loads sessions itself calls
-:func:`handle_endpoint` for the two endpoint paths, :meth:`DeviceBinding.requirement` before
-the view, and :meth:`DeviceBinding.response_headers` when it builds the response.
+ASGI one. A framework that loads sessions itself (Flask, Django) wraps its WSGI app in
+:class:`DBSCEndpoints`, which answers only the two endpoint paths, calls
+:meth:`DeviceBinding.requirement` before the view and adds
+:meth:`DeviceBinding.response_headers` to the response (see :mod:`sessionward.binding.flask`).
 """
 
 from __future__ import annotations
@@ -84,6 +85,43 @@ def _text_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(n.decode("latin-1"), v.decode("latin-1")) for n, v in merged]
 
 
+class DBSCEndpoints:
+    """Answers the registration and refresh endpoints; passes every other request through.
+
+    For frameworks with their own session handling: the endpoints must be answered before the
+    framework loads the session, since a refresh arrives exactly when the bound cookie expired.
+    """
+
+    def __init__(
+        self,
+        app: WSGIApp,
+        *,
+        binding: DeviceBinding,
+        client_resolver: Callable[[Environ], ClientInfo] = client_from_environ,
+    ) -> None:
+        if not isinstance(binding.manager, SessionManager):
+            raise TypeError("DBSCEndpoints needs a DeviceBinding over a SessionManager")
+        self.app = app
+        self.binding = binding
+        self.manager: SessionManager = binding.manager
+        self.client_resolver = client_resolver
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        request = binding_request(environ)
+        kind = self.binding.endpoint(request.path)
+        if kind is None:
+            return self.app(environ, start_response)
+        reply = handle_endpoint(
+            self.binding,
+            self.manager,
+            kind,
+            environ.get("HTTP_COOKIE"),
+            self.client_resolver(environ),
+            request,
+        )
+        return _start(start_response, reply)
+
+
 class WSGIDeviceBindingMiddleware:
     """Server-side sessions with Device Bound Session Credentials for a WSGI app."""
 
@@ -104,21 +142,14 @@ class WSGIDeviceBindingMiddleware:
         self.sessions = WSGISessionMiddleware(
             self._guarded, manager=manager, client_resolver=client_resolver
         )
+        self.endpoints = DBSCEndpoints(
+            self._with_offer, binding=binding, client_resolver=client_resolver
+        )
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        request = binding_request(environ)
-        kind = self.binding.endpoint(request.path)
-        if kind is not None:
-            reply = handle_endpoint(
-                self.binding,
-                self.manager,
-                kind,
-                environ.get("HTTP_COOKIE"),
-                self.client_resolver(environ),
-                request,
-            )
-            return _start(start_response, reply)
+        return self.endpoints(environ, start_response)
 
+    def _with_offer(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         def start_with_offer(
             status: str, headers: list[tuple[str, str]], exc_info: Any = None
         ) -> Any:
