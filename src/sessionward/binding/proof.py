@@ -85,14 +85,14 @@ def _check_alg(header: Mapping[str, Any], allowed: tuple[str, ...]) -> str:
     return alg
 
 
-def _b64_int_bytes(value: object, *, exact: int | None = None, limit: int = 1024) -> bytes:
+def _b64_int_bytes(value: object, *, most: int | None = None, limit: int = 1024) -> bytes:
     if not isinstance(value, str) or not value or len(value) > limit:
         raise ProofError("jwk")
     try:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
     except (binascii.Error, ValueError) as exc:
         raise ProofError("jwk") from exc
-    if exact is not None and len(raw) != exact:
+    if not raw or (most is not None and len(raw) > most):
         raise ProofError("jwk")
     return raw
 
@@ -113,8 +113,10 @@ def public_jwk(candidate: object, alg: str) -> dict[str, str]:
         if alg == "ES256":
             if candidate.get("crv") != "P-256":
                 raise ProofError("jwk")
-            x = _b64_int_bytes(candidate.get("x"), exact=32)
-            y = _b64_int_bytes(candidate.get("y"), exact=32)
+            # RFC 7518 wants exactly 32 bytes; a shorter (unpadded) coordinate is accepted
+            # since the point is checked on the curve anyway.
+            x = _b64_int_bytes(candidate.get("x"), most=32, limit=44)
+            y = _b64_int_bytes(candidate.get("y"), most=32, limit=44)
             # Builds the point: a point not on the curve raises here.
             ec.EllipticCurvePublicNumbers(
                 int.from_bytes(x, "big"), int.from_bytes(y, "big"), ec.SECP256R1()
