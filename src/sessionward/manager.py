@@ -7,7 +7,7 @@ Django, Flask, scripts); ``AsyncSessionManager`` with an
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from .core.anomaly import needs_reauthentication
@@ -17,6 +17,7 @@ from .core.cookies import CookieConfig
 from .core.events import EventKind, EventSink, RevokeReason
 from .core.monitoring import Monitoring
 from .core.policy import Seconds, SessionPolicy, seconds
+from .core.records import SessionRecord
 from .errors import ConfigurationError
 from .flows import Flows, Headers, response_headers
 from .ops import Flow, Op, drive, drive_async
@@ -25,6 +26,9 @@ from .sinks import LoggingSink
 from .stores.base import AsyncStore, Store
 
 T = TypeVar("T")
+#: Decides, after a load, whether a stored session may be served for this request (see
+#: :meth:`SessionManager.add_load_gate`). Pure: no I/O; it may emit events.
+LoadGate = Callable[[SessionRecord, "str | bytes | None", ClientInfo], bool]
 _STORE_METHODS = (
     "create",
     "get",
@@ -68,6 +72,21 @@ class _Base:
             sinks=(LoggingSink(),) if sinks is None else sinks,
             monitoring=monitoring,
         )
+        self._load_gates: list[LoadGate] = []
+
+    def add_load_gate(self, gate: LoadGate) -> None:
+        """Run ``gate(record, cookie_header, client)`` after every load.
+
+        A gate that returns False makes the request see a new, empty session instead of the
+        stored one (which is left untouched): device binding uses this so a bound session
+        without its bound cookie is never served as authenticated.
+        """
+        self._load_gates.append(gate)
+
+    def _gated(
+        self, record: SessionRecord | None, cookies: str | bytes | None, client: ClientInfo
+    ) -> bool:
+        return record is None or all(gate(record, cookies, client) for gate in self._load_gates)
 
     @property
     def policy(self) -> SessionPolicy:
@@ -140,12 +159,16 @@ class SessionManager(_Base):
         client: ClientInfo,
         *,
         session_class: type[Session] = Session,
+        gated: bool = True,
     ) -> Session:
         """Read the session named by the Cookie header; never creates a record.
 
         ``session_class`` lets a framework adapter return its own :class:`Session` subclass.
+        ``gated=False`` skips the load gates (for the device-binding refresh endpoint only).
         """
         loaded = self._run(self.flows.load(cookie_header, client))
+        if gated and not self._gated(loaded.record, cookie_header, client):
+            return session_class(self, client)
         return session_class(self, client, loaded.record, loaded.token)
 
     def new_session(self, client: ClientInfo) -> Session:
@@ -228,8 +251,12 @@ class AsyncSessionManager(_Base):
         result: Awaitable[Any] = getattr(self.store, op.method)(*op.args, **op.kwargs)
         return result
 
-    async def load(self, cookie_header: str | bytes | None, client: ClientInfo) -> AsyncSession:
+    async def load(
+        self, cookie_header: str | bytes | None, client: ClientInfo, *, gated: bool = True
+    ) -> AsyncSession:
         loaded = await self._run(self.flows.load(cookie_header, client))
+        if gated and not self._gated(loaded.record, cookie_header, client):
+            return AsyncSession(self, client)
         return AsyncSession(self, client, loaded.record, loaded.token)
 
     def new_session(self, client: ClientInfo) -> AsyncSession:

@@ -47,8 +47,11 @@ META_LAST_IP = "last_ip"
 META_LAST_USER_AGENT = "last_user_agent"
 META_FLAGS = "flags"
 META_REAUTH = "reauth_required"
+#: Device binding (``sessionward.binding``): a rotation must keep it, or whoever holds a stolen
+#: cookie could rotate the session and bind it to a key of their own.
+META_BINDING = "dbsc"
 #: What a plain rotation keeps; re-authentication and login start afresh.
-CARRIED_ON_ROTATION = (META_FLAGS, META_REAUTH)
+CARRIED_ON_ROTATION = (META_FLAGS, META_REAUTH, META_BINDING)
 
 
 @dataclass(frozen=True, slots=True)

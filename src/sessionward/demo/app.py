@@ -26,7 +26,8 @@ from sessionward import (
     SecretKeyRing,
     SecurityHeaders,
 )
-from sessionward.integrations.asgi import SessionMiddleware
+from sessionward.binding import BindingConfig, DeviceBinding, binding_state
+from sessionward.binding.asgi import DeviceBindingMiddleware
 from sessionward.integrations.csrf import CSRFMiddleware, csrf_token
 from sessionward.integrations.headers import (
     HTTPSRedirectMiddleware,
@@ -154,7 +155,12 @@ class DemoApp:
         session = self.session(request)
         if not session.is_authenticated:
             return RedirectResponse("/login", status_code=303)
-        return self.render(request, "sessions.html", sessions=await session.sessions())
+        # Which sessions are bound to a device key (DBSC), read from the stored records.
+        records = await self.manager.store.list_by_user(session.user_id)
+        bindings = {r.handle: binding_state(r) for r in records}
+        return self.render(
+            request, "sessions.html", sessions=await session.sessions(), bindings=bindings
+        )
 
     async def revoke(self, request: Request) -> Response:
         session = self.session(request)
@@ -205,6 +211,17 @@ def create_app(
         sinks=account.sinks(api.sinks(sinks)),
     )
     demo = DemoApp(config, users, manager)
+    keys = csrf_keys or SecretKeyRing.generate()
+    # Device Bound Session Credentials: browsers that support DBSC bind the session to a
+    # device key after login; a copied cookie then stops working within 10 minutes.
+    bound_cookie = (
+        CookieConfig(name="bound", host_prefix=False, secure=False)
+        if config.insecure_http
+        else CookieConfig(name="bound")
+    )
+    binding = DeviceBinding(
+        manager, BindingConfig(keys=keys, cookie=bound_cookie, exclude_paths=("/static",))
+    )
     account.bind(demo)
     routes = [
         Route("/", demo.home),
@@ -223,11 +240,18 @@ def create_app(
     # session, then CSRF, which needs the loaded session to check the token against.
     middleware = [
         Middleware(SecurityHeadersMiddleware, headers=SECURITY_HEADERS),
-        Middleware(SessionMiddleware, manager=manager, client_resolver=config.proxies().asgi),
+        # Sessions, and DBSC's registration and refresh endpoints (before CSRF: the browser
+        # posts to them itself, with a signed proof instead of a form token).
+        Middleware(
+            DeviceBindingMiddleware,
+            manager=manager,
+            binding=binding,
+            client_resolver=config.proxies().asgi,
+        ),
         Middleware(
             CSRFMiddleware,
             manager=manager,
-            keys=csrf_keys or SecretKeyRing.generate(),
+            keys=keys,
             exempt=CSRF_EXEMPT,
         ),
     ]

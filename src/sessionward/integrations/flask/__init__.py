@@ -84,5 +84,11 @@ def current_session() -> FlaskSession:
     """``flask.session``, typed as the sessionward session it is."""
     session = flask.session._get_current_object()  # type: ignore[attr-defined]
     if not isinstance(session, FlaskSession):
+        if not flask.current_app.secret_key:
+            # As in Flask itself: no SECRET_KEY, no session. Say so rather than blame the set-up.
+            raise RuntimeError(
+                "the session is unavailable because no SECRET_KEY is set: set app.secret_key "
+                "(Flask requires it for sessions; sessionward uses it for nothing else)"
+            )
         raise RuntimeError("no sessionward session: install Sessionward(app, manager) first")
     return session
