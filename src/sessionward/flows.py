@@ -76,7 +76,16 @@ class Flows(Monitor):
             self.emit(EventKind.MALFORMED_ID, client=client, reason="duplicate or oversized")
             self._failed_id(client, presented)
             return Loaded()
-        token = lookup.value
+        return (yield from self._lookup(lookup.value, client))
+
+    def load_token(self, token: str, client: ClientInfo) -> Flow[Loaded]:
+        """Like :meth:`load`, for a token a framework already took from its cookie jar."""
+        wait = None if self.guard is None else self.guard.retry_after(client.ip)
+        if wait is not None:
+            raise GuessingBlocked(wait)
+        return (yield from self._lookup(token, client))
+
+    def _lookup(self, token: str, client: ClientInfo) -> Flow[Loaded]:
         if not is_well_formed_token(token):
             # Strict mode: a value we could not have issued is never looked up or adopted.
             presented = fingerprint(token, self.monitoring.fingerprint_key)
@@ -130,15 +139,7 @@ class Flows(Monitor):
         elif record is None:
             changed, _ = session._changes()
             if changed:
-                encode_data(changed, max_bytes=self.policy.max_data_bytes)
-                token = new_token()
-                record = self._new_record(
-                    token, None, session.client, now, "anonymous", data=changed
-                )
-                yield Op("create", (record,), {"now": now})
-                session._adopt(record, token)
-                self.emit(EventKind.SESSION_CREATED, client=session.client, record=record)
-                session.cookie_changed = True
+                yield from self._create(session, changed, now)
         else:
             changed, deleted = session._changes()
             touch = lifecycle.needs_touch(record, self.policy, now)
@@ -178,6 +179,30 @@ class Flows(Monitor):
             max_age = lifecycle.cookie_max_age(session.record, self.policy, now)
             headers.append(("set-cookie", dump_cookie(self.cookie, session.token, max_age=max_age)))
         return headers
+
+    def create(self, session: BaseSession) -> Flow[None]:
+        """Store a new anonymous session now, even one without data (an explicit save)."""
+        if session.record is not None or session.ended:
+            raise ValueError("create() needs a new session")
+        yield from self._create(session, dict(session._data), self.clock.now())
+
+    def _create(self, session: BaseSession, data: dict[str, Any], now: float) -> Flow[None]:
+        encode_data(data, max_bytes=self.policy.max_data_bytes)
+        token = new_token()
+        record = self._new_record(token, None, session.client, now, "anonymous", data=data)
+        yield Op("create", (record,), {"now": now})
+        session._adopt(record, token)
+        self.emit(EventKind.SESSION_CREATED, client=session.client, record=record)
+        session.cookie_changed = True
+
+    def exists(self, token: str) -> Flow[bool]:
+        """Whether ``token`` names a live session; no events, no side effects."""
+        if not isinstance(token, str) or not is_well_formed_token(token):
+            return False
+        record: SessionRecord | None = yield Op("get", (token_key(token),))
+        if record is None or renewal.is_stub(record):
+            return False
+        return lifecycle.check(record, self.policy, self.clock.now()) is lifecycle.Verdict.VALID
 
     def _follow(
         self, session: BaseSession, stub: SessionRecord, change: RecordUpdate, now: float
@@ -405,8 +430,11 @@ class Flows(Monitor):
             self.emit(EventKind.REVOKED, client=client, record=gone, reason=reason)
         return gone is not None
 
-    def revoke_user(self, user_id: str, reason: RevokeReason) -> Flow[int]:
-        gone: list[SessionRecord] = yield Op("delete_by_user", (user_id,))
+    def revoke_user(
+        self, user_id: str, reason: RevokeReason, keep: BaseSession | None = None
+    ) -> Flow[int]:
+        kept = None if keep is None or keep.record is None else keep.record.key
+        gone: list[SessionRecord] = yield Op("delete_by_user", (user_id,), {"keep": kept})
         for record in gone:
             self.emit(EventKind.REVOKED, record=record, reason=reason)
         return len(gone)

@@ -1,4 +1,6 @@
-"""A minimal Django project for the integration tests (settings are made in the test)."""
+"""A minimal URLconf for the middleware tests (settings: django_settings.py).
+
+The views are CSRF-exempt: these tests are about the session, not the form protection."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import json
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
 
 from sessionward import SessionManager
 
@@ -25,17 +28,20 @@ def home(request: HttpRequest) -> HttpResponse:
     return HttpResponse(json.dumps(body), content_type="application/json")
 
 
+@csrf_exempt
 def count(request: HttpRequest) -> HttpResponse:
     session = request.sessionward  # type: ignore[attr-defined]
     session["n"] = session.get("n", 0) + 1
     return HttpResponse(json.dumps({"n": session["n"]}), content_type="application/json")
 
 
+@csrf_exempt
 def login(request: HttpRequest) -> HttpResponse:
     request.sessionward.login("alice")  # type: ignore[attr-defined]
     return HttpResponseRedirect("/")
 
 
+@csrf_exempt
 def logout(request: HttpRequest) -> HttpResponse:
     request.sessionward.logout()  # type: ignore[attr-defined]
     return HttpResponseRedirect("/")

@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import django
 import pytest
-from django.conf import settings
-
-if not settings.configured:
-    settings.configure(
-        DEBUG=False,
-        SECRET_KEY="sessionward-tests-" + "x" * 40,
-        ROOT_URLCONF="frameworks.django_site",
-        ALLOWED_HOSTS=["testserver"],
-        INSTALLED_APPS=[],
-        DATABASES={},
-        MIDDLEWARE=["sessionward.integrations.django.SessionwardMiddleware"],
-        SESSIONWARD_MANAGER="frameworks.django_site.make_manager",
-    )
-    django.setup()
-
-from django.core.exceptions import ImproperlyConfigured
 from django.test import Client, override_settings
 
 from sessionward import (
+    ConfigurationError,
     MemorySink,
     SessionManager,
     SessionPolicy,
@@ -33,16 +18,19 @@ from sessionward import (
     StoreUnavailable,
 )
 from sessionward.core.tokens import token_key
-from sessionward.integrations.django import SessionwardMiddleware
+from sessionward.integrations.django import SessionwardMiddleware, conf
 from sessionward.testing import FakeClock
 
-from . import django_site
+from . import (
+    django_settings,  # noqa: F401  (configures Django first)
+    django_site,
+)
 
 COOKIE = "__Host-session"
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> tuple[Client, SessionManager, FakeClock, MemorySink]:
+def env(tmp_path: Path) -> Iterator[tuple[Client, SessionManager, FakeClock, MemorySink]]:
     clock, sink = FakeClock(), MemorySink()
     manager = SessionManager(
         SQLiteStore(tmp_path / "dj.sqlite3"),
@@ -51,7 +39,9 @@ def env(tmp_path: Path) -> tuple[Client, SessionManager, FakeClock, MemorySink]:
         policy=SessionPolicy(idle_timeout=300),
     )
     django_site.CURRENT = manager
-    return Client(), manager, clock, sink
+    conf.reset()
+    with override_settings(ROOT_URLCONF="frameworks.django_site"):
+        yield Client(), manager, clock, sink
 
 
 def test_django_login_flow_rotates_and_logout_kills(env: Any) -> None:
@@ -104,22 +94,25 @@ def test_django_store_outage_is_503(tmp_path: Path) -> None:
             raise StoreUnavailable("down")
 
     django_site.CURRENT = SessionManager(Down(tmp_path / "d.sqlite3"), sinks=[])
-    response = Client().get("/", secure=True, HTTP_COOKIE=f"{COOKIE}={'A' * 43}")
+    conf.reset()
+    with override_settings(ROOT_URLCONF="frameworks.django_site"):
+        response = Client().get("/", secure=True, HTTP_COOKIE=f"{COOKIE}={'A' * 43}")
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
 
 
 def test_missing_setting_says_how_to_fix_it() -> None:
+    conf.reset()
     with (
-        override_settings(SESSIONWARD_MANAGER=None),
-        pytest.raises(ImproperlyConfigured, match="set SESSIONWARD_MANAGER"),
+        override_settings(SESSIONWARD_MANAGER=None, SESSIONWARD_STORE=None),
+        pytest.raises(ConfigurationError, match="set SESSIONWARD_STORE to a store URL"),
     ):
-        SessionwardMiddleware(lambda request: None)  # type: ignore[arg-type,return-value]
+        SessionwardMiddleware(lambda request: None)
     with (
         override_settings(SESSIONWARD_MANAGER="os.getcwd"),
-        pytest.raises(ImproperlyConfigured, match=r"must name a sessionward\.SessionManager"),
+        pytest.raises(ConfigurationError, match=r"must name a sessionward\.SessionManager"),
     ):
-        SessionwardMiddleware(lambda request: None)  # type: ignore[arg-type,return-value]
+        SessionwardMiddleware(lambda request: None)
 
 
 def test_real_wsgi_handler_emits_exactly_our_cookie(env: Any) -> None:
