@@ -9,7 +9,7 @@ Settings (only ``SESSIONWARD_STORE`` is required):
 * ``SESSIONWARD_POLICY``: a :class:`~sessionward.SessionPolicy` or a dict of its arguments.
 * ``SESSIONWARD_COOKIE``: a :class:`~sessionward.CookieConfig` or a dict of its arguments. By
   default the secure defaults, named after ``SESSION_COOKIE_NAME`` when that carries the
-  ``__Host-`` prefix.
+  ``__Host-`` prefix, and ``SameSite=Strict`` when ``SESSION_COOKIE_SAMESITE = "Strict"``.
 * ``SESSIONWARD_MONITORING``: a :class:`~sessionward.Monitoring` (anomaly rules, devices).
 * ``SESSIONWARD_SINKS``: event sinks (default: the logging sink).
 * ``SESSIONWARD_TRUSTED_PROXIES``: addresses or networks of your reverse proxies.
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -66,7 +66,7 @@ def reset(**_: Any) -> None:
 
 
 def _on_setting_changed(*, setting: str, **_: Any) -> None:
-    if setting.startswith(_PREFIX) or setting == "SESSION_COOKIE_NAME":
+    if setting.startswith((_PREFIX, "SESSION_COOKIE_")):
         reset()
 
 
@@ -105,9 +105,12 @@ def cookie_config() -> CookieConfig:
     if configured is not None:
         return configured  # type: ignore[no-any-return]
     django_name = str(getattr(settings, "SESSION_COOKIE_NAME", ""))
+    # Django's settings may make the cookie stricter, never weaker.
+    strict = str(getattr(settings, "SESSION_COOKIE_SAMESITE", "")).lower() == "strict"
+    same_site: Literal["lax", "strict"] = "strict" if strict else "lax"
     if django_name.startswith("__Host-") and len(django_name) > len("__Host-"):
-        return CookieConfig(name=django_name[len("__Host-") :])
-    return CookieConfig()
+        return CookieConfig(name=django_name[len("__Host-") :], same_site=same_site)
+    return CookieConfig(same_site=same_site)
 
 
 def build_manager() -> SessionManager:
