@@ -51,7 +51,37 @@ def plain(request: HttpRequest) -> HttpResponse:
     return HttpResponse("no session used")
 
 
+@csrf_exempt
+def fail(request: HttpRequest) -> HttpResponse:
+    request.session["n"] = 99  # must not be saved: the response is a 500
+    return HttpResponse("boom", status=500)
+
+
+@csrf_exempt
+def revoked_meanwhile(request: HttpRequest) -> HttpResponse:
+    # As if another request (logout elsewhere, an admin) ended this session while this one ran.
+    manager = request.session.manager  # type: ignore[attr-defined]
+    manager.revoke_user(request.sessionward.user_id)  # type: ignore[attr-defined]
+    request.session["n"] = 5
+    return HttpResponse("changed")
+
+
+async def async_home(request: HttpRequest) -> HttpResponse:
+    n = await request.session.aget("n")
+    await request.session.aset("n", (n or 0) + 1)
+    return HttpResponse(json.dumps({"n": n}), content_type="application/json")
+
+
+def where(request: HttpRequest) -> HttpResponse:
+    request.session["seen"] = True
+    return HttpResponse(str(request.sessionward.client.ip))  # type: ignore[attr-defined]
+
+
 urlpatterns = [
+    path("fail", fail),
+    path("revoked", revoked_meanwhile),
+    path("async", async_home),
+    path("where", where),
     path("", home),
     path("count", count),
     path("login", login),

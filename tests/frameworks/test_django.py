@@ -129,3 +129,77 @@ def test_real_wsgi_handler_emits_exactly_our_cookie(env: Any) -> None:
         assert cookies[0].startswith(f"{COOKIE}=")
         assert cookies[0].endswith("; Path=/; Max-Age=300; Secure; HttpOnly; SameSite=Lax")
         assert client.get("/").json()["user"] == "alice"
+
+
+def test_a_5xx_saves_nothing(env: Any) -> None:
+    client = env[0]
+    client.post("/count", secure=True)
+    response = client.post("/fail", secure=True)
+    assert response.status_code == 500
+    assert COOKIE not in response.cookies
+    assert client.get("/", secure=True).json()["n"] == 1
+
+
+def test_session_ended_meanwhile_is_a_400_not_a_resurrection(env: Any) -> None:
+    client, manager, _, _ = env
+    client.post("/login", secure=True)
+    response = client.post("/revoked", secure=True)
+    assert response.status_code == 400  # Django's SessionInterrupted
+    assert manager.sessions_of("alice") == []
+
+
+def test_no_cookie_and_nothing_stored_means_no_set_cookie(env: Any) -> None:
+    client, manager, _, _ = env
+    response = client.get("/", secure=True)
+    assert response.cookies == {}
+    assert manager.store.list_all() == []
+
+
+def test_guessing_client_gets_429_and_others_do_not(tmp_path: Path) -> None:
+    from sessionward import AnomalyRules, GuessingRule, Monitoring
+
+    rules = AnomalyRules(guessing=GuessingRule(max_failures=3, window=60, block_for=300))
+    manager = SessionManager(
+        SQLiteStore(tmp_path / "g.sqlite3"), sinks=[], monitoring=Monitoring(rules=rules)
+    )
+    django_site.CURRENT = manager
+    conf.reset()
+    with override_settings(ROOT_URLCONF="frameworks.django_site"):
+        guesser, other = Client(REMOTE_ADDR="198.51.100.7"), Client(REMOTE_ADDR="192.0.2.1")
+        codes = [
+            guesser.get("/", secure=True, HTTP_COOKIE=f"{COOKIE}={c * 43}").status_code
+            for c in "ABCD"
+        ]
+        assert codes == [200, 200, 200, 429]
+        assert other.get("/", secure=True, HTTP_COOKIE=f"{COOKIE}={'E' * 43}").status_code == 200
+        assert guesser.get("/", secure=True).status_code == 200  # no cookie: login reachable
+
+
+def test_client_address_through_trusted_proxies(env: Any) -> None:
+    client, _, _, _ = env
+    forwarded = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "203.0.113.9"}
+    assert client.get("/where", secure=True, **forwarded).content == b"10.0.0.2"
+    with override_settings(SESSIONWARD_TRUSTED_PROXIES=["10.0.0.0/8"]):
+        assert client.get("/where", secure=True, **forwarded).content == b"203.0.113.9"
+
+
+def test_cookie_morsel_attributes_are_filled(env: Any) -> None:
+    client, _, _, _ = env
+    morsel = client.post("/count", secure=True).cookies[COOKIE]
+    assert morsel["secure"] is True and morsel["httponly"] is True
+    assert morsel["samesite"] == "Lax" and morsel["path"] == "/" and morsel["max-age"] == "300"
+
+
+def test_async_views_and_middleware(env: Any) -> None:
+    import asyncio
+
+    from django.test import AsyncClient
+
+    async def visit() -> list[Any]:
+        client = AsyncClient()
+        first = await client.get("/async", secure=True)
+        client.cookies[COOKIE] = first.cookies[COOKIE].value
+        second = await client.get("/async", secure=True)
+        return [first.json()["n"], second.json()["n"]]
+
+    assert asyncio.run(visit()) == [None, 1]

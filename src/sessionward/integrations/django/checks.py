@@ -78,7 +78,9 @@ def check_configuration(app_configs: Any = None, **_: Any) -> list[checks.CheckM
             )
         )
     age = getattr(settings, "SESSION_COOKIE_AGE", 0)
-    if isinstance(age, int | float) and age > manager.policy.absolute_timeout:
+    # Only a value the project chose: Django's two-week default is capped silently.
+    chosen = settings.is_overridden("SESSION_COOKIE_AGE")
+    if chosen and isinstance(age, int | float) and age > manager.policy.absolute_timeout:
         found.append(
             checks.Warning(
                 f"SESSION_COOKIE_AGE ({age:g}s) is above sessionward's absolute timeout "
