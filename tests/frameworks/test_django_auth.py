@@ -138,3 +138,22 @@ def test_csrf_use_sessions(site: Site) -> None:
         )
         assert accepted.status_code == 302
         assert site.signed_in(client)
+
+
+def test_engine_under_djangos_own_session_middleware(site: Site) -> None:
+    from django.conf import settings
+
+    middleware = [
+        "django.contrib.sessions.middleware.SessionMiddleware" if "Sessionward" in m else m
+        for m in settings.MIDDLEWARE
+    ]
+    with override_settings(MIDDLEWARE=middleware, SESSION_SAVE_EVERY_REQUEST=True):
+        client = Client()
+        assert login(client).status_code == 302
+        (info,) = site.sessions()
+        assert info.user_id == str(site.user.pk)
+        assert site.signed_in(client)
+        key = client.cookies[COOKIE].value
+        client.post("/logout/")
+        assert not site.manager.exists(key)
+        assert site.sessions() == []

@@ -123,6 +123,16 @@ def _django_cookie_warnings() -> list[checks.CheckMessage]:
             "W013",
         ),
     ]
+    if not settings.SESSION_SAVE_EVERY_REQUEST:
+        found.append(
+            checks.Warning(
+                "With Django's SessionMiddleware a session is saved only when changed, so "
+                "sessionward's idle timeout runs from the last change, not the last visit.",
+                hint="Set SESSION_SAVE_EVERY_REQUEST = True (last-seen writes stay throttled), "
+                f"or use {OURS!r}.",
+                id="sessionward.W014",
+            )
+        )
     for bad, fix, code in problems:
         if bad:
             found.append(
