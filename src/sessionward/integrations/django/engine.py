@@ -22,10 +22,11 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase, UpdateError
+from django.core.exceptions import PermissionDenied
 
 from ...core.client import ClientInfo
 from ...core.lifecycle import cookie_max_age
-from ...errors import GuessingBlocked
+from ...errors import GuessingBlocked, SessionLimitExceeded
 from ...manager import SessionManager
 from ...session import Session
 from . import conf
@@ -180,7 +181,15 @@ class SessionStore(SessionBase):  # type: ignore[misc]
         """Log in through sessionward once ``django.contrib.auth`` recorded the user."""
         user = sw.get(SESSION_KEY)
         if isinstance(user, str) and user and user != sw.user_id:
-            self.manager.login(sw, user)
+            try:
+                self.manager.login(sw, user)
+            except SessionLimitExceeded:
+                # Policy "reject_new" and the user is at the cap: the login must not stand
+                # half-done (Django logged in, sessionward not), so it is undone and refused.
+                self.flush()
+                raise PermissionDenied(
+                    "Too many active sessions for this account; sign out elsewhere first."
+                ) from None
             self._track()
 
     def learn_user(self) -> None:
