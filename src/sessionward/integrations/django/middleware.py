@@ -106,8 +106,9 @@ class SessionwardMiddleware(SessionMiddleware):  # type: ignore[misc]
 def _commit(store: SessionStore) -> Headers:
     """Headers of the logged-out session (if any) and of the current one, saved now."""
     current = store.sessionward
-    if current.ended and store.modified:
-        # Changed after delete() (Django's contract: saving a deleted session fails).
+    if current.ended and store.ended is current and store.modified:
+        # Changed, then delete()d without flush() (Django: saving a deleted session fails).
+        # A logout through request.sessionward is not this: it just ends the session.
         raise SessionInterrupted(_INTERRUPTED)
     was_ended = current.ended
     headers = store.commit()
