@@ -73,6 +73,13 @@ async def async_home(request: HttpRequest) -> HttpResponse:
     return HttpResponse(json.dumps({"n": n}), content_type="application/json")
 
 
+async def async_logout(request: HttpRequest) -> HttpResponse:
+    # What django.contrib.auth.alogout() does, then a message for the next page.
+    await request.session.aflush()
+    await request.session.aset("flash", "signed out")
+    return HttpResponse("bye")
+
+
 def where(request: HttpRequest) -> HttpResponse:
     request.session["seen"] = True
     return HttpResponse(str(request.sessionward.client.ip))  # type: ignore[attr-defined]
@@ -82,6 +89,7 @@ urlpatterns = [
     path("fail", fail),
     path("revoked", revoked_meanwhile),
     path("async", async_home),
+    path("async-logout", async_logout),
     path("where", where),
     path("", home),
     path("count", count),

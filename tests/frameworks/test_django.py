@@ -203,3 +203,17 @@ def test_async_views_and_middleware(env: Any) -> None:
         return [first.json()["n"], second.json()["n"]]
 
     assert asyncio.run(visit()) == [None, 1]
+
+
+def test_async_flush_then_new_data_starts_a_new_session(env: Any) -> None:
+    client, manager, _, _ = env
+    client.post("/login", secure=True)
+    old = client.cookies[COOKIE].value
+    response = client.get("/async-logout", secure=True)
+    assert response.status_code == 200
+    new = response.cookies[COOKIE].value
+    assert new and new != old
+    assert manager.sessions_of("alice") == []
+    # The browser keeps the new cookie: Clear-Site-Data does not ask it to drop cookies.
+    assert "cookies" not in response["Clear-Site-Data"]
+    assert client.get("/", secure=True).json() == {"user": None, "n": None}

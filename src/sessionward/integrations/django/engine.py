@@ -20,6 +20,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase, UpdateError
 from django.core.exceptions import PermissionDenied
@@ -206,9 +207,10 @@ class SessionStore(SessionBase):  # type: ignore[misc]
         self._track()
 
     async def acycle_key(self) -> None:
-        from asgiref.sync import sync_to_async
-
         await sync_to_async(self.cycle_key)()
+
+    async def aflush(self) -> None:
+        await sync_to_async(self.flush)()
 
     def delete(self, session_key: str | None = None) -> None:
         if session_key is None or session_key == self.session_key:
