@@ -217,3 +217,13 @@ def test_async_flush_then_new_data_starts_a_new_session(env: Any) -> None:
     # The browser keeps the new cookie: Clear-Site-Data does not ask it to drop cookies.
     assert "cookies" not in response["Clear-Site-Data"]
     assert client.get("/", secure=True).json() == {"user": None, "n": None}
+
+
+def test_anomaly_rules_apply_user_agent_change_revokes(env: Any) -> None:
+    client, manager, _, sink = env
+    client.post("/login", secure=True, HTTP_USER_AGENT="Firefox/130")
+    assert client.get("/", secure=True, HTTP_USER_AGENT="Firefox/130").json()["user"] == "alice"
+    stolen = client.get("/", secure=True, HTTP_USER_AGENT="curl/8.0")
+    assert stolen.json()["user"] is None
+    assert manager.sessions_of("alice") == []
+    assert "session.anomaly" in sink.kinds()
