@@ -80,6 +80,12 @@ async def async_logout(request: HttpRequest) -> HttpResponse:
     return HttpResponse("bye")
 
 
+def store_fails(request: HttpRequest) -> HttpResponse:
+    from sessionward import StoreUnavailable
+
+    raise StoreUnavailable("connection reset")
+
+
 def where(request: HttpRequest) -> HttpResponse:
     request.session["seen"] = True
     return HttpResponse(str(request.sessionward.client.ip))  # type: ignore[attr-defined]
@@ -91,6 +97,7 @@ urlpatterns = [
     path("async", async_home),
     path("async-logout", async_logout),
     path("where", where),
+    path("store-fails", store_fails),
     path("", home),
     path("count", count),
     path("login", login),

@@ -227,3 +227,9 @@ def test_anomaly_rules_apply_user_agent_change_revokes(env: Any) -> None:
     assert stolen.json()["user"] is None
     assert manager.sessions_of("alice") == []
     assert "session.anomaly" in sink.kinds()
+
+
+def test_store_outage_inside_a_view_is_503(env: Any) -> None:
+    client = env[0]
+    response = client.get("/store-fails", secure=True)
+    assert response.status_code == 503 and response["Retry-After"] == "5"

@@ -86,6 +86,14 @@ class SessionwardMiddleware(SessionMiddleware):  # type: ignore[misc]
         request.sessionward = store.sessionward
         return None
 
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        # The store failed while a view used the session (a login's rotation, a revoke): the
+        # same 503 as at load time, never a 500 or a page served as if anonymous.
+        if isinstance(exception, StoreUnavailable):
+            logger.warning("sessionward: store unavailable during the view: %s", exception)
+            return _plain(503, "Session store unavailable; please retry shortly.\n", 5)
+        return None
+
     def process_response(
         self, request: HttpRequest, response: HttpResponseBase
     ) -> HttpResponseBase:
