@@ -95,11 +95,11 @@ class SessionStore(SessionBase):  # type: ignore[misc]
 
     # -- reading ------------------------------------------------------------------------
 
-    def load(self, *, strict: bool = False) -> Session:
+    def load(self) -> Session:
         """Read the session of ``session_key``; an unknown key gives an empty new session.
 
-        ``strict`` lets :class:`GuessingBlocked` through (the middleware answers 429); otherwise
-        a blocked guesser simply has no session.
+        A client blocked by the guessing guard simply has no session here (SessionwardMiddleware
+        loads first and answers it 429).
         """
         key = self.session_key
         sw: Session | None = None
@@ -107,8 +107,7 @@ class SessionStore(SessionBase):  # type: ignore[misc]
             try:
                 sw = self.manager.load_token(key, self.client)
             except GuessingBlocked:
-                if strict:
-                    raise
+                sw = None
         return self.adopt(sw)
 
     def adopt(self, sw: Session | None) -> Session:
