@@ -81,7 +81,16 @@ class Flows(Monitor):
             self.emit(EventKind.MALFORMED_ID, client=client, reason="duplicate or oversized")
             self._failed_id(client, presented)
             return Loaded()
-        token = lookup.value
+        return (yield from self._lookup(lookup.value, client))
+
+    def load_token(self, token: str, client: ClientInfo) -> Flow[Loaded]:
+        """Like :meth:`load`, for a token a framework already took from its cookie jar."""
+        wait = None if self.guard is None else self.guard.retry_after(client.ip)
+        if wait is not None:
+            raise GuessingBlocked(wait)
+        return (yield from self._lookup(token, client))
+
+    def _lookup(self, token: str, client: ClientInfo) -> Flow[Loaded]:
         if not is_well_formed_token(token):
             # Strict mode: a value we could not have issued is never looked up or adopted.
             presented = fingerprint(token, self.monitoring.fingerprint_key)
@@ -198,6 +207,12 @@ class Flows(Monitor):
         """Whether the cookie carries Max-Age (else it is a browser-session cookie)."""
         return self.cookie.persistent if session.persistent is None else session.persistent
 
+    def create(self, session: BaseSession) -> Flow[None]:
+        """Store a new anonymous session now, even one without data (an explicit save)."""
+        if session.record is not None or session.ended:
+            raise ValueError("create() needs a new session")
+        yield from self._create_anonymous(session, session._stored_data(), self.clock.now())
+
     def _create_anonymous(
         self, session: BaseSession, data: dict[str, Any], now: float
     ) -> Flow[None]:
@@ -208,6 +223,15 @@ class Flows(Monitor):
         session._adopt(record, token)
         self.emit(EventKind.SESSION_CREATED, client=session.client, record=record)
         session.cookie_changed = True
+
+    def exists(self, token: str) -> Flow[bool]:
+        """Whether ``token`` names a live session; no events, no side effects."""
+        if not isinstance(token, str) or not is_well_formed_token(token):
+            return False
+        record: SessionRecord | None = yield Op("get", (token_key(token),))
+        if record is None or renewal.is_stub(record):
+            return False
+        return lifecycle.check(record, self.policy, self.clock.now()) is lifecycle.Verdict.VALID
 
     def _follow(
         self, session: BaseSession, stub: SessionRecord, change: RecordUpdate, now: float
@@ -437,8 +461,11 @@ class Flows(Monitor):
             self.emit(EventKind.REVOKED, client=client, record=gone, reason=reason)
         return gone is not None
 
-    def revoke_user(self, user_id: str, reason: RevokeReason) -> Flow[int]:
-        gone: list[SessionRecord] = yield Op("delete_by_user", (user_id,))
+    def revoke_user(
+        self, user_id: str, reason: RevokeReason, keep: BaseSession | None = None
+    ) -> Flow[int]:
+        kept = None if keep is None or keep.record is None else keep.record.key
+        gone: list[SessionRecord] = yield Op("delete_by_user", (user_id,), {"keep": kept})
         for record in gone:
             self.emit(EventKind.REVOKED, record=record, reason=reason)
         return len(gone)

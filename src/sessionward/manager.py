@@ -171,8 +171,23 @@ class SessionManager(_Base):
             return session_class(self, client)
         return session_class(self, client, loaded.record, loaded.token)
 
+    def load_token(
+        self, token: str, client: ClientInfo, *, session_class: type[Session] = Session
+    ) -> Session:
+        """Read the session named by ``token`` (a framework's cookie value); never creates."""
+        loaded = self._run(self.flows.load_token(token, client))
+        return session_class(self, client, loaded.record, loaded.token)
+
     def new_session(self, client: ClientInfo) -> Session:
         return Session(self, client)
+
+    def create(self, session: BaseSession) -> None:
+        """Store a new anonymous ``session`` now, even without data."""
+        self._run(self.flows.create(session))
+
+    def exists(self, token: str) -> bool:
+        """Whether ``token`` names a live session (no events, nothing changed)."""
+        return self._run(self.flows.exists(token))
 
     def commit(self, session: BaseSession) -> Headers:
         """Persist the session; return the headers the response must carry."""
@@ -217,8 +232,15 @@ class SessionManager(_Base):
     def revoke(self, handle: str, *, reason: RevokeReason = RevokeReason.ADMIN) -> bool:
         return self._run(self.flows.revoke(handle, owner=None, reason=reason))
 
-    def revoke_user(self, user_id: str, *, reason: RevokeReason = RevokeReason.ADMIN) -> int:
-        return self._run(self.flows.revoke_user(user_id, reason))
+    def revoke_user(
+        self,
+        user_id: str,
+        *,
+        reason: RevokeReason = RevokeReason.ADMIN,
+        keep: BaseSession | None = None,
+    ) -> int:
+        """End every session of ``user_id`` (except ``keep``, e.g. after a password change)."""
+        return self._run(self.flows.revoke_user(user_id, reason, keep))
 
     def revoke_all(self) -> int:
         return self._run(self.flows.revoke_all())
@@ -259,8 +281,21 @@ class AsyncSessionManager(_Base):
             return AsyncSession(self, client)
         return AsyncSession(self, client, loaded.record, loaded.token)
 
+    async def load_token(self, token: str, client: ClientInfo) -> AsyncSession:
+        """Read the session named by ``token`` (a framework's cookie value); never creates."""
+        loaded = await self._run(self.flows.load_token(token, client))
+        return AsyncSession(self, client, loaded.record, loaded.token)
+
     def new_session(self, client: ClientInfo) -> AsyncSession:
         return AsyncSession(self, client)
+
+    async def create(self, session: BaseSession) -> None:
+        """Store a new anonymous ``session`` now, even without data."""
+        await self._run(self.flows.create(session))
+
+    async def exists(self, token: str) -> bool:
+        """Whether ``token`` names a live session (no events, nothing changed)."""
+        return await self._run(self.flows.exists(token))
 
     async def commit(self, session: BaseSession) -> Headers:
         """Persist the session; return the headers the response must carry."""
@@ -307,8 +342,15 @@ class AsyncSessionManager(_Base):
     async def revoke(self, handle: str, *, reason: RevokeReason = RevokeReason.ADMIN) -> bool:
         return await self._run(self.flows.revoke(handle, owner=None, reason=reason))
 
-    async def revoke_user(self, user_id: str, *, reason: RevokeReason = RevokeReason.ADMIN) -> int:
-        return await self._run(self.flows.revoke_user(user_id, reason))
+    async def revoke_user(
+        self,
+        user_id: str,
+        *,
+        reason: RevokeReason = RevokeReason.ADMIN,
+        keep: BaseSession | None = None,
+    ) -> int:
+        """End every session of ``user_id`` (except ``keep``, e.g. after a password change)."""
+        return await self._run(self.flows.revoke_user(user_id, reason, keep))
 
     async def revoke_all(self) -> int:
         return await self._run(self.flows.revoke_all())
