@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -41,3 +42,29 @@ def shared_store() -> Iterator[Callable[[str], Any]]:
             for name in store.client.scan_iter(match=prefix + "*"):
                 store.client.unlink(name)
         store.close()
+
+
+@asynccontextmanager
+async def async_shared_store(backend: str) -> AsyncIterator[Any]:
+    """An async Redis or PostgreSQL store with a private prefix or schema, removed after."""
+    if backend == "redis":
+        require_service("redis", redis_problem())
+        from sessionward.stores.redis import AsyncRedisStore
+
+        store: Any = AsyncRedisStore(url=REDIS_URL, prefix=unique())
+        try:
+            yield store
+        finally:
+            names = [n async for n in store.client.scan_iter(match=store._layout.tag + "*")]
+            if names:
+                await store.client.unlink(*names)
+            await store.close()
+    else:
+        require_service("postgres", postgres_problem())
+        from distributed.services import DroppingAsyncPostgresStore
+
+        store = DroppingAsyncPostgresStore(POSTGRES_URL, schema=unique())
+        try:
+            yield store
+        finally:
+            await store.close()

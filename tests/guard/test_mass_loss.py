@@ -114,3 +114,69 @@ def test_mass_loss_on_a_shared_store_across_two_instances(
     assert _refused(first, f"{NAME}=forged", guesser)
     assert _refused(second, f"{NAME}=forged", guesser)
     assert not any(_refused(second, c, _client(i)) for i, c in enumerate(cookies))
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("backend", ["redis", "postgres"])
+async def test_a_shared_store_emptied_under_concurrent_load(backend: str, clock: FakeClock) -> None:
+    """48 browsers behind one address keep requesting over ASGI on an async shared store while
+    it loses every session; when they return, none is refused, and the guesser still is."""
+    import asyncio
+
+    import httpx
+
+    from sessionward import AsyncSessionManager, SecretKeyRing
+    from sessionward.integrations.asgi import SessionMiddleware
+
+    from .conftest import async_shared_store
+
+    async with async_shared_store(backend) as store:
+        manager = AsyncSessionManager(
+            store,
+            clock=clock,
+            sinks=[],
+            monitoring=Monitoring(AnomalyRules(guessing=RULE)),
+            token_keys=SecretKeyRing.generate(),
+        )
+
+        async def page(scope: Any, receive: Any, send: Any) -> None:
+            session = scope["session"]
+            if scope["path"] == "/login":
+                await session.login("user")
+            status = 200 if session.is_authenticated else 401
+            await send({"type": "http.response.start", "status": status, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+
+        def resolver(scope: Any) -> ClientInfo:
+            headers = dict(scope["headers"])
+            return ClientInfo(ip=OFFICE, user_agent=headers.get(b"user-agent", b"").decode())
+
+        app = SessionMiddleware(page, manager=manager, client_resolver=resolver)
+        browsers = [
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app),
+                base_url="https://test",
+                headers={"user-agent": f"Browser/{i}"},
+            )
+            for i in range(CLIENTS)
+        ]
+        try:
+            await asyncio.gather(*(b.get("/login") for b in browsers))
+            during = asyncio.gather(*(b.get("/") for b in browsers for _ in range(3)))
+            await store.delete_all()
+            await during
+            after = await asyncio.gather(*(b.get("/") for b in browsers for _ in range(3)))
+            assert [r.status_code for r in after if r.status_code == 429] == []
+            guesser = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="https://test"
+            )
+            browsers.append(guesser)
+            for n in range(RULE.max_failures):
+                await guesser.get("/", headers={"cookie": f"{NAME}=forged{n}"})
+            refused = await guesser.get("/", headers={"cookie": f"{NAME}=forged"})
+            assert refused.status_code == 429
+            again = await asyncio.gather(*(b.get("/login") for b in browsers[:-1]))
+            assert {r.status_code for r in again} == {200}
+        finally:
+            for b in browsers:
+                await b.aclose()
