@@ -34,6 +34,8 @@ from ..errors import ConfigurationError
 from .clock import Clock
 
 T = TypeVar("T")
+#: A distinct-value count stops growing here (every backend); no rule may need more.
+MAX_MEMBERS = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +54,10 @@ class GuessingRule:
     ipv6_prefix: int = 64
 
     def __post_init__(self) -> None:
-        if self.max_failures < 1:
-            raise ConfigurationError("GuessingRule.max_failures must be at least 1")
+        if not 1 <= self.max_failures <= MAX_MEMBERS:
+            raise ConfigurationError(
+                f"GuessingRule.max_failures must be between 1 and {MAX_MEMBERS}"
+            )
         if self.window <= 0 or self.block_for <= 0:
             raise ConfigurationError("GuessingRule.window and block_for must be positive seconds")
         if self.max_clients < 1:
@@ -126,9 +130,6 @@ class _Count:
 class MemoryCounters:
     """:class:`Counters` in this process: bounded (least recently used dropped), thread-safe."""
 
-    #: A distinct-member count stops growing here; no rule needs more.
-    MAX_MEMBERS = 1000
-
     def __init__(self, max_keys: int = 10_000) -> None:
         if max_keys < 1:
             raise ConfigurationError("MemoryCounters.max_keys must be at least 1")
@@ -154,7 +155,7 @@ class MemoryCounters:
                 self._counts.popitem(last=False)
             if member is None:
                 count.hits += 1
-            elif member not in count.members and len(count.members) < self.MAX_MEMBERS:
+            elif member not in count.members and len(count.members) < MAX_MEMBERS:
                 count.members.add(member)
                 count.hits += 1
             return count.hits

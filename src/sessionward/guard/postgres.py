@@ -15,10 +15,10 @@ from typing import Any
 
 from psycopg import sql
 
+from ..core.guessing import MAX_MEMBERS
 from ..stores._pg_plans import Plan, Query
 from ..stores.postgres import AsyncPostgresStore, PostgresStore
 
-_MAX_MEMBERS = 1000
 _SWEEP_BATCH = 100
 _SWEEP_EVERY = 64  # hits between two lazy sweeps (per process)
 
@@ -79,11 +79,11 @@ class GuardPlans:
             now,
             member,
             member,
-            _MAX_MEMBERS,
+            MAX_MEMBERS,
             now,
             member,
             member,
-            _MAX_MEMBERS,
+            MAX_MEMBERS,
             member,
             now,
         )

@@ -16,6 +16,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from ..core.guessing import MAX_MEMBERS
 from ..stores.redis import AsyncRedisStore, RedisStore, _translate
 
 # KEYS: the count. ARGV: the member ('' for a plain count), window in ms, member cap.
@@ -34,7 +35,6 @@ end
 redis.call('PEXPIRE', KEYS[1], ARGV[2], 'NX')
 return n
 """
-_MAX_MEMBERS = 1000
 
 
 def _ms(seconds: float) -> int:
@@ -66,7 +66,7 @@ class RedisCounters:
 
     def hit(self, key: str, member: str | None, window: float, now: float) -> int:
         with _translate():
-            args: list[str | int] = [member or "", _ms(window), _MAX_MEMBERS]
+            args: list[str | int] = [member or "", _ms(window), MAX_MEMBERS]
             return int(self._hit(keys=[self._key(key)], args=args))
 
     def mark(self, key: str, until: float, now: float) -> None:
@@ -103,7 +103,7 @@ class AsyncRedisCounters:
 
     async def hit(self, key: str, member: str | None, window: float, now: float) -> int:
         with _translate():
-            args: list[str | int] = [member or "", _ms(window), _MAX_MEMBERS]
+            args: list[str | int] = [member or "", _ms(window), MAX_MEMBERS]
             return int(await self._hit(keys=[self._key(key)], args=args))
 
     async def mark(self, key: str, until: float, now: float) -> None:
