@@ -7,6 +7,7 @@ Django, Flask, scripts); ``AsyncSessionManager`` with an
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Sequence
 from typing import Any, TypeVar
 
@@ -20,7 +21,7 @@ from .core.monitoring import Monitoring
 from .core.policy import Seconds, SessionPolicy, seconds
 from .errors import ConfigurationError
 from .flows import Flows, Headers, response_headers
-from .guard import counters_for
+from .guard import counters_for, is_local
 from .monitor import COUNTERS
 from .ops import Flow, Op, drive, drive_async
 from .session import AsyncSession, BaseSession, Session, SessionInfo
@@ -28,6 +29,7 @@ from .sinks import LoggingSink
 from .stores.base import AsyncStore, Store
 
 T = TypeVar("T")
+logger = logging.getLogger("sessionward")
 _STORE_METHODS = (
     "create",
     "get",
@@ -79,6 +81,15 @@ class _Base:
         self.counters = (
             counters_for(store, asynchronous=asynchronous) if counters is None else counters
         )
+        if token_keys is None and not is_local(self.counters):
+            # Works, but each instance tags tokens with a key of its own, so after a bulk loss
+            # (a Redis restart) the others' genuine cookies count as guesses.
+            logger.warning(
+                "sessionward: %r is shared by several instances but no token_keys are set; "
+                "pass the same SessionManager(token_keys=SecretKeyRing([...])) to every "
+                "instance so lost sessions are never mistaken for guessing",
+                store,
+            )
 
     def _target(self, op: Op) -> Any:
         if op.method.startswith(COUNTERS):

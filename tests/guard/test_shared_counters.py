@@ -138,3 +138,19 @@ def test_async_counters_on_redis(clock: FakeClock) -> None:
             await store.close()
 
     asyncio.run(scenario())
+
+
+def test_a_shared_store_without_token_keys_says_what_to_set(
+    clock: FakeClock, shared_store: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    from sessionward import SecretKeyRing
+
+    store = shared_store("redis")
+    with caplog.at_level("WARNING", logger="sessionward"):
+        SessionManager(store, clock=clock, sinks=[])
+    assert "token_keys=SecretKeyRing" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="sessionward"):
+        SessionManager(store, clock=clock, sinks=[], token_keys=SecretKeyRing.generate())
+        SessionManager(MemoryStore(), clock=clock, sinks=[])
+    assert caplog.text == ""

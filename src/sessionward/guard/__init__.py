@@ -14,7 +14,7 @@ from typing import Any
 
 from ..core.guessing import Counters, MemoryCounters
 
-__all__ = ["AsyncMemoryCounters", "Counters", "MemoryCounters", "counters_for"]
+__all__ = ["AsyncMemoryCounters", "Counters", "MemoryCounters", "counters_for", "is_local"]
 
 
 class AsyncMemoryCounters:
@@ -58,3 +58,8 @@ def counters_for(store: Any, *, asynchronous: bool) -> Any:
 def _from(store: Any, module: str) -> bool:
     # Subclasses (a test's self-cleaning store, an app's wrapper) count as the store they extend.
     return any(c.__module__ == module for c in type(store).__mro__)
+
+
+def is_local(counters: Any) -> bool:
+    """Whether ``counters`` live in this process (not shared with other instances)."""
+    return isinstance(counters, MemoryCounters | AsyncMemoryCounters)
