@@ -17,11 +17,21 @@ from .core.client import ClientInfo
 from .core.clock import Clock
 from .core.cookies import CookieConfig, dump_cookie, expire_cookie, find_cookie
 from .core.events import EventKind, EventSink, RevokeReason, fingerprint
+from .core.keys import SecretKeyRing
 from .core.monitoring import Monitoring
 from .core.policy import SessionPolicy
 from .core.records import SessionRecord, encode_data
-from .core.tokens import is_well_formed_token, new_handle, new_token, token_key
-from .errors import GuessingBlocked, SessionLimitExceeded
+from .core.tokens import (
+    Tag,
+    check_tag,
+    is_well_formed_token,
+    new_handle,
+    new_token,
+    random_part,
+    session_key,
+    tag_token,
+)
+from .errors import SessionLimitExceeded
 from .monitor import Monitor
 from .ops import Flow, Op
 from .session import BaseSession, SessionInfo
@@ -49,8 +59,14 @@ class Flows(Monitor):
         clock: Clock,
         sinks: Sequence[EventSink],
         monitoring: Monitoring | None = None,
+        token_keys: SecretKeyRing | None = None,
     ) -> None:
         super().__init__(clock=clock, sinks=sinks, monitoring=monitoring)
+        # Tokens are tagged under token_keys. Without a configured ring, a key made for this
+        # process tags them and a tag it does not know is still looked up (another instance
+        # or an earlier process issued it); with one, an unknown tag is refused unseen.
+        self.token_keys = token_keys or SecretKeyRing.generate()
+        self.strict_tags = token_keys is not None
         self.policy = policy
         self.cookie = cookie
         limit = policy.max_sessions_per_user
@@ -59,6 +75,9 @@ class Flows(Monitor):
     # -- load ---------------------------------------------------------------------------
 
     def load(self, cookie_header: str | bytes | None, client: ClientInfo) -> Flow[Loaded]:
+        # A client blocked for guessing still has its cookie looked up: a live session goes
+        # through (one guesser must not lock out everyone behind the same NAT or proxy); only
+        # forged, malformed and ambiguous IDs are refused, in _forged.
         lookup = find_cookie(cookie_header, self.cookie.cookie_name)
         if lookup.tossed:
             # A cookie whose name is ours only after normalising: planted by a sibling host
@@ -67,33 +86,27 @@ class Flows(Monitor):
             self.emit(EventKind.MALFORMED_ID, client=client, reason="cookie_tossing")
         if not lookup.present:
             return Loaded()
-        wait = self.retry_after(client, cookie_header)
-        if wait is not None:
-            # This client presented many unknown session IDs (guessing): the shells answer 429
-            # until its block ends. Other clients are not affected.
-            raise GuessingBlocked(wait)
+        key = self.monitoring.fingerprint_key
         if lookup.duplicate or lookup.value is None:
             if isinstance(cookie_header, bytes):
                 text = cookie_header.decode("latin-1")
             else:
                 text = cookie_header or ""
-            presented = fingerprint(text[:4096], self.monitoring.fingerprint_key)
+            presented = fingerprint(text[:4096], key)
             self.emit(EventKind.MALFORMED_ID, client=client, reason="duplicate or oversized")
-            self._failed_id(client, presented)
+            yield from self._forged(client, presented)
             return Loaded()
         return (yield from self._lookup(lookup.value, client))
 
     def load_token(self, token: str, client: ClientInfo) -> Flow[Loaded]:
         """Like :meth:`load`, for a token a framework already took from its cookie jar."""
-        wait = None if self.guard is None else self.guard.retry_after(client.ip)
-        if wait is not None:
-            raise GuessingBlocked(wait)
         return (yield from self._lookup(token, client))
 
     def _lookup(self, token: str, client: ClientInfo) -> Flow[Loaded]:
+        key = self.monitoring.fingerprint_key
         if not is_well_formed_token(token):
             # Strict mode: a value we could not have issued is never looked up or adopted.
-            presented = fingerprint(token, self.monitoring.fingerprint_key)
+            presented = fingerprint(token, key)
             self.emit(
                 EventKind.MALFORMED_ID,
                 client=client,
@@ -101,18 +114,30 @@ class Flows(Monitor):
                 presented=presented,
                 length=len(token),
             )
-            self._failed_id(client, presented)
+            yield from self._forged(client, presented)
             return Loaded()
-        record: SessionRecord | None = yield Op("get", (token_key(token),))
+        tag = check_tag(token, self.token_keys)
+        if tag is Tag.INVALID and self.strict_tags:
+            # With a configured key ring, a tag none of its keys made is a forgery: refused
+            # without a store call.
+            presented = fingerprint(token, key)
+            self.emit(EventKind.MALFORMED_ID, client=client, reason="tag", presented=presented)
+            yield from self._forged(client, presented)
+            return Loaded()
+        record: SessionRecord | None = yield Op("get", (session_key(token),))
         if record is not None and renewal.is_stub(record):
             # A token renewed moments ago: within the grace window, continue as its successor.
-            successor = renewal.successor(record, token, self.clock.now())
-            record = None if successor is None else (yield Op("get", (token_key(successor),)))
+            successor = self._successor(record, token, self.clock.now())
+            record = None if successor is None else (yield Op("get", (session_key(successor),)))
             token = successor or token
         if record is None:
-            presented = fingerprint(token, self.monitoring.fingerprint_key)
-            self.emit(EventKind.UNKNOWN_ID, client=client, presented=presented)
-            self._failed_id(client, presented)
+            presented = fingerprint(token, key)
+            # A valid tag means sessionward issued this token: its session ended (logout,
+            # expiry, a store that lost its data). That is not guessing, so it is not counted.
+            genuine = tag is Tag.VALID
+            self.emit(EventKind.UNKNOWN_ID, client=client, presented=presented, issued=genuine)
+            if not genuine:
+                yield from self._forged(client, presented)
             return Loaded()
         verdict = lifecycle.check(record, self.policy, self.clock.now())
         if verdict is not lifecycle.Verdict.VALID:
@@ -217,7 +242,7 @@ class Flows(Monitor):
         self, session: BaseSession, data: dict[str, Any], now: float
     ) -> Flow[None]:
         encode_data(data, max_bytes=self.policy.max_data_bytes)
-        token = new_token()
+        token = new_token(self.token_keys)
         record = self._new_record(token, None, session.client, now, "anonymous", data=data)
         yield Op("create", (record,), {"now": now})
         session._adopt(record, token)
@@ -228,7 +253,7 @@ class Flows(Monitor):
         """Whether ``token`` names a live session; no events, no side effects."""
         if not isinstance(token, str) or not is_well_formed_token(token):
             return False
-        record: SessionRecord | None = yield Op("get", (token_key(token),))
+        record: SessionRecord | None = yield Op("get", (session_key(token),))
         if record is None or renewal.is_stub(record):
             return False
         return lifecycle.check(record, self.policy, self.clock.now()) is lifecycle.Verdict.VALID
@@ -237,14 +262,20 @@ class Flows(Monitor):
         self, session: BaseSession, stub: SessionRecord, change: RecordUpdate, now: float
     ) -> Flow[SessionRecord | None]:
         token = session.token
-        successor = None if token is None else renewal.successor(stub, token, now)
+        successor = None if token is None else self._successor(stub, token, now)
         if successor is None:
             return None
-        stored: SessionRecord | None = yield Op("update", (token_key(successor), change))
+        stored: SessionRecord | None = yield Op("update", (session_key(successor), change))
         if stored is not None:
             session._adopt(stored, successor)
             session.cookie_changed = True
         return stored
+
+    def _successor(self, stub: SessionRecord, token: str, now: float) -> str | None:
+        """The tagged token that replaced ``token`` (renewal derives it from the random part,
+        so every instance finds the same successor, whatever key tags it)."""
+        raw = renewal.successor(stub, random_part(token), now)
+        return None if raw is None else tag_token(raw, self.token_keys)
 
     def _live_key(self, session: BaseSession, record: SessionRecord) -> Flow[str]:
         """The key the session lives under now: a renewal by a concurrent request may have
@@ -254,24 +285,25 @@ class Flows(Monitor):
             return record.key
         current: SessionRecord | None = yield Op("get", (record.key,))
         now = self.clock.now()
-        successor = None if current is None else renewal.successor(current, token, now)
-        return record.key if successor is None else token_key(successor)
+        successor = None if current is None else self._successor(current, token, now)
+        return record.key if successor is None else session_key(successor)
 
     def _renew(self, session: BaseSession, stored: SessionRecord, now: float) -> Flow[bool]:
         """Move the session to a new token, leaving a stub for requests still in flight."""
         token = session.token
         if token is None:
             return True
-        new, stub = renewal.plan(stored, token, self.policy, now)
+        raw, stub = renewal.plan(stored, random_part(token), self.policy, now)
+        new = tag_token(raw, self.token_keys)
         moved: SessionRecord | None = yield Op(
-            "renew", (stored.key, token_key(new), stub), {"handle": stored.handle}
+            "renew", (stored.key, session_key(new), stub), {"handle": stored.handle}
         )
         if moved is None:
             # Another request renewed it first (or it just ended): follow that renewal.
             current: SessionRecord | None = yield Op("get", (stored.key,))
-            successor = None if current is None else renewal.successor(current, token, now)
+            successor = None if current is None else self._successor(current, token, now)
             if successor is not None:
-                moved = yield Op("get", (token_key(successor),))
+                moved = yield Op("get", (session_key(successor),))
                 new = successor
         if moved is None:
             return False
@@ -294,7 +326,7 @@ class Flows(Monitor):
         authenticated_at: float | None = None,
     ) -> SessionRecord:
         record = SessionRecord(
-            key=token_key(token),
+            key=session_key(token),
             handle=handle or new_handle(),
             user_id=user_id,
             created_at=now if created_at is None else created_at,
@@ -320,7 +352,7 @@ class Flows(Monitor):
         data = session._stored_data(keep)
         data.pop(csrf.SESSION_DATA_KEY, None)  # CSRF tokens from before login die here
         encode_data(data, max_bytes=self.policy.max_data_bytes)
-        token = new_token()
+        token = new_token(self.token_keys)
         old = session.record
         record = self._new_record(
             token, user_id, session.client, now, "login", data=data, authenticated_at=now
@@ -354,7 +386,7 @@ class Flows(Monitor):
         if old is None:
             raise ValueError("rotate() needs a stored session; call login() first")
         now = self.clock.now()
-        token = new_token()
+        token = new_token(self.token_keys)
         record = self._new_record(
             token,
             old.user_id,
@@ -404,9 +436,9 @@ class Flows(Monitor):
         gone: SessionRecord | None = yield Op("delete", (record.key,))
         if gone is not None and token is not None:
             # Renewed while this request ran: the session lives on under the successor.
-            successor = renewal.successor(gone, token, self.clock.now())
+            successor = self._successor(gone, token, self.clock.now())
             if successor is not None:
-                yield Op("delete", (token_key(successor),))
+                yield Op("delete", (session_key(successor),))
         self.emit(EventKind.LOGOUT, client=session.client, record=record)
 
     def logout_everywhere(self, session: BaseSession) -> Flow[int]:

@@ -16,7 +16,7 @@ from sessionward import ConfigurationError, SessionManager, SessionPolicy, SQLit
 from sessionward.core.client import ClientInfo
 from sessionward.core.codec import TAGGED_CODEC, Codec
 from sessionward.core.cookies import CookieConfig, dump_cookie
-from sessionward.core.tokens import token_key
+from sessionward.core.tokens import session_key
 from sessionward.stores.memory import MemoryStore
 from sessionward.testing import FakeClock
 
@@ -91,7 +91,7 @@ def test_tagged_values_survive_a_store_round_trip(store_kind: str, tmp_path: Pat
     session.update(SPECIAL)
     headers = manager.commit(session)
     token = dict(headers)["set-cookie"].split(";")[0].split("=", 1)[1]
-    stored = store.get(token_key(token))
+    stored = store.get(session_key(token))
     json.dumps(dict(stored.data))  # the store holds plain JSON
     again = manager.load(f"{COOKIE}={token}", CLIENT)
     assert dict(again) == SPECIAL

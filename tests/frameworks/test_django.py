@@ -17,7 +17,7 @@ from sessionward import (
     SQLiteStore,
     StoreUnavailable,
 )
-from sessionward.core.tokens import token_key
+from sessionward.core.tokens import session_key
 from sessionward.integrations.django import SessionwardMiddleware, conf
 from sessionward.testing import FakeClock
 
@@ -56,7 +56,7 @@ def test_django_login_flow_rotates_and_logout_kills(env: Any) -> None:
     assert response.status_code == 302
     authed = client.cookies[COOKIE].value
     assert authed != anon.value
-    assert manager.store.get(token_key(anon.value)) is None
+    assert manager.store.get(session_key(anon.value)) is None
     home = client.get("/", secure=True)
     assert home.json() == {"user": "alice", "n": 1}
     assert home["Cache-Control"] == "no-store"

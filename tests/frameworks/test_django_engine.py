@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from sessionward import MemorySink, MemoryStore, SessionManager, SessionPolicy
-from sessionward.core.tokens import token_key
+from sessionward.core.tokens import session_key
 from sessionward.integrations.django import conf
 from sessionward.integrations.django.engine import SessionStore
 from sessionward.testing import FakeClock
@@ -42,7 +42,7 @@ def test_keys_are_hashed_at_rest_and_unknown_keys_never_adopted(manager: Session
     key = session.session_key
     assert key is not None
     (record,) = manager.store.list_all()
-    assert record.key == token_key(key) and key not in repr(record)
+    assert record.key == session_key(key) and key not in repr(record)
     chosen = "attacker-chosen-session-key-0123456789abcdef"
     planted = SessionStore(chosen)
     planted["b"] = 2

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from sessionward import AsyncMemoryStore, AsyncSession, AsyncSessionManager, SecretKeyRing
-from sessionward.core.tokens import token_key
+from sessionward.core.tokens import session_key
 from sessionward.integrations.asgi import SessionMiddleware, add_sessionward, session_of
 from sessionward.integrations.fastapi import CSRFToken, CurrentUser, RecentAuth, Session
 from sessionward.integrations.reauth import requires_recent_auth
@@ -112,7 +112,7 @@ async def test_log_in_use_the_session_protect_a_form_and_log_out(env: Any) -> No
     authed = client.cookies.get(COOKIE)
     out = await client.post("/logout", data={"csrf_token": token}, headers=SAME_ORIGIN)
     assert out.status_code == 200
-    assert await manager.store.get(token_key(authed)) is None
+    assert await manager.store.get(session_key(authed)) is None
     assert (await client.get("/me")).status_code == 401
 
 
@@ -181,5 +181,5 @@ async def test_clear_ends_an_async_session_and_later_writes_start_a_new_one() ->
         authed = client.cookies.get(COOKIE)
         response = await client.post("/clear")
         assert '"cookies"' not in response.headers["clear-site-data"]
-        assert await manager.store.get(token_key(authed)) is None
+        assert await manager.store.get(session_key(authed)) is None
         assert (await client.get("/state")).json() == {"user": None, "note": "after clear"}

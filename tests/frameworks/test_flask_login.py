@@ -10,7 +10,7 @@ import pytest
 from flask_login import LoginManager, UserMixin, current_user, login_required
 
 from sessionward import MemorySink, MemoryStore, SecretKeyRing, SessionManager
-from sessionward.core.tokens import token_key
+from sessionward.core.tokens import session_key
 from sessionward.integrations.flask import Sessionward, current_session
 from sessionward.integrations.flask.csrf import CSRFProtect
 from sessionward.integrations.flask.login import SessionwardLogin, login_user, logout_user
@@ -131,7 +131,7 @@ def test_log_in_use_the_session_protect_a_form_and_log_out() -> None:
     authed = client.get_cookie(COOKIE)
     assert authed is not None
     client.post("/logout", headers=SAME_ORIGIN, data={"csrf_token": fresh})
-    assert manager.store.get(token_key(authed.value)) is None
+    assert manager.store.get(session_key(authed.value)) is None
     assert client.get("/bye").json == {"messages": ["logged out"], "anon": True}
     client.set_cookie(COOKIE, authed.value)
     assert client.get("/account").status_code == 401
@@ -149,8 +149,8 @@ def test_login_user_rotates_the_token_and_records_the_user() -> None:
     client.post("/login", data={"user": "bob", "csrf_token": token}, headers=SAME_ORIGIN)
     authed = client.get_cookie(COOKIE)
     assert authed is not None and authed.value != anon.value
-    assert manager.store.get(token_key(anon.value)) is None
-    assert manager.store.get(token_key(authed.value)).user_id == "bob"
+    assert manager.store.get(session_key(anon.value)) is None
+    assert manager.store.get(session_key(authed.value)).user_id == "bob"
 
 
 def test_remember_me_is_refused_with_a_clear_message() -> None:

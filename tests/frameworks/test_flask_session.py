@@ -19,7 +19,7 @@ from sessionward import (
     SessionPolicy,
 )
 from sessionward.core.proxies import TrustedProxies
-from sessionward.core.tokens import new_token, token_key
+from sessionward.core.tokens import new_token, session_key
 from sessionward.integrations.flask import Sessionward, current_session
 from sessionward.testing import FakeClock
 
@@ -197,7 +197,7 @@ def test_flash_after_logout_lands_in_a_fresh_anonymous_session() -> None:
     assert "cookies" not in out.headers["Clear-Site-Data"]
     new = client.get_cookie(COOKIE)
     assert new is not None and new.value != old.value
-    assert manager.store.get(token_key(old.value)) is None
+    assert manager.store.get(session_key(old.value)) is None
     assert client.get("/flashes").json == {"messages": ["logged out"]}
     assert client.get("/me").json == {"user": None, "cart": None}
 
@@ -224,7 +224,7 @@ def test_clear_logs_out_and_kills_the_token() -> None:
     token = client.get_cookie(COOKIE)
     assert token is not None
     client.post("/clear")
-    assert manager.store.get(token_key(token.value)) is None
+    assert manager.store.get(session_key(token.value)) is None
     client.set_cookie(COOKIE, token.value)
     assert client.get("/me").json == {"user": None, "cart": None}
 
@@ -257,7 +257,9 @@ def test_guessing_client_gets_429_with_retry_after_and_others_are_served() -> No
     blocked = guesser.get("/me")
     assert blocked.status_code == 429
     assert blocked.headers["Retry-After"] == "120"
-    assert "Set-Cookie" not in blocked.headers
+    # The 429 expires the refused cookie, so this browser's next request reaches the login page.
+    assert "Max-Age=0" in blocked.headers["Set-Cookie"]
+    assert blocked.headers["Cache-Control"] == "no-store"
     assert guesser.get("/plain").status_code == 200  # a page without the session still works
     other = app.test_client()
     other.environ_base["REMOTE_ADDR"] = "192.0.2.99"

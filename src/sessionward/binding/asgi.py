@@ -112,7 +112,7 @@ class DeviceBindingMiddleware:
             )
             extra = await self.manager.commit(session)
         except GuessingBlocked as blocked:
-            await send_too_many(send, blocked.retry_after)
+            await send_too_many(send, blocked.retry_after, blocked.headers)
             return
         except StoreUnavailable as exc:
             # A 5xx makes the browser back off and keep its session, unlike a 4xx.

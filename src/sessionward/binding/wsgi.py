@@ -64,7 +64,9 @@ def handle_endpoint(
         reply = manager._run(binding.handle(kind, session, request))
         extra = manager.commit(session)
     except GuessingBlocked as blocked:
-        return Reply(429, [("retry-after", str(max(1, int(blocked.retry_after) + 1)))])
+        return Reply(
+            429, [("retry-after", str(max(1, int(blocked.retry_after) + 1))), *blocked.headers]
+        )
     except StoreUnavailable as exc:
         logger.warning("sessionward: store unavailable during device binding: %s", exc)
         return _UNAVAILABLE

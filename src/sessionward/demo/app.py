@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import math
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 
 from sessionward import (
     SYSTEM_CLOCK,
+    AsyncLoginLimiter,
     AsyncSession,
     AsyncSessionManager,
     AsyncSQLiteStore,
@@ -81,6 +83,9 @@ class DemoApp:
         self.config = config
         self.users = users
         self.manager = manager
+        # Online password guessing: every password check (/login, /reauth, /api/token) asks
+        # first and reports the outcome; a limited attempt is a 429 with Retry-After.
+        self.limiter = AsyncLoginLimiter(manager)
         self.templates = _templates()
 
     def render(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
@@ -96,6 +101,15 @@ class DemoApp:
             **context,
         )
         return Response(html, status_code=status, media_type="text/html")
+
+    def too_many(self, request: Request, name: str, wait: float, **context: Any) -> Response:
+        """The form again, with 429, Retry-After and a sentence that says how long to wait."""
+        seconds = max(1, math.ceil(wait))
+        unit = "second" if seconds == 1 else "seconds"
+        error = f"Too many failed sign-in attempts. Try again in {seconds} {unit}."
+        response = self.render(request, name, status=429, error=error, **context)
+        response.headers["retry-after"] = str(seconds)
+        return response
 
     @staticmethod
     def session(request: Request) -> AsyncSession:
@@ -124,8 +138,13 @@ class DemoApp:
         form = await request.form()
         username = str(form.get("username", ""))[:MAX_FIELD]
         password = str(form.get("password", ""))[:MAX_FIELD]
+        wait = await self.limiter.check(username, session.client)
+        if wait is not None:
+            # Refused before the password is even checked: guessing gains nothing here.
+            return self.too_many(request, "login.html", wait, username=username, notice=None)
         user = self.users.authenticate(username, password)
         if user is None:
+            await self.limiter.failed(username, session.client)
             self.manager.emit(
                 EventKind.LOGIN_FAILED,
                 client=session.client,
@@ -143,6 +162,7 @@ class DemoApp:
                 error="Unknown user name or wrong password.",
                 notice=None,
             )
+        await self.limiter.succeeded(username, session.client)
         # Seed step 5: a brand-new session ID at login; the pre-login one dies now.
         await session.login(user.username)
         return RedirectResponse("/", status_code=303)
@@ -232,7 +252,7 @@ def create_app(
         Route("/sessions/{handle}/revoke", demo.revoke, methods=["POST"]),
         Route("/logout-everywhere", demo.logout_everywhere, methods=["POST"]),
         Route("/healthz", demo.health),
-        *api.routes(manager),
+        *api.routes(manager, demo.limiter),
         *account.routes(),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]

@@ -73,7 +73,9 @@ async def send_unavailable(send: Send) -> None:
     await send({"type": "http.response.body", "body": _UNAVAILABLE})
 
 
-async def send_too_many(send: Send, retry_after: float) -> None:
+async def send_too_many(
+    send: Send, retry_after: float, extra: tuple[tuple[str, str], ...] = ()
+) -> None:
     await send(
         {
             "type": "http.response.start",
@@ -82,6 +84,7 @@ async def send_too_many(send: Send, retry_after: float) -> None:
                 (b"content-type", b"text/plain; charset=utf-8"),
                 (b"retry-after", str(max(1, math.ceil(retry_after))).encode("ascii")),
                 (b"cache-control", b"no-store"),
+                *((k.encode("latin-1"), v.encode("latin-1")) for k, v in extra),
             ],
         }
     )
@@ -113,10 +116,11 @@ class SessionMiddleware:
         try:
             session = await self.manager.load(cookies, client)
         except GuessingBlocked as blocked:
-            # This client presented many unknown session IDs (guessing): refused until its
-            # block ends. Other clients are not affected.
+            # A blocked guesser's address presented a forged or dead ID (a live session is
+            # never refused): 429, clearing that cookie so a genuine user behind the same
+            # address reaches the login page on the next request. Other clients are unaffected.
             if scope["type"] == "http":
-                await send_too_many(send, blocked.retry_after)
+                await send_too_many(send, blocked.retry_after, blocked.headers)
             else:
                 await send({"type": "websocket.close", "code": 1008})
             return

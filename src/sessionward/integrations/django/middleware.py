@@ -74,11 +74,15 @@ class SessionwardMiddleware(SessionMiddleware):  # type: ignore[misc]
             store.adopt(session)
         except GuessingBlocked as blocked:
             # A client guessing session IDs: refused until its block ends; others unaffected.
-            return _plain(
+            refused = _plain(
                 429,
                 "Too many unknown session IDs from this address; retry later.\n",
                 max(1, math.ceil(blocked.retry_after)),
             )
+            for name, value in blocked.headers:
+                # Expires the dead cookie, so the next request (no cookie) reaches the login page.
+                refused.headers[name] = value
+            return refused
         except StoreUnavailable as exc:
             logger.warning("sessionward: store unavailable while loading a session: %s", exc)
             return _plain(503, "Session store unavailable; please retry shortly.\n", 5)

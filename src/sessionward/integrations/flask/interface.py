@@ -60,6 +60,8 @@ class FlaskSession(Session, SessionMixin):
 
     #: Set when the load was refused (429/503): nothing is saved for this request.
     refused = False
+    #: Headers the refusal adds to the error response (the dead cookie's expiry).
+    refused_headers: tuple[tuple[str, str], ...] = ()
 
     @property
     def new(self) -> bool:  # type: ignore[override]
@@ -125,6 +127,9 @@ class SessionwardInterface(SessionInterface):
                 loaded = self.manager.load(header, client)
             except GuessingBlocked as blocked:
                 session.refused = True
+                # The 429 also expires the dead cookie (save_session adds it), so the next
+                # request, without a cookie, reaches the login page.
+                session.refused_headers = blocked.headers
                 raise TooManyRequests(
                     "Too many invalid session cookies from your address; please retry later.",
                     retry_after=max(1, math.ceil(blocked.retry_after)),
@@ -141,7 +146,12 @@ class SessionwardInterface(SessionInterface):
         return load
 
     def save_session(self, app: flask.Flask, session: SessionMixin, response: Response) -> None:
-        if not isinstance(session, FlaskSession) or session.refused:
+        if not isinstance(session, FlaskSession):
+            return
+        if session.refused:
+            response.headers["Cache-Control"] = "no-store"
+            for header, text in session.refused_headers:
+                response.headers.add(header, text)
             return
         refresh = bool(app.config.get("SESSION_REFRESH_EACH_REQUEST", True))
         if not session.loaded and not (refresh and self._load_to_refresh(app, session)):
