@@ -38,9 +38,9 @@ def test_the_demo_comes_out_clean(deploy: bool) -> None:
 def test_discovery_finds_the_demo_stack_in_order() -> None:
     found = discover(check_apps.demo)
     names = [type(layer).__name__ for layer in found.chains[0]]
-    wanted = ["HTTPSRedirectMiddleware", "SecurityHeadersMiddleware", "SessionMiddleware"]
+    wanted = ["HTTPSRedirectMiddleware", "SecurityHeadersMiddleware", "DeviceBindingMiddleware"]
     assert [n for n in names if n in wanted] == wanted
-    assert names.index("CSRFMiddleware") > names.index("SessionMiddleware")
+    assert names.index("CSRFMiddleware") > names.index("DeviceBindingMiddleware")
     assert len(found.managers) == 1 and found.framework == "starlette"
 
 

@@ -18,7 +18,7 @@ from sessionward import (
     SessionManager,
     SessionPolicy,
 )
-from sessionward.core.tokens import token_key
+from sessionward.core.tokens import session_key
 from sessionward.testing import FakeClock
 
 CLIENT = ClientInfo(ip="203.0.113.9", user_agent="TestBrowser/1.0")
@@ -125,7 +125,7 @@ def test_login_issues_a_new_token_and_the_old_one_dies(
     s.login("alice")
     authed = cookie_of(manager.commit(s))
     assert authed != anon
-    assert store.inner.get(token_key(anon.split("=", 1)[1])) is None
+    assert store.inner.get(session_key(anon.split("=", 1)[1])) is None
     again = manager.load(anon, CLIENT)
     assert again.user_id is None and "cart" not in again
     assert manager.load(authed, CLIENT)["cart"] == ["book"]
@@ -294,7 +294,10 @@ def test_concurrent_session_limit_policies(store: CountingStore, clock: FakeCloc
 
 def test_session_data_must_be_json(manager: SessionManager) -> None:
     s = manager.load(None, CLIENT)
-    s["when"] = object()
+    with pytest.raises(TypeError, match="'when'"):
+        s["when"] = object()  # refused at the assignment, naming the key
+    s["later"] = []
+    s["later"].append(object())  # in-place mutation is only seen at save time
     with pytest.raises(SessionDataError, match="JSON"):
         manager.commit(s)
 
@@ -326,4 +329,4 @@ def test_tokens_never_reach_events_or_logs(
         manager.load(f"__Host-session={token}", CLIENT)  # replay: unknown id event
     assert EventKind.UNKNOWN_ID.value in caplog.text
     assert token not in caplog.text
-    assert token_key(token) not in caplog.text
+    assert session_key(token) not in caplog.text

@@ -145,6 +145,7 @@ def test_flask_test_client(tmp_path: Path, clock: FakeClock) -> None:
     sink = MemorySink()
     manager = SessionManager(SQLiteStore(tmp_path / "f.sqlite3"), clock=clock, sinks=[sink])
     app = flask.Flask(__name__)
+    app.secret_key = "flask's own rule; sessionward does not use it"
     Sessionward(app, manager)
 
     @app.get("/me")

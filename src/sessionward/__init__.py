@@ -21,18 +21,21 @@ from .core.devices import Device, UAParserLabeler
 from .core.events import Event, EventKind, EventSink, RevokeReason
 from .core.headers import SecurityHeaders
 from .core.keys import Secret, SecretKeyRing
+from .core.login_limits import LoginLimits
 from .core.monitoring import Monitoring
 from .core.policy import SessionPolicy
 from .core.proxies import TrustedProxies
 from .core.records import SessionRecord
 from .errors import (
     ConfigurationError,
+    GuessingBlocked,
     SessionDataError,
     SessionLimitExceeded,
     SessionwardError,
     StoreError,
     StoreUnavailable,
 )
+from .limiter import AsyncLoginLimiter, LoginLimiter
 from .manager import AsyncSessionManager, SessionManager
 from .session import AsyncSession, Session, SessionInfo
 from .sinks import LoggingSink, MemorySink
@@ -46,6 +49,7 @@ __version__ = "0.1.0"
 __all__ = [
     "SYSTEM_CLOCK",
     "AnomalyRules",
+    "AsyncLoginLimiter",
     "AsyncMemoryStore",
     "AsyncSQLiteStore",
     "AsyncSession",
@@ -62,8 +66,11 @@ __all__ = [
     "Event",
     "EventKind",
     "EventSink",
+    "GuessingBlocked",
     "GuessingRule",
     "LoggingSink",
+    "LoginLimiter",
+    "LoginLimits",
     "MemoryAuditLog",
     "MemorySink",
     "MemoryStore",

@@ -14,6 +14,33 @@ from .audit.base import AuditEntry
 from .core.anomaly import META_DEVICE, last_ip
 from .core.records import SessionRecord
 
+_NAMED_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(value: object) -> str:
+    """``value`` as text safe for a terminal and for one-line-per-event output.
+
+    Audit fields can hold attacker text (user names, paths, header names): CR/LF would forge
+    extra audit lines, ESC and other controls would drive the operator's terminal. Every
+    character that is not printable (C0/C1 controls, DEL, line and paragraph separators, bidi
+    and other format characters) is shown as a Python-style escape, and ``\\`` as ``\\\\``
+    so escapes cannot be faked.
+    """
+    text = str(value)
+    if text.isprintable() and "\\" not in text:
+        return text
+    out: list[str] = []
+    for ch in text:
+        if ch in _NAMED_ESCAPES:
+            out.append(_NAMED_ESCAPES[ch])
+        elif ch.isprintable():
+            out.append(ch)
+        elif ord(ch) <= 0xFF:
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}")
+    return "".join(out)
+
 
 def when(timestamp: float | None) -> str:
     if timestamp is None:
@@ -50,7 +77,9 @@ def print_table(rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
     if not rows:
         click.echo("(none)")
         return
-    cells = [[str(row.get(c) if row.get(c) is not None else "-") for c in columns] for row in rows]
+    cells = [
+        [printable(row.get(c)) if row.get(c) is not None else "-" for c in columns] for row in rows
+    ]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
     widths = [min(w, 40) for w in widths]
     click.echo("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)))
@@ -72,8 +101,9 @@ def print_entry(entry: AuditEntry, as_json: bool) -> None:
         ("reason", e.reason),
     ):
         if value:
-            parts.append(f"{label}={value}")
+            parts.append(f"{label}={printable(value)}")
     if e.detail:
+        # ensure_ascii escapes every control and non-ASCII character inside the JSON.
         parts.append(json.dumps(dict(e.detail), separators=(",", ":"), default=str))
     click.echo(" ".join(parts))
 

@@ -31,7 +31,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
         "the sessionward command needs click: pip install 'sessionward[cli]'"
     ) from exc
 
-from ._cli_output import parse_since, print_entry, print_table, session_dict
+from ._cli_output import parse_since, print_entry, print_table, printable, session_dict
 from .audit.base import AuditLog, AuditSink
 from .core.events import EventKind
 from .core.monitoring import Monitoring
@@ -211,7 +211,7 @@ def show_session(state: Context, handle: str, as_json: bool) -> None:
         click.echo(json.dumps(row, indent=2))
         return
     for name, value in row.items():
-        click.echo(f"{name:17} {value if value is not None else '-'}")
+        click.echo(f"{name:17} {printable(value) if value is not None else '-'}")
 
 
 @cli.group()

@@ -59,8 +59,11 @@ class GuessingBlocked(SessionwardError):
     which answer ``429 Too Many Requests`` with ``Retry-After``; application code never sees it.
     """
 
-    def __init__(self, retry_after: float) -> None:
+    def __init__(self, retry_after: float, headers: tuple[tuple[str, str], ...] = ()) -> None:
         super().__init__(
             f"client blocked for guessing session IDs; retry after {retry_after:.0f} s"
         )
         self.retry_after = retry_after
+        #: Headers the 429 must carry: a ``set-cookie`` that clears the dead session cookie, so
+        #: a genuine user behind the guesser's address reaches the login page next time.
+        self.headers = headers

@@ -12,16 +12,26 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .core import anomaly, lifecycle, renewal
+from .core import anomaly, csrf, lifecycle, renewal
 from .core.client import ClientInfo
 from .core.clock import Clock
 from .core.cookies import CookieConfig, dump_cookie, expire_cookie, find_cookie
 from .core.events import EventKind, EventSink, RevokeReason, fingerprint
+from .core.keys import SecretKeyRing
 from .core.monitoring import Monitoring
 from .core.policy import SessionPolicy
 from .core.records import SessionRecord, encode_data
-from .core.tokens import is_well_formed_token, new_handle, new_token, token_key
-from .errors import GuessingBlocked, SessionLimitExceeded
+from .core.tokens import (
+    Tag,
+    check_tag,
+    is_well_formed_token,
+    new_handle,
+    new_token,
+    random_part,
+    session_key,
+    tag_token,
+)
+from .errors import SessionLimitExceeded
 from .monitor import Monitor
 from .ops import Flow, Op
 from .session import BaseSession, SessionInfo
@@ -49,8 +59,14 @@ class Flows(Monitor):
         clock: Clock,
         sinks: Sequence[EventSink],
         monitoring: Monitoring | None = None,
+        token_keys: SecretKeyRing | None = None,
     ) -> None:
         super().__init__(clock=clock, sinks=sinks, monitoring=monitoring)
+        # Tokens are tagged under token_keys. Without a configured ring, a key made for this
+        # process tags them and a tag it does not know is still looked up (another instance
+        # or an earlier process issued it); with one, an unknown tag is refused unseen.
+        self.token_keys = token_keys or SecretKeyRing.generate()
+        self.strict_tags = token_keys is not None
         self.policy = policy
         self.cookie = cookie
         limit = policy.max_sessions_per_user
@@ -59,27 +75,38 @@ class Flows(Monitor):
     # -- load ---------------------------------------------------------------------------
 
     def load(self, cookie_header: str | bytes | None, client: ClientInfo) -> Flow[Loaded]:
+        # A client blocked for guessing still has its cookie looked up: a live session goes
+        # through (one guesser must not lock out everyone behind the same NAT or proxy); only
+        # forged, malformed and ambiguous IDs are refused, in _forged.
         lookup = find_cookie(cookie_header, self.cookie.cookie_name)
+        if lookup.tossed:
+            # A cookie whose name is ours only after normalising: planted by a sibling host
+            # (cookie tossing). Never used; recorded. Not counted as guessing: the victim's
+            # browser sends it, so counting it would let the attacker get the victim blocked.
+            self.emit(EventKind.MALFORMED_ID, client=client, reason="cookie_tossing")
         if not lookup.present:
             return Loaded()
-        wait = self.retry_after(client, cookie_header)
-        if wait is not None:
-            # This client presented many unknown session IDs (guessing): the shells answer 429
-            # until its block ends. Other clients are not affected.
-            raise GuessingBlocked(wait)
+        key = self.monitoring.fingerprint_key
         if lookup.duplicate or lookup.value is None:
             if isinstance(cookie_header, bytes):
                 text = cookie_header.decode("latin-1")
             else:
                 text = cookie_header or ""
-            presented = fingerprint(text[:4096], self.monitoring.fingerprint_key)
+            presented = fingerprint(text[:4096], key)
             self.emit(EventKind.MALFORMED_ID, client=client, reason="duplicate or oversized")
-            self._failed_id(client, presented)
+            yield from self._forged(client, presented)
             return Loaded()
-        token = lookup.value
+        return (yield from self._lookup(lookup.value, client))
+
+    def load_token(self, token: str, client: ClientInfo) -> Flow[Loaded]:
+        """Like :meth:`load`, for a token a framework already took from its cookie jar."""
+        return (yield from self._lookup(token, client))
+
+    def _lookup(self, token: str, client: ClientInfo) -> Flow[Loaded]:
+        key = self.monitoring.fingerprint_key
         if not is_well_formed_token(token):
             # Strict mode: a value we could not have issued is never looked up or adopted.
-            presented = fingerprint(token, self.monitoring.fingerprint_key)
+            presented = fingerprint(token, key)
             self.emit(
                 EventKind.MALFORMED_ID,
                 client=client,
@@ -87,18 +114,30 @@ class Flows(Monitor):
                 presented=presented,
                 length=len(token),
             )
-            self._failed_id(client, presented)
+            yield from self._forged(client, presented)
             return Loaded()
-        record: SessionRecord | None = yield Op("get", (token_key(token),))
+        tag = check_tag(token, self.token_keys)
+        if tag is Tag.INVALID and self.strict_tags:
+            # With a configured key ring, a tag none of its keys made is a forgery: refused
+            # without a store call.
+            presented = fingerprint(token, key)
+            self.emit(EventKind.MALFORMED_ID, client=client, reason="tag", presented=presented)
+            yield from self._forged(client, presented)
+            return Loaded()
+        record: SessionRecord | None = yield Op("get", (session_key(token),))
         if record is not None and renewal.is_stub(record):
             # A token renewed moments ago: within the grace window, continue as its successor.
-            successor = renewal.successor(record, token, self.clock.now())
-            record = None if successor is None else (yield Op("get", (token_key(successor),)))
+            successor = self._successor(record, token, self.clock.now())
+            record = None if successor is None else (yield Op("get", (session_key(successor),)))
             token = successor or token
         if record is None:
-            presented = fingerprint(token, self.monitoring.fingerprint_key)
-            self.emit(EventKind.UNKNOWN_ID, client=client, presented=presented)
-            self._failed_id(client, presented)
+            presented = fingerprint(token, key)
+            # A valid tag means sessionward issued this token: its session ended (logout,
+            # expiry, a store that lost its data). That is not guessing, so it is not counted.
+            genuine = tag is Tag.VALID
+            self.emit(EventKind.UNKNOWN_ID, client=client, presented=presented, issued=genuine)
+            if not genuine:
+                yield from self._forged(client, presented)
             return Loaded()
         verdict = lifecycle.check(record, self.policy, self.clock.now())
         if verdict is not lifecycle.Verdict.VALID:
@@ -120,25 +159,30 @@ class Flows(Monitor):
 
     def commit(self, session: BaseSession) -> Flow[Headers]:
         headers: Headers = []
+        if not session.loaded:
+            return headers  # nothing used the session: no store call, no header
         now = self.clock.now()
+        if session._ending is not None:
+            # clear() ended a stored session: destroy it now, as logout() would have.
+            ending, session._ending = session._ending, None
+            yield from self._destroy(session, *ending)
         record = session.record
-        if session.ended:
-            headers.append(("set-cookie", expire_cookie(self.cookie)))
-            if self.policy.clear_site_data:
-                value = ", ".join(f'"{d}"' for d in self.policy.clear_site_data)
-                headers.append(("clear-site-data", value))
+        if session.ended and record is None:
+            changed, _ = session._changes()
+            # Written to after logout (a flash("logged out")): a fresh anonymous session takes
+            # the writes, as Django's flush() does; its cookie replaces the old one, so
+            # Clear-Site-Data must not also wipe cookies.
+            wipe = tuple(d for d in self.policy.clear_site_data if not (changed and d == "cookies"))
+            if not changed:
+                headers.append(("set-cookie", expire_cookie(self.cookie)))
+            if wipe:
+                headers.append(("clear-site-data", ", ".join(f'"{d}"' for d in wipe)))
+            if changed:
+                yield from self._create_anonymous(session, changed, now)
         elif record is None:
             changed, _ = session._changes()
             if changed:
-                encode_data(changed, max_bytes=self.policy.max_data_bytes)
-                token = new_token()
-                record = self._new_record(
-                    token, None, session.client, now, "anonymous", data=changed
-                )
-                yield Op("create", (record,), {"now": now})
-                session._adopt(record, token)
-                self.emit(EventKind.SESSION_CREATED, client=session.client, record=record)
-                session.cookie_changed = True
+                yield from self._create_anonymous(session, changed, now)
         else:
             changed, deleted = session._changes()
             touch = lifecycle.needs_touch(record, self.policy, now)
@@ -147,7 +191,7 @@ class Flows(Monitor):
                 session.cookie_changed = True
             if changed or deleted or touch or renew:
                 if changed:
-                    encode_data(session._data, max_bytes=self.policy.max_data_bytes)
+                    encode_data(session._stored_data(), max_bytes=self.policy.max_data_bytes)
                 seen = lifecycle.touched(record, self.policy, now) if touch else None
                 change = RecordUpdate(
                     set_data=changed,
@@ -173,24 +217,65 @@ class Flows(Monitor):
                     return [("set-cookie", expire_cookie(self.cookie))]
                 if not renew:
                     session._persisted(stored)
-                session.cookie_changed = session.cookie_changed or touch
+                refresh = touch and session.refresh_cookie and self._persistent(session)
+                session.cookie_changed = session.cookie_changed or refresh
         if session.cookie_changed and session.record is not None and session.token is not None:
-            max_age = lifecycle.cookie_max_age(session.record, self.policy, now)
+            max_age: int | None = None
+            if self._persistent(session):
+                max_age = lifecycle.cookie_max_age(session.record, self.policy, now)
+                if session.cookie_lifetime is not None:
+                    max_age = min(max_age, max(0, int(session.cookie_lifetime)))
             headers.append(("set-cookie", dump_cookie(self.cookie, session.token, max_age=max_age)))
         return headers
+
+    def _persistent(self, session: BaseSession) -> bool:
+        """Whether the cookie carries Max-Age (else it is a browser-session cookie)."""
+        return self.cookie.persistent if session.persistent is None else session.persistent
+
+    def create(self, session: BaseSession) -> Flow[None]:
+        """Store a new anonymous session now, even one without data (an explicit save)."""
+        if session.record is not None or session.ended:
+            raise ValueError("create() needs a new session")
+        yield from self._create_anonymous(session, session._stored_data(), self.clock.now())
+
+    def _create_anonymous(
+        self, session: BaseSession, data: dict[str, Any], now: float
+    ) -> Flow[None]:
+        encode_data(data, max_bytes=self.policy.max_data_bytes)
+        token = new_token(self.token_keys)
+        record = self._new_record(token, None, session.client, now, "anonymous", data=data)
+        yield Op("create", (record,), {"now": now})
+        session._adopt(record, token)
+        self.emit(EventKind.SESSION_CREATED, client=session.client, record=record)
+        session.cookie_changed = True
+
+    def exists(self, token: str) -> Flow[bool]:
+        """Whether ``token`` names a live session; no events, no side effects."""
+        if not isinstance(token, str) or not is_well_formed_token(token):
+            return False
+        record: SessionRecord | None = yield Op("get", (session_key(token),))
+        if record is None or renewal.is_stub(record):
+            return False
+        return lifecycle.check(record, self.policy, self.clock.now()) is lifecycle.Verdict.VALID
 
     def _follow(
         self, session: BaseSession, stub: SessionRecord, change: RecordUpdate, now: float
     ) -> Flow[SessionRecord | None]:
         token = session.token
-        successor = None if token is None else renewal.successor(stub, token, now)
+        successor = None if token is None else self._successor(stub, token, now)
         if successor is None:
             return None
-        stored: SessionRecord | None = yield Op("update", (token_key(successor), change))
+        stored: SessionRecord | None = yield Op("update", (session_key(successor), change))
         if stored is not None:
             session._adopt(stored, successor)
             session.cookie_changed = True
         return stored
+
+    def _successor(self, stub: SessionRecord, token: str, now: float) -> str | None:
+        """The tagged token that replaced ``token`` (renewal derives it from the random part,
+        so every instance finds the same successor, whatever key tags it)."""
+        raw = renewal.successor(stub, random_part(token), now)
+        return None if raw is None else tag_token(raw, self.token_keys)
 
     def _live_key(self, session: BaseSession, record: SessionRecord) -> Flow[str]:
         """The key the session lives under now: a renewal by a concurrent request may have
@@ -200,24 +285,25 @@ class Flows(Monitor):
             return record.key
         current: SessionRecord | None = yield Op("get", (record.key,))
         now = self.clock.now()
-        successor = None if current is None else renewal.successor(current, token, now)
-        return record.key if successor is None else token_key(successor)
+        successor = None if current is None else self._successor(current, token, now)
+        return record.key if successor is None else session_key(successor)
 
     def _renew(self, session: BaseSession, stored: SessionRecord, now: float) -> Flow[bool]:
         """Move the session to a new token, leaving a stub for requests still in flight."""
         token = session.token
         if token is None:
             return True
-        new, stub = renewal.plan(stored, token, self.policy, now)
+        raw, stub = renewal.plan(stored, random_part(token), self.policy, now)
+        new = tag_token(raw, self.token_keys)
         moved: SessionRecord | None = yield Op(
-            "renew", (stored.key, token_key(new), stub), {"handle": stored.handle}
+            "renew", (stored.key, session_key(new), stub), {"handle": stored.handle}
         )
         if moved is None:
             # Another request renewed it first (or it just ended): follow that renewal.
             current: SessionRecord | None = yield Op("get", (stored.key,))
-            successor = None if current is None else renewal.successor(current, token, now)
+            successor = None if current is None else self._successor(current, token, now)
             if successor is not None:
-                moved = yield Op("get", (token_key(successor),))
+                moved = yield Op("get", (session_key(successor),))
                 new = successor
         if moved is None:
             return False
@@ -240,7 +326,7 @@ class Flows(Monitor):
         authenticated_at: float | None = None,
     ) -> SessionRecord:
         record = SessionRecord(
-            key=token_key(token),
+            key=session_key(token),
             handle=handle or new_handle(),
             user_id=user_id,
             created_at=now if created_at is None else created_at,
@@ -263,13 +349,10 @@ class Flows(Monitor):
             # anonymous (the None == None trap); refuse it loudly.
             raise ValueError("login() needs a non-empty string user id")
         now = self.clock.now()
-        data = (
-            dict(session._data)
-            if keep is None
-            else {k: v for k, v in session._data.items() if k in keep}
-        )
+        data = session._stored_data(keep)
+        data.pop(csrf.SESSION_DATA_KEY, None)  # CSRF tokens from before login die here
         encode_data(data, max_bytes=self.policy.max_data_bytes)
-        token = new_token()
+        token = new_token(self.token_keys)
         old = session.record
         record = self._new_record(
             token, user_id, session.client, now, "login", data=data, authenticated_at=now
@@ -303,14 +386,15 @@ class Flows(Monitor):
         if old is None:
             raise ValueError("rotate() needs a stored session; call login() first")
         now = self.clock.now()
-        token = new_token()
+        token = new_token(self.token_keys)
         record = self._new_record(
             token,
             old.user_id,
             session.client,
             now,
             "rotation",
-            data=session._data,
+            # A privilege change ends the CSRF epoch: tokens issued before it stop working.
+            data={k: v for k, v in session._stored_data().items() if k != csrf.SESSION_DATA_KEY},
             handle=old.handle,
             created_at=old.created_at,
             # Only a password check counts as authentication: a rotation for a privilege
@@ -343,15 +427,19 @@ class Flows(Monitor):
     def logout(self, session: BaseSession) -> Flow[None]:
         record = session.record
         if record is not None:
-            gone: SessionRecord | None = yield Op("delete", (record.key,))
-            token = session.token
-            if gone is not None and token is not None:
-                # Renewed while this request ran: the session lives on under the successor.
-                successor = renewal.successor(gone, token, self.clock.now())
-                if successor is not None:
-                    yield Op("delete", (token_key(successor),))
-            self.emit(EventKind.LOGOUT, client=session.client, record=record)
+            yield from self._destroy(session, record, session.token)
         session._end()
+
+    def _destroy(
+        self, session: BaseSession, record: SessionRecord, token: str | None
+    ) -> Flow[None]:
+        gone: SessionRecord | None = yield Op("delete", (record.key,))
+        if gone is not None and token is not None:
+            # Renewed while this request ran: the session lives on under the successor.
+            successor = self._successor(gone, token, self.clock.now())
+            if successor is not None:
+                yield Op("delete", (session_key(successor),))
+        self.emit(EventKind.LOGOUT, client=session.client, record=record)
 
     def logout_everywhere(self, session: BaseSession) -> Flow[int]:
         record = session.record
@@ -405,8 +493,11 @@ class Flows(Monitor):
             self.emit(EventKind.REVOKED, client=client, record=gone, reason=reason)
         return gone is not None
 
-    def revoke_user(self, user_id: str, reason: RevokeReason) -> Flow[int]:
-        gone: list[SessionRecord] = yield Op("delete_by_user", (user_id,))
+    def revoke_user(
+        self, user_id: str, reason: RevokeReason, keep: BaseSession | None = None
+    ) -> Flow[int]:
+        kept = None if keep is None or keep.record is None else keep.record.key
+        gone: list[SessionRecord] = yield Op("delete_by_user", (user_id,), {"keep": kept})
         for record in gone:
             self.emit(EventKind.REVOKED, record=record, reason=reason)
         return len(gone)

@@ -7,7 +7,8 @@ Django, Flask, scripts); ``AsyncSessionManager`` with an
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Sequence
+import logging
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from .core.anomaly import needs_reauthentication
@@ -15,16 +16,24 @@ from .core.client import ClientInfo
 from .core.clock import SYSTEM_CLOCK, Clock
 from .core.cookies import CookieConfig
 from .core.events import EventKind, EventSink, RevokeReason
+from .core.keys import SecretKeyRing
 from .core.monitoring import Monitoring
 from .core.policy import Seconds, SessionPolicy, seconds
+from .core.records import SessionRecord
 from .errors import ConfigurationError
 from .flows import Flows, Headers, response_headers
+from .guard import counters_for, is_local
+from .monitor import COUNTERS
 from .ops import Flow, Op, drive, drive_async
 from .session import AsyncSession, BaseSession, Session, SessionInfo
 from .sinks import LoggingSink
 from .stores.base import AsyncStore, Store
 
 T = TypeVar("T")
+#: Decides, after a load, whether a stored session may be served for this request (see
+#: :meth:`SessionManager.add_load_gate`). Pure: no I/O; it may emit events.
+LoadGate = Callable[[SessionRecord, "str | bytes | None", ClientInfo], bool]
+logger = logging.getLogger("sessionward")
 _STORE_METHODS = (
     "create",
     "get",
@@ -48,6 +57,9 @@ class _Base:
         clock: Clock,
         sinks: Sequence[EventSink] | None,
         monitoring: Monitoring | None = None,
+        token_keys: SecretKeyRing | None = None,
+        counters: Any = None,
+        asynchronous: bool = False,
     ) -> None:
         missing = [m for m in _STORE_METHODS if not callable(getattr(store, m, None))]
         if missing:
@@ -67,7 +79,41 @@ class _Base:
             clock=clock,
             sinks=(LoggingSink(),) if sinks is None else sinks,
             monitoring=monitoring,
+            token_keys=token_keys,
         )
+        #: Where the guessing guard and login limiters count (shared for Redis/PostgreSQL).
+        self.counters = (
+            counters_for(store, asynchronous=asynchronous) if counters is None else counters
+        )
+        if token_keys is None and not is_local(self.counters):
+            # Works, but each instance tags tokens with a key of its own, so after a bulk loss
+            # (a Redis restart) the others' genuine cookies count as guesses.
+            logger.warning(
+                "sessionward: %r is shared by several instances but no token_keys are set; "
+                "pass the same SessionManager(token_keys=SecretKeyRing([...])) to every "
+                "instance so lost sessions are never mistaken for guessing",
+                store,
+            )
+        self._load_gates: list[LoadGate] = []
+
+    def add_load_gate(self, gate: LoadGate) -> None:
+        """Run ``gate(record, cookie_header, client)`` after every load.
+
+        A gate that returns False makes the request see a new, empty session instead of the
+        stored one (which is left untouched): device binding uses this so a bound session
+        without its bound cookie is never served as authenticated.
+        """
+        self._load_gates.append(gate)
+
+    def _gated(
+        self, record: SessionRecord | None, cookies: str | bytes | None, client: ClientInfo
+    ) -> bool:
+        return record is None or all(gate(record, cookies, client) for gate in self._load_gates)
+
+    def _target(self, op: Op) -> Any:
+        if op.method.startswith(COUNTERS):
+            return getattr(self.counters, op.method[len(COUNTERS) :])
+        return getattr(self.store, op.method)
 
     @property
     def policy(self) -> SessionPolicy:
@@ -93,14 +139,6 @@ class _Base:
         """
         self.flows.emit(kind, client=client, reason=reason, user_id=user_id, **detail)
 
-    def retry_after(self, client: ClientInfo, cookie_header: str | bytes | None) -> float | None:
-        """Seconds until a client throttled for guessing session IDs may retry, or ``None``.
-
-        The middlewares call this before loading a session and answer 429 when it is set.
-        Requests without a session cookie are never throttled.
-        """
-        return self.flows.retry_after(client, cookie_header)
-
     def needs_reauthentication(self, session: BaseSession, max_age: Seconds) -> bool:
         """Whether ``session`` must re-enter its password before a sensitive action.
 
@@ -123,16 +161,33 @@ class SessionManager(_Base):
         clock: Clock = SYSTEM_CLOCK,
         sinks: Sequence[EventSink] | None = None,
         monitoring: Monitoring | None = None,
+        token_keys: SecretKeyRing | None = None,
+        counters: Any = None,
     ) -> None:
         super().__init__(
-            store, policy=policy, cookie=cookie, clock=clock, sinks=sinks, monitoring=monitoring
+            store,
+            policy=policy,
+            cookie=cookie,
+            clock=clock,
+            sinks=sinks,
+            monitoring=monitoring,
+            token_keys=token_keys,
+            counters=counters,
         )
 
     def _run(self, flow: Flow[T]) -> T:
         return drive(flow, self._call)
 
     def _call(self, op: Op) -> Any:
-        return getattr(self.store, op.method)(*op.args, **op.kwargs)
+        return self._target(op)(*op.args, **op.kwargs)
+
+    def retry_after(self, client: ClientInfo, cookie_header: str | bytes | None) -> float | None:
+        """Seconds until a client blocked for guessing session IDs may retry, or ``None``.
+
+        Informational: ``load`` itself raises :class:`~sessionward.errors.GuessingBlocked` for
+        such a client's forged IDs (never for a live session). ``None`` without a cookie.
+        """
+        return self._run(self.flows.retry_after(client, cookie_header))
 
     def load(
         self,
@@ -140,16 +195,35 @@ class SessionManager(_Base):
         client: ClientInfo,
         *,
         session_class: type[Session] = Session,
+        gated: bool = True,
     ) -> Session:
         """Read the session named by the Cookie header; never creates a record.
 
         ``session_class`` lets a framework adapter return its own :class:`Session` subclass.
+        ``gated=False`` skips the load gates (for the device-binding refresh endpoint only).
         """
         loaded = self._run(self.flows.load(cookie_header, client))
+        if gated and not self._gated(loaded.record, cookie_header, client):
+            return session_class(self, client)
+        return session_class(self, client, loaded.record, loaded.token)
+
+    def load_token(
+        self, token: str, client: ClientInfo, *, session_class: type[Session] = Session
+    ) -> Session:
+        """Read the session named by ``token`` (a framework's cookie value); never creates."""
+        loaded = self._run(self.flows.load_token(token, client))
         return session_class(self, client, loaded.record, loaded.token)
 
     def new_session(self, client: ClientInfo) -> Session:
         return Session(self, client)
+
+    def create(self, session: BaseSession) -> None:
+        """Store a new anonymous ``session`` now, even without data."""
+        self._run(self.flows.create(session))
+
+    def exists(self, token: str) -> bool:
+        """Whether ``token`` names a live session (no events, nothing changed)."""
+        return self._run(self.flows.exists(token))
 
     def commit(self, session: BaseSession) -> Headers:
         """Persist the session; return the headers the response must carry."""
@@ -194,8 +268,15 @@ class SessionManager(_Base):
     def revoke(self, handle: str, *, reason: RevokeReason = RevokeReason.ADMIN) -> bool:
         return self._run(self.flows.revoke(handle, owner=None, reason=reason))
 
-    def revoke_user(self, user_id: str, *, reason: RevokeReason = RevokeReason.ADMIN) -> int:
-        return self._run(self.flows.revoke_user(user_id, reason))
+    def revoke_user(
+        self,
+        user_id: str,
+        *,
+        reason: RevokeReason = RevokeReason.ADMIN,
+        keep: BaseSession | None = None,
+    ) -> int:
+        """End every session of ``user_id`` (except ``keep``, e.g. after a password change)."""
+        return self._run(self.flows.revoke_user(user_id, reason, keep))
 
     def revoke_all(self) -> int:
         return self._run(self.flows.revoke_all())
@@ -216,24 +297,57 @@ class AsyncSessionManager(_Base):
         clock: Clock = SYSTEM_CLOCK,
         sinks: Sequence[EventSink] | None = None,
         monitoring: Monitoring | None = None,
+        token_keys: SecretKeyRing | None = None,
+        counters: Any = None,
     ) -> None:
         super().__init__(
-            store, policy=policy, cookie=cookie, clock=clock, sinks=sinks, monitoring=monitoring
+            store,
+            policy=policy,
+            cookie=cookie,
+            clock=clock,
+            sinks=sinks,
+            monitoring=monitoring,
+            token_keys=token_keys,
+            counters=counters,
+            asynchronous=True,
         )
 
     async def _run(self, flow: Flow[T]) -> T:
         return await drive_async(flow, self._call)
 
     def _call(self, op: Op) -> Awaitable[Any]:
-        result: Awaitable[Any] = getattr(self.store, op.method)(*op.args, **op.kwargs)
+        result: Awaitable[Any] = self._target(op)(*op.args, **op.kwargs)
         return result
 
-    async def load(self, cookie_header: str | bytes | None, client: ClientInfo) -> AsyncSession:
+    async def retry_after(
+        self, client: ClientInfo, cookie_header: str | bytes | None
+    ) -> float | None:
+        """Seconds until a client blocked for guessing may retry; see ``SessionManager``."""
+        return await self._run(self.flows.retry_after(client, cookie_header))
+
+    async def load(
+        self, cookie_header: str | bytes | None, client: ClientInfo, *, gated: bool = True
+    ) -> AsyncSession:
         loaded = await self._run(self.flows.load(cookie_header, client))
+        if gated and not self._gated(loaded.record, cookie_header, client):
+            return AsyncSession(self, client)
+        return AsyncSession(self, client, loaded.record, loaded.token)
+
+    async def load_token(self, token: str, client: ClientInfo) -> AsyncSession:
+        """Read the session named by ``token`` (a framework's cookie value); never creates."""
+        loaded = await self._run(self.flows.load_token(token, client))
         return AsyncSession(self, client, loaded.record, loaded.token)
 
     def new_session(self, client: ClientInfo) -> AsyncSession:
         return AsyncSession(self, client)
+
+    async def create(self, session: BaseSession) -> None:
+        """Store a new anonymous ``session`` now, even without data."""
+        await self._run(self.flows.create(session))
+
+    async def exists(self, token: str) -> bool:
+        """Whether ``token`` names a live session (no events, nothing changed)."""
+        return await self._run(self.flows.exists(token))
 
     async def commit(self, session: BaseSession) -> Headers:
         """Persist the session; return the headers the response must carry."""
@@ -280,8 +394,15 @@ class AsyncSessionManager(_Base):
     async def revoke(self, handle: str, *, reason: RevokeReason = RevokeReason.ADMIN) -> bool:
         return await self._run(self.flows.revoke(handle, owner=None, reason=reason))
 
-    async def revoke_user(self, user_id: str, *, reason: RevokeReason = RevokeReason.ADMIN) -> int:
-        return await self._run(self.flows.revoke_user(user_id, reason))
+    async def revoke_user(
+        self,
+        user_id: str,
+        *,
+        reason: RevokeReason = RevokeReason.ADMIN,
+        keep: BaseSession | None = None,
+    ) -> int:
+        """End every session of ``user_id`` (except ``keep``, e.g. after a password change)."""
+        return await self._run(self.flows.revoke_user(user_id, reason, keep))
 
     async def revoke_all(self) -> int:
         return await self._run(self.flows.revoke_all())

@@ -40,6 +40,12 @@ _ROTATION = {
 _INVALID = {EventKind.UNKNOWN_ID: "unknown", EventKind.MALFORMED_ID: "malformed"}
 _REASONS = frozenset(r.value for r in RevokeReason)
 _RULES = frozenset({"user_agent_change", "ip_change", "guessing"})
+_BINDING = {
+    EventKind.BINDING_REGISTERED: "registered",
+    EventKind.BINDING_REFRESHED: "refreshed",
+    EventKind.BINDING_FAILED: "failed",
+    EventKind.BINDING_MISMATCH: "mismatch",
+}
 
 
 def _bounded(value: str | None, allowed: frozenset[str]) -> str:
@@ -92,6 +98,12 @@ class PrometheusSink:
         self.anomalies = counter(
             "anomalies", "Anomaly rules that fired, by rule.", ["rule"], **opts
         )
+        self.binding = counter(
+            "device_binding",
+            "Device-bound session outcomes (registered, refreshed, failed, mismatch).",
+            ["outcome"],
+            **opts,
+        )
         self.active = None
         if active_sessions is not None:
             self.active = prometheus_client.Gauge(
@@ -127,6 +139,8 @@ class PrometheusSink:
             self.csrf_rejections.inc()
         elif kind is EventKind.ANOMALY:
             self.anomalies.labels(rule=_bounded(event.reason, _RULES)).inc()
+        elif kind in _BINDING:
+            self.binding.labels(outcome=_BINDING[kind]).inc()
 
 
 def active_sessions(

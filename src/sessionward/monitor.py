@@ -2,28 +2,36 @@
 
 :class:`Monitor` is the part of :class:`~sessionward.flows.Flows` that watches rather than
 decides: it sends audit events to the sinks (a failing sink is logged, never raised), labels
-devices, counts failed session IDs per client (the guessing guard) and applies the anomaly
-rules to a loaded session.
+devices, counts forged session IDs per client (the guessing guard, whose decisions are in
+:mod:`sessionward.core.guessing`) and applies the anomaly rules to a loaded session.
+
+The guard's counters may live outside the process (next to a Redis or PostgreSQL store), so
+its calls are yielded like store calls: ``Op("counters.<method>", ...)``, which the managers
+send to their :class:`~sessionward.core.guessing.Counters` backend.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
-from .core import anomaly
+from .core import anomaly, guessing
 from .core.client import ClientInfo
 from .core.clock import Clock
-from .core.cookies import CookieConfig, find_cookie
+from .core.cookies import CookieConfig, expire_cookie, find_cookie
 from .core.devices import Device
 from .core.events import Event, EventKind, EventSink, RevokeReason
 from .core.monitoring import Monitoring
 from .core.records import SessionRecord
+from .errors import GuessingBlocked
 from .ops import Flow, Op
 from .stores.base import RecordUpdate
 
 logger = logging.getLogger("sessionward")
+T = TypeVar("T")
+#: Prefix of the ops that go to the counters backend instead of the store.
+COUNTERS = "counters."
 
 
 class Monitor:
@@ -39,8 +47,7 @@ class Monitor:
         self.sinks = tuple(sinks)
         self.monitoring = monitoring or Monitoring()
         self.labeler = self.monitoring.labeler()
-        guessing = self.monitoring.rules.guessing
-        self.guard = None if guessing is None else anomaly.GuessingGuard(guessing, clock)
+        self.guessing = self.monitoring.rules.guessing
 
     # -- events -------------------------------------------------------------------------
 
@@ -90,24 +97,49 @@ class Monitor:
             return {}
         return {anomaly.META_DEVICE: device.label, anomaly.META_DEVICE_KEY: device.key}
 
-    def retry_after(self, client: ClientInfo, cookie_header: str | bytes | None) -> float | None:
-        """Seconds a client blocked for guessing must wait before this request, or ``None``.
+    def _counting(self, flow: guessing.CounterFlow[T]) -> Flow[T]:
+        """Run a counter flow inside a session flow: its calls become ``counters.`` ops."""
+        try:
+            call = next(flow)
+            while True:
+                result = yield Op(COUNTERS + call.method, call.args)
+                call = flow.send(result)
+        except StopIteration as done:
+            value: T = done.value
+            return value
 
-        Only requests that present a session cookie are refused: one without cannot be
-        guessing, and letting it through keeps the login page reachable.
+    def retry_after(
+        self, client: ClientInfo, cookie_header: str | bytes | None
+    ) -> Flow[float | None]:
+        """Seconds a client blocked for guessing must wait, or ``None``.
+
+        Only requests that present a session cookie can be refused (and a live session never
+        is): one without cannot be guessing, and letting it through keeps the login page
+        reachable.
         """
-        if self.guard is None:
+        rule = self.guessing
+        if rule is None or not find_cookie(cookie_header, self.cookie.cookie_name).present:
             return None
-        wait = self.guard.retry_after(client.ip)
-        if wait is None or not find_cookie(cookie_header, self.cookie.cookie_name).present:
-            return None
+        wait: float | None = yield from self._counting(
+            guessing.blocked_for(rule, client.ip, self.clock.now())
+        )
         return wait
 
-    def _failed_id(self, client: ClientInfo, presented: str) -> None:
-        # Counted per client address and distinct value; crossing the threshold emits one
-        # event and starts a block that the middlewares answer with 429 before any lookup.
-        if self.guard is not None and self.guard.failure(client.ip, presented):
-            rule = self.guard.rule
+    def _forged(self, client: ClientInfo, presented: str) -> Flow[None]:
+        """A forged, malformed or ambiguous session ID: count it, refuse a blocked client.
+
+        Counted per client address and distinct value; crossing the threshold emits one event
+        and starts a block. While blocked, such requests raise :class:`GuessingBlocked` (a
+        429 from the shells) carrying a header that clears the dead cookie, so a genuine user
+        sharing the address gets one 429 and then reaches the login page without a cookie.
+        """
+        rule = self.guessing
+        if rule is None:
+            return
+        started, wait = yield from self._counting(
+            guessing.strike(rule, client.ip, presented, self.clock.now())
+        )
+        if started:
             self.emit(
                 EventKind.ANOMALY,
                 client=client,
@@ -117,6 +149,8 @@ class Monitor:
                 window=rule.window,
                 block_for=rule.block_for,
             )
+        if wait is not None:
+            raise GuessingBlocked(wait, (("set-cookie", expire_cookie(self.cookie)),))
 
     def _react(
         self, record: SessionRecord, client: ClientInfo, findings: list[anomaly.Finding]

@@ -8,13 +8,15 @@ different keys both keep their change.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from .core.client import ClientInfo
+from .core.codec import JSON_CODEC, Codec
 from .core.records import SessionRecord
+from .errors import SessionDataError
 
 if TYPE_CHECKING:
     from .manager import AsyncSessionManager, SessionManager
@@ -81,19 +83,39 @@ def _copy(value: Any) -> Any:
 
 
 class BaseSession(MutableMapping[str, Any]):
-    """State shared by :class:`Session` and :class:`AsyncSession`."""
+    """State shared by :class:`Session` and :class:`AsyncSession`.
+
+    Values are checked by the policy's codec when they are assigned: one JSON cannot keep
+    raises ``TypeError`` naming the key, at the line that assigned it.
+
+    ``clear()`` ends the session: a stored session is destroyed when the response is committed
+    (a logged-in user is logged out, and the token dies), exactly like ``logout()``; anything
+    written afterwards in the same request lands in a fresh anonymous session.
+    """
+
+    #: Per-session cookie choices a framework shell may set (``None``: the CookieConfig's).
+    persistent: bool | None = None
+    #: Upper bound on the cookie's Max-Age in seconds (e.g. Flask's PERMANENT_SESSION_LIFETIME).
+    cookie_lifetime: float | None = None
+    #: Whether a last-seen touch re-sends a persistent cookie with a fresh Max-Age.
+    refresh_cookie: bool = True
 
     def __init__(
         self,
         client: ClientInfo,
         record: SessionRecord | None = None,
         token: str | None = None,
+        *,
+        codec: Codec = JSON_CODEC,
     ) -> None:
         self.client = client
+        self._codec = codec
         self._data: dict[str, Any] = {}
         self._original: dict[str, Any] = {}
         self._record: SessionRecord | None = None
         self._token: str | None = None
+        self._pending: Callable[[], tuple[SessionRecord | None, str | None]] | None = None
+        self._ending: tuple[SessionRecord, str | None] | None = None
         self.accessed = False
         self.cookie_changed = False
         self.ended = False
@@ -102,10 +124,28 @@ class BaseSession(MutableMapping[str, Any]):
 
     # -- state the manager maintains ----------------------------------------------------
 
+    def _defer(self, loader: Callable[[], tuple[SessionRecord | None, str | None]]) -> None:
+        """Load lazily: ``loader`` runs at the first use of the session, never otherwise."""
+        self._pending = loader
+
+    @property
+    def loaded(self) -> bool:
+        """False while a deferred load has not run (nothing has used the session yet)."""
+        return self._pending is None
+
+    def _resolve(self) -> None:
+        loader, self._pending = self._pending, None
+        if loader is not None:
+            record, token = loader()
+            if record is not None and token is not None:
+                self._adopt(record, token)
+
     def _adopt(self, record: SessionRecord, token: str) -> None:
+        self._pending = None
         self._record = record
         self._token = token
-        self._data = dict(record.data)
+        decode = self._codec.decode
+        self._data = {k: decode(v) for k, v in record.data.items()}
         self._original = _snapshot(self._data)
 
     def _persisted(self, record: SessionRecord) -> None:
@@ -114,6 +154,7 @@ class BaseSession(MutableMapping[str, Any]):
         self._original = _snapshot(self._data)
 
     def _end(self) -> None:
+        self._pending = None
         self._record = None
         self._token = None
         self._data = {}
@@ -122,17 +163,35 @@ class BaseSession(MutableMapping[str, Any]):
         self.accessed = True
 
     def _changes(self) -> tuple[dict[str, Any], frozenset[str]]:
-        changed = {k: v for k, v in self._data.items() if self._original.get(k, _MISSING) != v}
+        """Changed keys (in their stored JSON form) and deleted keys since load."""
+        self._resolve()
+        changed = self._encoded(
+            {k: v for k, v in self._data.items() if self._original.get(k, _MISSING) != v}
+        )
         deleted = frozenset(k for k in self._original if k not in self._data)
         return changed, deleted
 
+    def _stored_data(self, keep: tuple[str, ...] | None = None) -> dict[str, Any]:
+        """All the data (or the ``keep`` keys) in its stored JSON form."""
+        self._resolve()
+        return self._encoded({k: v for k, v in self._data.items() if keep is None or k in keep})
+
+    def _encoded(self, values: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return {k: self._codec.encode(k, v) for k, v in values.items()}
+        except TypeError as exc:
+            # Assignment checks the value, but a list or dict mutated in place is only seen now.
+            raise SessionDataError(f"session data cannot be stored as JSON: {exc}") from exc
+
     @property
     def record(self) -> SessionRecord | None:
+        self._resolve()
         return self._record
 
     @property
     def token(self) -> str | None:
         """The bearer token (for the cookie writer only; never log it)."""
+        self._resolve()
         return self._token
 
     # -- public, read-only facts --------------------------------------------------------
@@ -140,7 +199,8 @@ class BaseSession(MutableMapping[str, Any]):
     @property
     def user_id(self) -> str | None:
         self.accessed = True
-        return None if self._record is None else self._record.user_id
+        record = self.record
+        return None if record is None else record.user_id
 
     @property
     def is_authenticated(self) -> bool:
@@ -149,41 +209,66 @@ class BaseSession(MutableMapping[str, Any]):
     @property
     def handle(self) -> str | None:
         """The public handle of this session (``None`` until it is stored)."""
-        return None if self._record is None else self._record.handle
+        record = self.record
+        return None if record is None else record.handle
 
     @property
     def authenticated_at(self) -> float | None:
-        return None if self._record is None else self._record.authenticated_at
+        record = self.record
+        return None if record is None else record.authenticated_at
 
     @property
     def is_new(self) -> bool:
-        return self._record is None
+        return self.record is None
 
     # -- the mapping --------------------------------------------------------------------
 
     def __getitem__(self, name: str) -> Any:
         self.accessed = True
+        self._resolve()
         return self._data[name]
 
     def __setitem__(self, name: str, value: Any) -> None:
         if not isinstance(name, str):
-            raise TypeError("session keys must be strings")
+            raise TypeError(f"session keys must be strings, not {type(name).__name__}")
+        self._codec.encode(name, value)  # TypeError here, naming the key, not at save time
         self.accessed = True
+        self._resolve()
         self._data[name] = value
 
     def __delitem__(self, name: str) -> None:
         self.accessed = True
+        self._resolve()
         del self._data[name]
 
     def __iter__(self) -> Iterator[str]:
         self.accessed = True
+        self._resolve()
         return iter(self._data)
 
     def __len__(self) -> int:
         self.accessed = True
+        self._resolve()
         return len(self._data)
 
+    def __contains__(self, name: object) -> bool:
+        self.accessed = True
+        self._resolve()
+        return name in self._data
+
+    def clear(self) -> None:
+        """End the session (see the class docstring); a new one starts if data is written."""
+        self.accessed = True
+        self._resolve()
+        if self._record is None:
+            self._data.clear()
+            return
+        self._ending = (self._record, self._token)
+        self._end()
+
     def __repr__(self) -> str:
+        if not self.loaded:
+            return f"<{type(self).__name__} not loaded>"
         state = "ended" if self.ended else ("new" if self.is_new else f"handle={self.handle}")
         return f"<{type(self).__name__} {state} user={self._record and self._record.user_id!r}>"
 
@@ -201,8 +286,8 @@ class Session(BaseSession):
         record: SessionRecord | None = None,
         token: str | None = None,
     ) -> None:
-        super().__init__(client, record, token)
         self._manager = manager
+        super().__init__(client, record, token, codec=manager.policy.value_codec)
 
     def login(self, user_id: str, *, keep: tuple[str, ...] | None = None) -> None:
         """Authenticate as ``user_id`` under a brand-new token; the old one dies at once."""
@@ -245,8 +330,8 @@ class AsyncSession(BaseSession):
         record: SessionRecord | None = None,
         token: str | None = None,
     ) -> None:
-        super().__init__(client, record, token)
         self._manager = manager
+        super().__init__(client, record, token, codec=manager.policy.value_codec)
 
     async def login(self, user_id: str, *, keep: tuple[str, ...] | None = None) -> None:
         """Authenticate as ``user_id`` under a brand-new token; the old one dies at once."""

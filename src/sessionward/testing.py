@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 from .core.client import ClientInfo
 from .core.events import Event, EventKind
 from .core.records import SessionRecord
-from .core.tokens import token_key
+from .core.tokens import session_key
 from .manager import AsyncSessionManager, SessionManager
 from .sinks import MemorySink
 
@@ -129,7 +129,7 @@ def session_of(client: Any, manager: SessionManager | AsyncSessionManager) -> Se
     if isinstance(manager, AsyncSessionManager):
         record = _run(asession_of(client, manager))
     else:
-        record = manager.store.get(token_key(token))
+        record = manager.store.get(session_key(token))
     return record
 
 
@@ -138,7 +138,7 @@ async def asession_of(client: Any, manager: AsyncSessionManager) -> SessionRecor
     token = _cookie(client, manager.cookie.cookie_name)
     if token is None:
         return None
-    record: SessionRecord | None = await manager.store.get(token_key(token))
+    record: SessionRecord | None = await manager.store.get(session_key(token))
     return record
 
 

@@ -3,7 +3,11 @@
 * a SQLite file: a plain path, or ``sqlite:///path`` (three slashes and an absolute path, or
   ``sqlite://relative/path``); the file must exist, so a typo never creates an empty store;
 * Redis: ``redis://``, ``rediss://`` or ``unix://`` (extra ``redis``), keys under ``prefix``;
-* PostgreSQL: ``postgresql://`` or ``postgres://`` (extra ``postgres``), tables in ``schema``.
+* PostgreSQL: ``postgresql://`` or ``postgres://`` (extra ``postgres``), tables in ``schema``;
+* ``memory://``: a new in-process store (tests and single-process development only).
+
+``open_store(url, create=True)`` (the Django engine) creates a missing SQLite file; the CLI keeps
+the default, so a typo there never creates an empty store.
 
 Errors: :class:`~sessionward.errors.ConfigurationError` for a bad URL or a missing file,
 :class:`~sessionward.errors.StoreUnavailable` when the server cannot be reached (for Redis, on
@@ -19,7 +23,7 @@ from .audit.base import AuditLog
 from .errors import ConfigurationError
 from .stores.base import Store
 
-Backend = Literal["sqlite", "redis", "postgres"]
+Backend = Literal["sqlite", "redis", "postgres", "memory"]
 _SCHEMES: dict[str, Backend] = {
     "": "sqlite",
     "sqlite": "sqlite",
@@ -28,6 +32,7 @@ _SCHEMES: dict[str, Backend] = {
     "unix": "redis",
     "postgresql": "postgres",
     "postgres": "postgres",
+    "memory": "memory",
 }
 
 
@@ -39,26 +44,37 @@ def backend_of(url: str) -> Backend:
     except KeyError:
         raise ConfigurationError(
             f"unsupported URL scheme {scheme!r}: use a SQLite path, sqlite:///path, "
-            "redis://host:port/db or postgresql://user@host/db"
+            "redis://host:port/db, postgresql://user@host/db or memory://"
         ) from None
 
 
-def sqlite_path(url: str) -> Path:
+def sqlite_path(url: str, *, create: bool = False) -> Path:
     path = Path(url.removeprefix("sqlite://")) if url.startswith("sqlite://") else Path(url)
     if str(path) in ("", ".", "/"):
         raise ConfigurationError(f"no SQLite file in {url!r}; use sqlite:///path/to/file")
-    if not path.is_file():
+    if create and not path.parent.is_dir():
+        raise ConfigurationError(f"no directory {path.parent} for the SQLite database {path}")
+    if not create and not path.is_file():
         raise ConfigurationError(f"no SQLite database at {path} (check the path)")
     return path
 
 
-def open_store(url: str, *, prefix: str = "sessionward", schema: str = "sessionward") -> Store:
-    """A synchronous :class:`~sessionward.stores.base.Store` for ``url``."""
+def open_store(
+    url: str, *, prefix: str = "sessionward", schema: str = "sessionward", create: bool = False
+) -> Store:
+    """A synchronous :class:`~sessionward.stores.base.Store` for ``url``.
+
+    ``create=True`` lets a missing SQLite file be created (its directory must exist).
+    """
     backend = backend_of(url)
+    if backend == "memory":
+        from .stores.memory import MemoryStore
+
+        return MemoryStore()
     if backend == "sqlite":
         from .stores.sqlite import SQLiteStore
 
-        return SQLiteStore(sqlite_path(url))
+        return SQLiteStore(sqlite_path(url, create=create))
     if backend == "redis":
         from .stores.redis import RedisStore
 
@@ -73,6 +89,10 @@ def open_audit_log(
 ) -> AuditLog:
     """The :class:`~sessionward.audit.base.AuditLog` kept at ``url``."""
     backend = backend_of(url)
+    if backend == "memory":
+        from .audit import MemoryAuditLog
+
+        return MemoryAuditLog()
     if backend == "sqlite":
         from .audit.sqlite import SQLiteAuditLog
 

@@ -44,7 +44,7 @@ def test_login_sets_a_host_only_secure_httponly_lax_cookie_that_scripts_cannot_s
     assert cookie["sameSite"] == "Lax"
     assert cookie["path"] == "/"
     assert cookie["domain"] == "127.0.0.1"  # host-only: no Domain attribute
-    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", cookie["value"])
+    assert re.fullmatch(r"[A-Za-z0-9_-]{65}", cookie["value"])  # 256 random bits + a tag
     assert COOKIE not in page.evaluate("document.cookie")
     assert "__Host-csrf" not in page.evaluate("document.cookie")
     # The one inline script carries the CSP nonce, and so it ran.

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sessionward.core.tokens import token_key
+from sessionward.core.tokens import session_key
 
 from .conftest import Backend
 from .harness import AppServer, app_server, app_servers, cookie_header, session_cookie
@@ -83,7 +83,7 @@ async def test_a_logout_among_concurrent_writes_is_never_undone(
         store = backend.sync_store()
         try:
             assert store.list_by_user("alice") == []
-            assert store.get(token_key(token)) is None
+            assert store.get(session_key(token)) is None
         finally:
             store.close()
 
@@ -147,7 +147,7 @@ async def test_parallel_logins_through_two_instances_respect_the_limit(
                 store.close()
             # Unknown tokens would trip the ID-guessing guard (429), so only ask about the
             # survivors over HTTP; the evicted ones are checked against the store.
-            alive = [t for t in tokens if token_key(t) in stored]
+            alive = [t for t in tokens if session_key(t) in stored]
             for token in alive:
                 assert await _whoami(client, servers[1], token) == 200
     if policy == "reject_new":

@@ -10,7 +10,7 @@ import pytest
 
 from contract.stores import FACTORIES
 from sessionward import ClientInfo, ConfigurationError, SessionManager, SessionPolicy
-from sessionward.core.tokens import token_key
+from sessionward.core.tokens import session_key
 from sessionward.testing import FakeClock
 
 CLIENT = ClientInfo.from_raw("192.0.2.1", "Firefox/130")
@@ -156,7 +156,7 @@ def test_no_live_token_is_stored(manager: SessionManager, clock: FakeClock) -> N
     assert new
     stored = repr(manager.store.list_all())
     assert old not in stored and new not in stored
-    assert token_key(new) in stored
+    assert session_key(new) in stored
 
 
 def test_a_store_without_renew_is_refused_when_renewal_is_on(clock: FakeClock) -> None:

@@ -11,7 +11,7 @@ from werkzeug.test import create_environ, run_wsgi_app
 from werkzeug.wrappers import Response
 
 from sessionward import MemorySink, SessionManager, SessionPolicy, SQLiteStore, StoreUnavailable
-from sessionward.core.tokens import token_key
+from sessionward.core.tokens import session_key
 from sessionward.integrations.flask import Sessionward, current_session
 from sessionward.testing import FakeClock
 
@@ -20,6 +20,7 @@ COOKIE = "__Host-session"
 
 def make_app(manager: SessionManager) -> flask.Flask:
     app = flask.Flask(__name__)
+    app.secret_key = "flask needs one for its session; sessionward does not use it"
     Sessionward(app, manager)
 
     @app.get("/")
@@ -79,7 +80,7 @@ def test_flask_login_flow_rotates_and_logout_kills(env: Any) -> None:
     assert response.status_code == 302
     authed = client.get_cookie(COOKIE)
     assert authed is not None and authed.value != anon.value
-    assert manager.store.get(token_key(anon.value)) is None
+    assert manager.store.get(session_key(anon.value)) is None
     home = client.get("/")
     assert home.json == {"user": "alice", "n": 1}
     assert home.headers["Cache-Control"] == "no-store"

@@ -47,6 +47,7 @@ MATRIX: list[Case] = [
     Case("asgi", ("asgi",)),
     Case("fastapi", ("fastapi",)),
     Case("flask", ("flask",)),
+    Case("flask-login", ("flask-login",)),
     Case("django", ("django",)),
     Case("redis", ("redis",), services=("redis",)),
     Case("postgres", ("postgres",), services=("postgres",)),

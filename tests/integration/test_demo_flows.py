@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sessionward.core.tokens import token_key
+from sessionward.core.tokens import random_part, session_key
 
 from .demo_client import COOKIE, PASSWORD, Demo, login, session_cookie, submit
 
@@ -60,7 +60,7 @@ async def test_logout_flow_destroys_server_record_and_cookie(demo: Demo) -> None
         assert "Max-Age=0" in response.headers["set-cookie"]
         assert response.headers["clear-site-data"] == '"cache", "cookies", "storage"'
         assert session_cookie(client) is None
-        assert demo.store.get(token_key(token)) is None
+        assert demo.store.get(session_key(token)) is None
         # Replaying the old cookie after logout gets nothing.
         client.cookies.set(COOKIE, token, domain="demo.test")
         replay = await client.get("/")
@@ -77,7 +77,7 @@ async def test_login_rotates_the_token_and_the_pre_login_one_dies(demo: Demo) ->
         post = session_cookie(client)
         assert post is not None and post != pre
         if pre is not None:
-            assert demo.store.get(token_key(pre)) is None
+            assert demo.store.get(session_key(pre)) is None
 
 
 async def test_a_cookie_planted_before_login_is_useless_after_login(demo: Demo) -> None:
@@ -209,7 +209,8 @@ async def test_raw_tokens_never_reach_the_database_file(demo: Demo) -> None:
         assert token is not None
     raw = b"".join(p.read_bytes() for p in demo.config.store_path.parent.glob("demo.sqlite3*"))
     assert token.encode() not in raw
-    assert token_key(token).encode() in raw
+    assert random_part(token).encode() not in raw
+    assert session_key(token).encode() in raw
 
 
 async def test_static_pages_without_session_use_are_cacheable(demo: Demo) -> None:

@@ -1,4 +1,5 @@
-"""ID guessing: a client presenting many unknown IDs is throttled with 429; others are not."""
+"""ID guessing: a client presenting many forged IDs is throttled with 429; others, and live
+sessions behind the same address, are not."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sessionward import (
     AsyncMemoryStore,
     AsyncSessionManager,
     ClientInfo,
+    ConfigurationError,
     EventKind,
     GuessingRule,
     MemorySink,
@@ -240,3 +242,8 @@ def test_a_blocked_address_can_still_reach_pages_without_a_session_cookie(
     assert manager.retry_after(office, JUNK) == RULE.block_for
     assert manager.retry_after(office, None) is None
     assert manager.retry_after(office, "theme=dark") is None
+
+
+def test_a_rule_beyond_what_the_counters_can_count_is_refused_at_start_up() -> None:
+    with pytest.raises(ConfigurationError, match="max_failures"):
+        GuessingRule(max_failures=5000)

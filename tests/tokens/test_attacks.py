@@ -184,10 +184,10 @@ async def test_jku_x5u_and_embedded_jwk_headers_are_never_used_or_fetched(
         "crit": ["exp"],
     }
     token = forge(api.header(**{name: values[name]}), api.claims(pair), key=attacker)
-    assert (await api.refused(token)).startswith("header:")
+    assert await api.refused(token) == "header"
     # Even signed with the genuine key, a token carrying the header is refused outright.
     genuine = forge(api.header(**{name: values[name]}), api.claims(pair), key=api.key)
-    assert (await api.refused(genuine)).startswith("header:")
+    assert await api.refused(genuine) == "header"
     assert no_network == []
 
 

@@ -13,11 +13,13 @@ from sessionward.core.transport import (
 )
 
 PROXIES = parse_proxies(["10.0.0.0/8", "::1"])
+RFC_PROXIES = TrustedProxies(["10.0.0.0/8", "::1"], proto_header="forwarded")
 
 
 def scheme(peer: str | None, xfp: str | None = None, fwd: str | None = None) -> str:
+    proxies = RFC_PROXIES if fwd is not None else PROXIES
     return forwarded_scheme(
-        "http", peer=peer, proxies=PROXIES, x_forwarded_proto=xfp, forwarded=fwd
+        "http", peer=peer, proxies=proxies, x_forwarded_proto=xfp, forwarded=fwd
     )
 
 

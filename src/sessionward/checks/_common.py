@@ -10,7 +10,8 @@ from .model import Severity
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
-SESSION_LAYERS = ("SessionMiddleware", "WSGISessionMiddleware")
+#: DeviceBindingMiddleware (DBSC) loads the session itself, through a SessionMiddleware it holds.
+SESSION_LAYERS = ("SessionMiddleware", "WSGISessionMiddleware", "DeviceBindingMiddleware")
 CSRF_LAYERS = ("CSRFMiddleware", "WSGICSRFMiddleware")
 REDIRECT_LAYERS = ("HTTPSRedirectMiddleware", "WSGIHTTPSRedirectMiddleware")
 HEADER_LAYERS = ("SecurityHeadersMiddleware", "WSGISecurityHeadersMiddleware")

@@ -183,6 +183,22 @@ def store_auth(dep: Deployment, deploy: bool) -> Iterator[str]:
 
 
 @check(
+    "SW023",
+    "shared store without token_keys",
+    WARNING,
+    "Pass the same SessionManager(token_keys=SecretKeyRing([...])) to every instance sharing a "
+    "Redis or PostgreSQL store: each instance otherwise tags tokens with its own random key, "
+    "and a token another instance issued looks forged.",
+)
+def shared_store_token_keys(dep: Deployment, deploy: bool) -> Iterator[str]:
+    for manager in dep.managers:
+        store = getattr(manager.store, "sync", manager.store)
+        shared = _redis_target(store) is not None or "Postgres" in name_of(store)
+        if shared and not getattr(manager.flows, "strict_tags", True):
+            yield f"{name_of(store)} is shared, but the manager has no token_keys."
+
+
+@check(
     "SW018",
     "memory store in production",
     WARNING,

@@ -15,25 +15,19 @@ Defaults: a User-Agent change revokes (browsers do not change their User-Agent m
 except on update, when one extra login is cheap); an IP change is flagged (mobile clients change
 networks all the time).
 
-Guessing: a client presenting many unknown or malformed session IDs in a short window is
-probing for valid ones. :class:`GuessingGuard` counts *distinct* failed values per client
-address (IPv6 per /64, since one host owns a whole prefix) in bounded memory and blocks the
-client for a while; the middlewares answer its requests that carry a session cookie with 429
-without looking anything up. Requests without a session cookie cannot be guessing and pass, so
-a user behind the same address can still reach the login page; other clients are unaffected.
+Guessing: :class:`GuessingGuard` and :class:`GuessingRule` live in :mod:`.guessing` (re-exported
+here).
 """
 
 from __future__ import annotations
 
-import ipaddress
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..errors import ConfigurationError
 from .client import ClientInfo
-from .clock import Clock
+from .guessing import GuessingGuard as GuessingGuard  # re-exported
+from .guessing import GuessingRule as GuessingRule
 from .records import SessionRecord
 
 Action = Literal["allow", "flag", "reauthenticate", "revoke"]
@@ -47,33 +41,11 @@ META_LAST_IP = "last_ip"
 META_LAST_USER_AGENT = "last_user_agent"
 META_FLAGS = "flags"
 META_REAUTH = "reauth_required"
+#: Device binding (``sessionward.binding``): a rotation must keep it, or whoever holds a stolen
+#: cookie could rotate the session and bind it to a key of their own.
+META_BINDING = "dbsc"
 #: What a plain rotation keeps; re-authentication and login start afresh.
-CARRIED_ON_ROTATION = (META_FLAGS, META_REAUTH)
-
-
-@dataclass(frozen=True, slots=True)
-class GuessingRule:
-    """Block a client after ``max_failures`` unknown or malformed IDs within ``window`` seconds.
-
-    The block lasts ``block_for`` seconds. At most ``max_clients`` addresses are tracked (the
-    least recently seen are forgotten first), so memory stays bounded under a flood.
-    """
-
-    max_failures: int = 20
-    window: float = 60.0
-    block_for: float = 300.0
-    max_clients: int = 10_000
-    ipv6_prefix: int = 64
-
-    def __post_init__(self) -> None:
-        if self.max_failures < 1:
-            raise ConfigurationError("GuessingRule.max_failures must be at least 1")
-        if self.window <= 0 or self.block_for <= 0:
-            raise ConfigurationError("GuessingRule.window and block_for must be positive seconds")
-        if self.max_clients < 1:
-            raise ConfigurationError("GuessingRule.max_clients must be at least 1")
-        if not 0 < self.ipv6_prefix <= 128:
-            raise ConfigurationError("GuessingRule.ipv6_prefix must be between 1 and 128")
+CARRIED_ON_ROTATION = (META_FLAGS, META_REAUTH, META_BINDING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,9 +99,13 @@ def inspect(record: SessionRecord, client: ClientInfo, rules: AnomalyRules) -> l
     findings: list[Finding] = []
     agent = last_user_agent(record)
     if rules.user_agent_change != "allow" and agent != client.user_agent:
-        findings.append(
-            Finding("user_agent_change", rules.user_agent_change, agent, client.user_agent)
-        )
+        action = rules.user_agent_change
+        if record.user_agent is None:
+            # Created without a User-Agent (a test client's session_transaction(), a script):
+            # its agent is unknown, so no agent seen later is evidence of theft. Flag at most,
+            # for this record's life; a login creates a new record that records the agent.
+            action = "flag"
+        findings.append(Finding("user_agent_change", action, agent, client.user_agent))
     before = last_ip(record)
     if (
         rules.ip_change != "allow"
@@ -157,94 +133,6 @@ def needs_reauthentication(record: SessionRecord | None, max_age: float, now: fl
     if record.meta.get(META_REAUTH):
         return True
     return now - record.authenticated_at > max_age
-
-
-@dataclass(slots=True)
-class _Entry:
-    window_start: float
-    failures: int = 0
-    blocked_until: float | None = None
-    #: Fingerprints already counted in this window (at most ``max_failures`` of them).
-    seen: set[str] = field(default_factory=set)
-
-
-class GuessingGuard:
-    """Per-client counters of failed session IDs, bounded in size, safe across threads."""
-
-    def __init__(self, rule: GuessingRule, clock: Clock) -> None:
-        self.rule = rule
-        self.clock = clock
-        self._entries: OrderedDict[str, _Entry] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def client_key(self, ip: str | None) -> str | None:
-        if not ip:
-            return None
-        try:
-            address = ipaddress.ip_address(ip)
-        except ValueError:
-            return ip[:64]
-        if isinstance(address, ipaddress.IPv6Address):
-            net = ipaddress.ip_network(f"{address}/{self.rule.ipv6_prefix}", strict=False)
-            return str(net)
-        return str(address)
-
-    def retry_after(self, ip: str | None) -> float | None:
-        """Seconds until ``ip`` may try again, or ``None`` when it is not blocked."""
-        if not self._entries:
-            return None  # the common case: nobody is being counted, nothing to parse
-        key = self.client_key(ip)
-        if key is None:
-            return None
-        now = self.clock.now()
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None or entry.blocked_until is None:
-                return None
-            if now >= entry.blocked_until:
-                del self._entries[key]
-                return None
-            return entry.blocked_until - now
-
-    def failure(self, ip: str | None, presented: str | None = None) -> bool:
-        """Count one failed ID from ``ip``; True exactly when this failure starts a block.
-
-        ``presented`` is a fingerprint of the value. The same dead value presented again is not
-        counted twice: a browser still holding a revoked or expired cookie repeats it on every
-        request (pages, assets), which is not guessing and must not lock its user out.
-        """
-        key = self.client_key(ip)
-        if key is None:
-            return False
-        now = self.clock.now()
-        rule = self.rule
-        with self._lock:
-            entry = self._entries.get(key)
-            expired = entry is not None and (
-                now >= entry.blocked_until
-                if entry.blocked_until is not None
-                else now - entry.window_start >= rule.window
-            )
-            if entry is None or expired:
-                entry = _Entry(window_start=now)
-                self._entries[key] = entry
-            self._entries.move_to_end(key)
-            while len(self._entries) > rule.max_clients:
-                self._entries.popitem(last=False)
-            if entry.blocked_until is not None:
-                return False
-            if presented is not None:
-                if presented in entry.seen:
-                    return False
-                entry.seen.add(presented)
-            entry.failures += 1
-            if entry.failures >= rule.max_failures:
-                entry.blocked_until = now + rule.block_for
-                return True
-            return False
 
 
 def meta_after(record: SessionRecord, findings: list[Finding]) -> dict[str, Any]:

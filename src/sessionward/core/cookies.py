@@ -32,6 +32,10 @@ class CookieConfig:
     are Secure, have ``Path=/`` and no ``Domain``: a sibling subdomain or a plain-HTTP page then
     cannot plant or overwrite it (cookie tossing, fixation).
 
+    ``persistent=False`` makes it a browser-session cookie: no ``Max-Age``/``Expires``, so the
+    browser drops it when it closes. The server's idle and absolute timeouts hold either way.
+    A framework shell may choose per session (Flask's ``session.permanent``).
+
     Plain HTTP on a development machine needs ``CookieConfig.development()``, which drops Secure
     and the prefix and says so with a warning.
     """
@@ -44,6 +48,7 @@ class CookieConfig:
     path: str = "/"
     domain: str | None = None
     partitioned: bool = False
+    persistent: bool = True
 
     def __post_init__(self) -> None:
         if not _NAME.fullmatch(self.name) or self.name.lower().startswith(("__host-", "__secure-")):
@@ -97,13 +102,21 @@ class CookieConfig:
         return f"__Host-{self.name}" if self.host_prefix else self.name
 
 
-def dump_cookie(config: CookieConfig, value: str, *, max_age: int) -> str:
-    """Format one ``Set-Cookie`` header value. ``max_age=0`` expires the cookie."""
+def dump_cookie(config: CookieConfig, value: str, *, max_age: int | None) -> str:
+    """Format one ``Set-Cookie`` header value.
+
+    ``max_age=0`` expires the cookie; ``max_age=None`` writes a browser-session cookie (no
+    ``Max-Age``, no ``Expires``).
+    """
     if not _VALUE.fullmatch(value):
         raise ValueError("cookie value contains characters outside RFC 6265 cookie-octet")
-    if isinstance(max_age, bool) or not isinstance(max_age, int) or max_age < 0:
-        raise ValueError("max_age must be a non-negative integer")
-    parts = [f"{config.cookie_name}={value}", f"Path={config.path}", f"Max-Age={max_age}"]
+    if max_age is not None and (
+        isinstance(max_age, bool) or not isinstance(max_age, int) or max_age < 0
+    ):
+        raise ValueError("max_age must be a non-negative integer or None")
+    parts = [f"{config.cookie_name}={value}", f"Path={config.path}"]
+    if max_age is not None:
+        parts.append(f"Max-Age={max_age}")
     if max_age == 0:
         # Some old clients ignore Max-Age; an Expires in the past removes the cookie there too.
         parts.append("Expires=Thu, 01 Jan 1970 00:00:00 GMT")
@@ -131,26 +144,43 @@ def expire_cookie(config: CookieConfig) -> str:
 
 @dataclass(frozen=True, slots=True)
 class CookieLookup:
-    """What the Cookie header said about the session cookie.
+    """What the Cookie header said about one cookie.
 
-    ``value`` is set only when exactly one cookie of our name was present. ``duplicate`` is set
-    when several were: a sign of cookie tossing, and ambiguous, so none is used.
+    ``value`` is set when the cookie was present once, or several times with one and the same
+    value (some clients and proxies repeat a cookie). ``duplicate`` is set when copies differ:
+    a sign of cookie tossing, and ambiguous, so none is used. ``tossed`` is set when a pair's
+    name is ours only after normalising (other whitespace, case): never used, to be reported.
     """
 
     value: str | None = None
     present: bool = False
     duplicate: bool = False
+    tossed: bool = False
 
 
 _ABSENT = CookieLookup()
 MAX_COOKIE_HEADER = 16 * 1024
+# RFC 6265 (and 6265bis) optional whitespace is SP and HTAB only. ``str.strip()`` also removes
+# U+00A0, U+0085, U+3000, VT, FF, CR, LF...: a sibling subdomain can set a cookie named
+# "\xa0__Host-session" with Domain= the parent (browsers do not see a __Host- prefix there, so
+# they store it) and a reader that strips would take it for the real __Host- cookie.
+_OWS = " \t"
+
+
+def _lookalike(name: str, ours: str) -> bool:
+    """True when ``name`` reads as ``ours`` only after normalising whitespace or case."""
+    if len(name) > 4 * len(ours) + 16:
+        return False
+    squeezed = "".join(ch for ch in name if not (ch.isspace() or not ch.isprintable()))
+    return squeezed.casefold() == ours.casefold()
 
 
 def find_cookie(header: str | bytes | None, name: str) -> CookieLookup:
     """Find one cookie in a ``Cookie`` header without trusting its bytes.
 
     Bytes are decoded as Latin-1 (which cannot fail), so non-UTF-8 input is merely a value that
-    will not validate, never an exception. Oversized headers are ignored wholesale.
+    will not validate, never an exception. Oversized headers are ignored wholesale. Names
+    compare exactly; only SP and HTAB around names and values are optional whitespace.
     """
     if not header:
         return _ABSENT
@@ -158,15 +188,23 @@ def find_cookie(header: str | bytes | None, name: str) -> CookieLookup:
     if len(text) > MAX_COOKIE_HEADER:
         return CookieLookup(present=True)
     found: list[str] = []
+    tossed = False
     for part in text.split(";"):
         key, sep, val = part.partition("=")
-        if sep and key.strip() == name:
-            val = val.strip()
-            if len(val) >= 2 and val[0] == val[-1] == '"':
-                val = val[1:-1]
-            found.append(val)
+        if not sep:
+            continue
+        key = key.strip(_OWS)
+        if key != name:
+            # A name with non-token bytes is never ours; if it would be ours after
+            # normalising, someone is trying to pass it off as ours.
+            tossed = tossed or _lookalike(key, name)
+            continue
+        val = val.strip(_OWS)
+        if len(val) >= 2 and val[0] == val[-1] == '"':
+            val = val[1:-1]
+        found.append(val)
     if not found:
-        return _ABSENT
-    if len(found) > 1:
-        return CookieLookup(present=True, duplicate=True)
-    return CookieLookup(value=found[0], present=True)
+        return CookieLookup(tossed=True) if tossed else _ABSENT
+    if any(val != found[0] for val in found):
+        return CookieLookup(present=True, duplicate=True, tossed=tossed)
+    return CookieLookup(value=found[0], present=True, tossed=tossed)

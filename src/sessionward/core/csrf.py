@@ -10,11 +10,12 @@ defence the request runs with the victim's session. Two independent checks stop 
    it; then the ``Origin`` header must name our origin or a configured trusted one, and over
    HTTPS a request without ``Origin`` must carry a same-origin ``Referer``.
 2. **A secret the attacker cannot read** (defence in depth, and for clients whose headers are
-   stripped by a proxy): a synchronizer token, HMAC-SHA256 over the session's store key under
-   the server's :class:`~sessionward.core.keys.SecretKeyRing`, sent back in a form field or a
-   header.
-   It is bound to the session, so a token from the attacker's own session is useless, and it
-   changes automatically at login because login gives the session a new key. Each response
+   stripped by a proxy): a synchronizer token, HMAC-SHA256 over the session's *CSRF epoch*
+   under the server's :class:`~sessionward.core.keys.SecretKeyRing`, sent back in a form field
+   or a header. The epoch is a value kept in the session's data (:data:`SESSION_DATA_KEY`):
+   periodic renewal carries it to the new ID (a form rendered before a renewal still submits),
+   while login and rotation (privilege change) drop it, so every older token dies there.
+   It is bound to the session, so a token from the attacker's own session is useless. Each response
    masks it with fresh random bytes, so a compressed page never repeats the same secret bytes
    (BREACH) and the token cannot be recovered by a compression side channel.
 
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import re
 import secrets
@@ -36,9 +38,13 @@ import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeGuard
 from urllib.parse import urlsplit
 
 from ..errors import ConfigurationError
+from .csrf_exempt import Exemptions as Exemptions
+from .csrf_exempt import is_cookieless_bearer as is_cookieless_bearer
+from .csrf_exempt import parse_exempt as parse_exempt
 from .keys import SecretKeyRing
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -203,9 +209,29 @@ def check_websocket(
 # -- tokens -----------------------------------------------------------------------------
 
 
-def session_binding(store_key: str) -> bytes:
-    """What a session's token is bound to: its store key, which login replaces."""
-    return b"session:" + store_key.encode("ascii", "replace")
+#: The session-data key holding a session's CSRF epoch. Login and rotation drop it (see
+#: ``flows``); renewal carries the data, and with it the epoch, to the new ID.
+SESSION_DATA_KEY = "_sessionward.csrf"
+_EPOCH = re.compile(r"[0-9a-f]{32}")
+
+
+def new_epoch(store_key: str) -> str:
+    """The epoch a session gets when its first token is issued after login or rotation.
+
+    Derived from the store key it has at that moment rather than drawn at random, so two
+    concurrent first requests write the same value and neither's tokens are lost.
+    """
+    digest = hashlib.sha256(b"sessionward.csrf-epoch:" + store_key.encode("ascii", "replace"))
+    return digest.hexdigest()[:32]
+
+
+def is_epoch(value: object) -> TypeGuard[str]:
+    return isinstance(value, str) and _EPOCH.fullmatch(value) is not None
+
+
+def session_binding(epoch: str) -> bytes:
+    """What a session's tokens are bound to: its CSRF epoch (see :func:`new_epoch`)."""
+    return b"session:" + epoch.encode("ascii", "replace")
 
 
 def presession_binding(nonce: bytes) -> bytes:
@@ -329,22 +355,7 @@ def rejection(reason: Reason, accept: str | None) -> tuple[str, bytes]:
 # -- configuration -------------------------------------------------------------------------
 
 
-_PATH = re.compile(r"/[\x21-\x7e]*")
-
-
-def parse_exempt(paths: Iterable[str]) -> frozenset[str]:
-    """Validate exempt routes: exact paths, one per route, no patterns."""
-    if isinstance(paths, str):
-        raise ConfigurationError("exempt must be a list of paths, e.g. ['/webhooks/stripe']")
-    parsed: set[str] = set()
-    for path in paths:
-        if not isinstance(path, str) or not _PATH.fullmatch(path) or "*" in path or "?" in path:
-            raise ConfigurationError(
-                f"CSRF exemption {path!r} must be one exact path such as '/webhooks/stripe' "
-                f"(no wildcard, no query): exemptions are explicit and per route"
-            )
-        parsed.add(path)
-    return frozenset(parsed)
+_NO_EXEMPTIONS = Exemptions()
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,13 +365,14 @@ class CSRFConfig:
     ``origin`` is the app's public origin (``https://app.example.com``); when None the origin
     is taken from each request's scheme and ``Host`` header, which a cross-site page cannot
     change in the victim's browser. ``trusted_origins`` may also post (a separate front end).
-    ``exempt`` lists exact paths that skip every check (webhooks authenticated otherwise).
+    ``exempt`` lists routes that skip every check (webhooks authenticated otherwise): exact
+    paths, ``{name}`` route patterns or ``/prefix/*`` (see :mod:`.csrf_exempt`).
     """
 
     keys: SecretKeyRing
     origin: str | None = None
     trusted_origins: frozenset[str] = frozenset()
-    exempt: frozenset[str] = frozenset()
+    exempt: Exemptions = _NO_EXEMPTIONS
     max_body_bytes: int = 1024 * 1024
     presession_max_age: int = 2 * 60 * 60
 

@@ -35,6 +35,11 @@ class EventKind(StrEnum):
     TOKEN_REJECTED = "token.rejected"  # noqa: S105
     REFRESH_REUSED = "token.refresh.reused"
     NEW_DEVICE = "login.new_device"
+    # Device-bound sessions (sessionward.binding): reason says which check failed.
+    BINDING_REGISTERED = "binding.registered"
+    BINDING_REFRESHED = "binding.refreshed"
+    BINDING_FAILED = "binding.failed"
+    BINDING_MISMATCH = "binding.mismatch"
 
 
 class RevokeReason(StrEnum):

@@ -69,7 +69,7 @@ class SecretKeyRing:
     :meth:`generate` makes a random single-key ring for tests and throw-away processes.
     """
 
-    __slots__ = ("_secrets",)
+    __slots__ = ("_derived", "_secrets")
 
     def __init__(self, keys: Iterable[str | bytes | Secret]) -> None:
         if isinstance(keys, str | bytes | Secret):
@@ -83,6 +83,8 @@ class SecretKeyRing:
         if len(set(ring)) != len(ring):
             raise ConfigurationError("a SecretKeyRing must not hold the same secret twice")
         self._secrets = ring
+        # Per-purpose keys, newest first, derived once: a tag is checked on every request.
+        self._derived: dict[str, tuple[bytes, ...]] = {}
 
     @classmethod
     def generate(cls) -> SecretKeyRing:
@@ -104,15 +106,21 @@ class SecretKeyRing:
         label = b"sessionward:" + purpose.encode("utf-8")
         return hmac.new(secret.reveal(), label, hashlib.sha256).digest()
 
+    def _keys(self, purpose: str) -> tuple[bytes, ...]:
+        keys = self._derived.get(purpose)
+        if keys is None:
+            keys = tuple(self._derive(secret, purpose) for secret in reversed(self._secrets))
+            self._derived[purpose] = keys
+        return keys
+
     def sign(self, message: bytes, *, purpose: str) -> bytes:
         """HMAC-SHA256 of ``message`` under the newest secret (32 bytes)."""
-        key = self._derive(self._secrets[-1], purpose)
-        return hmac.new(key, message, hashlib.sha256).digest()
+        return hmac.digest(self._keys(purpose)[0], message, "sha256")
 
     def signatures(self, message: bytes, *, purpose: str) -> Iterator[bytes]:
         """The signature of ``message`` under every secret, newest first."""
-        for secret in reversed(self._secrets):
-            yield hmac.new(self._derive(secret, purpose), message, hashlib.sha256).digest()
+        for key in self._keys(purpose):
+            yield hmac.digest(key, message, "sha256")
 
     def verify(self, message: bytes, signature: bytes, *, purpose: str) -> bool:
         """Whether ``signature`` is the MAC of ``message`` under any secret of the ring.

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Literal
 
 from ..errors import ConfigurationError
+from .codec import Codec, CodecName, codec_named
 from .records import DEFAULT_MAX_DATA_BYTES
 
 LimitPolicy = Literal["evict_oldest", "reject_new"]
@@ -37,6 +38,11 @@ class SessionPolicy:
     ``renew_interval`` (off by default) gives an active session a new token that often; requests
     still in flight with the previous token are honoured for ``renewal_grace`` seconds (and get
     the new cookie), after which the previous token is dead.
+
+    ``codec`` decides which values a session accepts (see :mod:`sessionward.core.codec`):
+    ``"json"`` (default) only what JSON keeps exactly; ``"tagged"`` also ``tuple``, ``bytes``,
+    ``datetime``, ``date``, ``time``, ``UUID``, ``Decimal`` and ``Markup``. Either way an
+    unsupported value raises ``TypeError`` when it is assigned, and stores keep JSON text.
     """
 
     idle_timeout: float = 30 * 60
@@ -48,6 +54,7 @@ class SessionPolicy:
     clear_site_data: tuple[str, ...] = ("cache", "cookies", "storage")
     renew_interval: float | None = None
     renewal_grace: float = 10
+    codec: CodecName = "json"
 
     def __init__(
         self,
@@ -61,6 +68,7 @@ class SessionPolicy:
         clear_site_data: tuple[str, ...] = ("cache", "cookies", "storage"),
         renew_interval: Seconds | None = None,
         renewal_grace: Seconds = 10,
+        codec: CodecName = "json",
     ) -> None:
         idle = seconds(idle_timeout, "idle_timeout")
         absolute = seconds(absolute_timeout, "absolute_timeout")
@@ -101,6 +109,11 @@ class SessionPolicy:
                 f"renew_interval must be longer than renewal_grace ({grace:g}s) and shorter "
                 f"than absolute_timeout ({absolute:g}s), or None to turn renewal off"
             )
+        if codec not in ("json", "tagged"):
+            raise ConfigurationError(
+                f"codec must be 'json' (plain JSON values) or 'tagged' (also tuple, bytes, "
+                f"datetime, date, time, UUID, Decimal, Markup), not {codec!r}"
+            )
         set_ = object.__setattr__
         set_(self, "idle_timeout", idle)
         set_(self, "absolute_timeout", absolute)
@@ -111,3 +124,9 @@ class SessionPolicy:
         set_(self, "clear_site_data", tuple(clear_site_data))
         set_(self, "renew_interval", renew)
         set_(self, "renewal_grace", grace)
+        set_(self, "codec", codec)
+
+    @property
+    def value_codec(self) -> Codec:
+        """The :class:`~sessionward.core.codec.Codec` that ``codec`` names."""
+        return codec_named(self.codec)

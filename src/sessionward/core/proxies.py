@@ -7,21 +7,28 @@ log. So the headers are read only when the peer that connected to us is a config
 proxy, and then from right to left: each trusted hop vouches for the one before it, and the
 first address that is *not* a trusted proxy is the client.
 
-Both ``X-Forwarded-For`` and RFC 7239 ``Forwarded`` are understood; when both are present,
-``Forwarded`` wins (it is the standard, and proxies that send both keep them in step).
+Which header carries the chain is configuration, never guessed: ``header="x-forwarded-for"``
+(the default: nginx ``proxy_add_x_forwarded_for``, HAProxy ``forwardfor``, most load balancers)
+or ``header="forwarded"`` (RFC 7239). A proxy maintains one of them and passes the other through
+from the client untouched, so believing "``Forwarded`` if present" would let any client choose
+its own address. ``proto_header`` says the same for the scheme (see
+:func:`sessionward.core.transport.forwarded_scheme`).
 """
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Literal, get_args
 
 from ..errors import ConfigurationError
 from .client import ClientInfo
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+AddressHeader = Literal["x-forwarded-for", "forwarded"]
+ProtoHeader = Literal["x-forwarded-proto", "forwarded"]
 
 #: At most this many hops are examined; a longer chain is cut, never walked to its (forgeable)
 #: left end.
@@ -69,10 +76,29 @@ class TrustedProxies:
     """Resolve the client address from the peer and forwarded headers.
 
     ``proxies`` are addresses or networks (``"10.0.0.0/8"``, ``"127.0.0.1"``). With none, the
-    peer address is the client and forwarded headers are ignored: the safe default.
+    peer address is the client and forwarded headers are ignored: the safe default. ``header``
+    and ``proto_header`` name the headers your proxy maintains; the others are ignored.
     """
 
-    def __init__(self, proxies: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        proxies: Iterable[str] = (),
+        *,
+        header: AddressHeader = "x-forwarded-for",
+        proto_header: ProtoHeader = "x-forwarded-proto",
+    ) -> None:
+        if header not in get_args(AddressHeader):
+            raise ConfigurationError(
+                f"TrustedProxies header={header!r}: name the header your proxy maintains, "
+                f"'x-forwarded-for' or 'forwarded'"
+            )
+        if proto_header not in get_args(ProtoHeader):
+            raise ConfigurationError(
+                f"TrustedProxies proto_header={proto_header!r}: name the header your proxy "
+                f"maintains, 'x-forwarded-proto' or 'forwarded'"
+            )
+        self.header: AddressHeader = header
+        self.proto_header: ProtoHeader = proto_header
         networks: list[Network] = []
         for item in proxies:
             try:
@@ -84,7 +110,10 @@ class TrustedProxies:
         self.networks = tuple(networks)
 
     def __repr__(self) -> str:
-        return f"TrustedProxies({[str(n) for n in self.networks]!r})"
+        return (
+            f"TrustedProxies({[str(n) for n in self.networks]!r}, header={self.header!r}, "
+            f"proto_header={self.proto_header!r})"
+        )
 
     def is_trusted(self, address: Address | None) -> bool:
         return address is not None and any(address in net for net in self.networks)
@@ -96,14 +125,19 @@ class TrustedProxies:
         forwarded: Iterable[str] = (),
         x_forwarded_for_values: Iterable[str] = (),
     ) -> str | None:
-        """The client's address as a string (the peer's when it is not a trusted proxy)."""
+        """The client's address as a string (the peer's when it is not a trusted proxy).
+
+        Only the values of the configured ``header`` are read; pass both, the other is ignored.
+        """
         current = parse_address(peer) if peer else None
         if current is None:
             return peer or None
         if not self.is_trusted(current):
             return str(current)
-        forwarded = list(forwarded)
-        hops = forwarded_for(forwarded) if forwarded else x_forwarded_for(x_forwarded_for_values)
+        if self.header == "forwarded":
+            hops = forwarded_for(forwarded)
+        else:
+            hops = x_forwarded_for(x_forwarded_for_values)
         for hop in reversed(hops[-MAX_HOPS:]):
             address = parse_address(hop)
             if address is None:

@@ -17,6 +17,10 @@ from .tls import ensure_certificate
 from .users import UserDirectory, seed_users
 
 BANNER = "=" * 72
+#: uvicorn must not rewrite the client address or scheme from forwarded headers itself (its
+#: default trusts them from loopback): only sessionward's TrustedProxies (--trusted-proxy)
+#: decides, so a local proxy cannot turn the redirect listener into a plain-HTTP app.
+SERVER_OPTIONS = {"log_level": "info", "proxy_headers": False}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -61,20 +65,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     if config.http_redirect_port is not None:
         print(f"plain HTTP on port {config.http_redirect_port} redirects to HTTPS")
     print(BANNER, flush=True)
+    if config.trusted_proxies:
+        print(f"forwarded headers believed only from {config.proxies()!r}")
     if config.http_redirect_port is None:
-        uvicorn.run(app, host=config.host, port=config.port, log_level="info", **ssl)  # type: ignore[arg-type]
+        uvicorn.run(app, host=config.host, port=config.port, **SERVER_OPTIONS, **ssl)  # type: ignore[arg-type]
         return 0
+    redirect = HTTPSRedirectMiddleware(
+        app,
+        trusted_proxies=config.proxies(),
+        https_port=config.port,
+        allowed_hosts=config.allowed_hosts or None,
+    )
     servers = [
         uvicorn.Server(
-            uvicorn.Config(app, host=config.host, port=config.port, log_level="info", **ssl)  # type: ignore[arg-type]
+            uvicorn.Config(app, host=config.host, port=config.port, **SERVER_OPTIONS, **ssl)  # type: ignore[arg-type]
         ),
         uvicorn.Server(
             uvicorn.Config(
-                HTTPSRedirectMiddleware(app, https_port=config.port),
+                redirect,
                 host=config.host,
                 port=config.http_redirect_port,
-                log_level="info",
                 lifespan="off",  # the HTTPS server runs the app's start-up and shut-down
+                **SERVER_OPTIONS,  # type: ignore[arg-type]
             )
         ),
     ]

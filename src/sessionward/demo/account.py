@@ -150,7 +150,13 @@ class AccountPages:
         form = await request.form()
         target = safe_next(str(form.get("next", ""))[:MAX_FIELD])
         password = str(form.get("password", ""))[:MAX_FIELD]
+        # /reauth exists to stop a session thief, who must not get unlimited password guesses.
+        wait = await self.app.limiter.check(user_id, session.client)
+        if wait is not None:
+            response: Response = self.app.too_many(request, "reauth.html", wait, next=target)
+            return response
         if self.users.authenticate(user_id, password) is None:
+            await self.app.limiter.failed(user_id, session.client)
             self.manager.emit(
                 EventKind.LOGIN_FAILED,
                 client=session.client,
@@ -160,6 +166,7 @@ class AccountPages:
             return self.render(
                 request, "reauth.html", status=401, next=target, error="Wrong password."
             )
+        await self.app.limiter.succeeded(user_id, session.client)
         # A new token as well as a fresh authentication time (seed step 5).
         await session.reauthenticate()
         return RedirectResponse(target, status_code=303)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -35,6 +36,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from sessionward import (
+    AsyncLoginLimiter,
     AsyncSession,
     AsyncSessionManager,
     Clock,
@@ -87,6 +89,17 @@ def _unavailable() -> Response:
         status_code=503,
         headers={"retry-after": "5", "cache-control": "no-store"},
     )
+
+
+def _too_many(wait: float) -> Response:
+    """A password grant refused by the login limiter: 429, and when to try again."""
+    seconds = max(1, math.ceil(wait))
+    body = {
+        "error": "too_many_attempts",
+        "error_description": f"Too many failed attempts; retry in {seconds} seconds.",
+    }
+    headers = {"retry-after": str(seconds), "cache-control": "no-store"}
+    return JSONResponse(body, status_code=429, headers=headers)
 
 
 Endpoint = Callable[[Any, Request], Awaitable[Response]]
@@ -143,6 +156,7 @@ class DemoAPI:
             else RefreshCookie()
         )
         self._tokens: AsyncTokenManager | None = None
+        self._limiter: AsyncLoginLimiter | None = None
 
     def sinks(self, sinks: list[EventSink] | None) -> list[EventSink]:
         """The app's sinks plus the one that ends tokens when their session ends."""
@@ -155,7 +169,17 @@ class DemoAPI:
             raise RuntimeError("DemoAPI.routes() has not been called")
         return self._tokens
 
-    def routes(self, manager: AsyncSessionManager) -> list[BaseRoute]:
+    @property
+    def limiter(self) -> AsyncLoginLimiter:
+        if self._limiter is None:
+            raise RuntimeError("DemoAPI.routes() has not been called")
+        return self._limiter
+
+    def routes(
+        self, manager: AsyncSessionManager, limiter: AsyncLoginLimiter | None = None
+    ) -> list[BaseRoute]:
+        """The API's routes; ``limiter`` (one per manager by default) slows password guessing."""
+        self._limiter = limiter or AsyncLoginLimiter(manager)
         self._tokens = AsyncTokenManager(
             manager, self.store, keys=self.keys, settings=self.settings
         )
@@ -181,12 +205,19 @@ class DemoAPI:
         client = client_from_scope(request.scope)
         if not isinstance(username, str) or not isinstance(password, str):
             return _refused(InvalidGrant("request", "Send a JSON username and password."))
-        user = self.users.authenticate(username[:256], password[:256])
+        limiter = self.limiter
+        username = username[:256]
+        wait = await limiter.check(username, client)
+        if wait is not None:
+            return _too_many(wait)
+        user = self.users.authenticate(username, password[:256])
         if user is None:
+            await limiter.failed(username, client)
             self.tokens.sessions.emit(
                 EventKind.LOGIN_FAILED, client=client, reason="bad credentials (API)"
             )
             return _refused(InvalidGrant("credentials", "Unknown user name or wrong password."))
+        await limiter.succeeded(username, client)
         return _pair_response(await self.tokens.login(user.username, client))
 
     @_guarded

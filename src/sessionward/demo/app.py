@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import math
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 
 from sessionward import (
     SYSTEM_CLOCK,
+    AsyncLoginLimiter,
     AsyncSession,
     AsyncSessionManager,
     AsyncSQLiteStore,
@@ -26,7 +28,8 @@ from sessionward import (
     SecretKeyRing,
     SecurityHeaders,
 )
-from sessionward.integrations.asgi import SessionMiddleware
+from sessionward.binding import BindingConfig, DeviceBinding, binding_state
+from sessionward.binding.asgi import DeviceBindingMiddleware
 from sessionward.integrations.csrf import CSRFMiddleware, csrf_token
 from sessionward.integrations.headers import (
     HTTPSRedirectMiddleware,
@@ -80,6 +83,9 @@ class DemoApp:
         self.config = config
         self.users = users
         self.manager = manager
+        # Online password guessing: every password check (/login, /reauth, /api/token) asks
+        # first and reports the outcome; a limited attempt is a 429 with Retry-After.
+        self.limiter = AsyncLoginLimiter(manager)
         self.templates = _templates()
 
     def render(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
@@ -95,6 +101,15 @@ class DemoApp:
             **context,
         )
         return Response(html, status_code=status, media_type="text/html")
+
+    def too_many(self, request: Request, name: str, wait: float, **context: Any) -> Response:
+        """The form again, with 429, Retry-After and a sentence that says how long to wait."""
+        seconds = max(1, math.ceil(wait))
+        unit = "second" if seconds == 1 else "seconds"
+        error = f"Too many failed sign-in attempts. Try again in {seconds} {unit}."
+        response = self.render(request, name, status=429, error=error, **context)
+        response.headers["retry-after"] = str(seconds)
+        return response
 
     @staticmethod
     def session(request: Request) -> AsyncSession:
@@ -123,8 +138,13 @@ class DemoApp:
         form = await request.form()
         username = str(form.get("username", ""))[:MAX_FIELD]
         password = str(form.get("password", ""))[:MAX_FIELD]
+        wait = await self.limiter.check(username, session.client)
+        if wait is not None:
+            # Refused before the password is even checked: guessing gains nothing here.
+            return self.too_many(request, "login.html", wait, username=username, notice=None)
         user = self.users.authenticate(username, password)
         if user is None:
+            await self.limiter.failed(username, session.client)
             self.manager.emit(
                 EventKind.LOGIN_FAILED,
                 client=session.client,
@@ -142,6 +162,7 @@ class DemoApp:
                 error="Unknown user name or wrong password.",
                 notice=None,
             )
+        await self.limiter.succeeded(username, session.client)
         # Seed step 5: a brand-new session ID at login; the pre-login one dies now.
         await session.login(user.username)
         return RedirectResponse("/", status_code=303)
@@ -154,7 +175,12 @@ class DemoApp:
         session = self.session(request)
         if not session.is_authenticated:
             return RedirectResponse("/login", status_code=303)
-        return self.render(request, "sessions.html", sessions=await session.sessions())
+        # Which sessions are bound to a device key (DBSC), read from the stored records.
+        records = await self.manager.store.list_by_user(session.user_id)
+        bindings = {r.handle: binding_state(r) for r in records}
+        return self.render(
+            request, "sessions.html", sessions=await session.sessions(), bindings=bindings
+        )
 
     async def revoke(self, request: Request) -> Response:
         session = self.session(request)
@@ -205,6 +231,17 @@ def create_app(
         sinks=account.sinks(api.sinks(sinks)),
     )
     demo = DemoApp(config, users, manager)
+    keys = csrf_keys or SecretKeyRing.generate()
+    # Device Bound Session Credentials: browsers that support DBSC bind the session to a
+    # device key after login; a copied cookie then stops working within 10 minutes.
+    bound_cookie = (
+        CookieConfig(name="bound", host_prefix=False, secure=False)
+        if config.insecure_http
+        else CookieConfig(name="bound")
+    )
+    binding = DeviceBinding(
+        manager, BindingConfig(keys=keys, cookie=bound_cookie, exclude_paths=("/static",))
+    )
     account.bind(demo)
     routes = [
         Route("/", demo.home),
@@ -215,7 +252,7 @@ def create_app(
         Route("/sessions/{handle}/revoke", demo.revoke, methods=["POST"]),
         Route("/logout-everywhere", demo.logout_everywhere, methods=["POST"]),
         Route("/healthz", demo.health),
-        *api.routes(manager),
+        *api.routes(manager, demo.limiter),
         *account.routes(),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
@@ -223,16 +260,23 @@ def create_app(
     # session, then CSRF, which needs the loaded session to check the token against.
     middleware = [
         Middleware(SecurityHeadersMiddleware, headers=SECURITY_HEADERS),
-        Middleware(SessionMiddleware, manager=manager),
+        # Sessions, and DBSC's registration and refresh endpoints (before CSRF: the browser
+        # posts to them itself, with a signed proof instead of a form token).
+        Middleware(
+            DeviceBindingMiddleware,
+            manager=manager,
+            binding=binding,
+            client_resolver=config.proxies().asgi,
+        ),
         Middleware(
             CSRFMiddleware,
             manager=manager,
-            keys=csrf_keys or SecretKeyRing.generate(),
+            keys=keys,
             exempt=CSRF_EXEMPT,
         ),
     ]
     if not config.insecure_http:
-        middleware.insert(0, Middleware(HTTPSRedirectMiddleware))
+        middleware.insert(0, Middleware(HTTPSRedirectMiddleware, trusted_proxies=config.proxies()))
     app = Starlette(routes=routes, middleware=middleware)
     app.state.demo = demo
     app.state.demo_api = api

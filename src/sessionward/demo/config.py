@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sessionward import ConfigurationError, SessionPolicy
+from sessionward import ConfigurationError, SessionPolicy, TrustedProxies
+from sessionward.core.transport import check_allowed_hosts
 
 ENV_PREFIX = "SESSIONWARD_DEMO_"
 
@@ -27,6 +28,19 @@ class DemoConfig:
     absolute_timeout: int = 8 * 60 * 60
     insecure_http: bool = False
     http_redirect_port: int | None = None
+    #: Reverse proxies whose forwarded headers are believed (by sessionward, never uvicorn).
+    trusted_proxies: tuple[str, ...] = ()
+    #: "x-forwarded-for" (with X-Forwarded-Proto) or "forwarded" (RFC 7239 for= and proto=).
+    proxy_header: str = "x-forwarded-for"
+    #: Host names the plain-HTTP redirect may point to; empty: the request's Host (validated).
+    allowed_hosts: tuple[str, ...] = ()
+
+    def proxies(self) -> TrustedProxies:
+        if self.proxy_header == "forwarded":
+            return TrustedProxies(
+                self.trusted_proxies, header="forwarded", proto_header="forwarded"
+            )
+        return TrustedProxies(self.trusted_proxies)
 
     @property
     def store_path(self) -> Path:
@@ -96,7 +110,29 @@ def parser() -> argparse.ArgumentParser:
         help="also listen for plain HTTP on this port, answering every request with a "
         "redirect to the HTTPS port (default: no plain-HTTP listener)",
     )
+    p.add_argument(
+        "--trusted-proxy",
+        action="append",
+        help="address or network of a reverse proxy whose forwarded headers are believed; "
+        "repeatable; environment: comma-separated (default: none, forwarded headers ignored)",
+    )
+    p.add_argument(
+        "--proxy-header",
+        choices=["x-forwarded-for", "forwarded"],
+        help="the header your proxy maintains: x-forwarded-for (with X-Forwarded-Proto, the "
+        "default) or forwarded (RFC 7239)",
+    )
+    p.add_argument(
+        "--allowed-host",
+        action="append",
+        help="host name the plain-HTTP redirect may send visitors to; repeatable; any other "
+        "Host gets a 400 (default: the request's Host)",
+    )
     return p
+
+
+def _listed(value: str | None) -> tuple[str, ...]:
+    return tuple(item.strip() for item in (value or "").split(",") if item.strip())
 
 
 def load(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> DemoConfig:
@@ -107,8 +143,12 @@ def load(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     def pick(name: str) -> str | None:
         value = getattr(args, name.lower())
         if value is not None:
-            return str(value)
+            return ",".join(value) if isinstance(value, list) else str(value)
         return env.get(ENV_PREFIX + name)
+
+    def pick_list(option: str, variable: str) -> tuple[str, ...]:
+        value = getattr(args, option)
+        return tuple(value) if value else _listed(env.get(ENV_PREFIX + variable))
 
     defaults = DemoConfig()
     host = pick("HOST") or defaults.host
@@ -152,6 +192,16 @@ def load(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         absolute_timeout=absolute,
         insecure_http=insecure,
         http_redirect_port=redirect_port,
+        trusted_proxies=pick_list("trusted_proxy", "TRUSTED_PROXIES"),
+        proxy_header=pick("PROXY_HEADER") or defaults.proxy_header,
+        allowed_hosts=pick_list("allowed_host", "ALLOWED_HOSTS"),
     )
     config.policy()  # validates the pair of timeouts (absolute >= idle)
+    if config.proxy_header not in ("x-forwarded-for", "forwarded"):
+        raise ConfigurationError(
+            f"{ENV_PREFIX}PROXY_HEADER must be x-forwarded-for or forwarded, "
+            f"not {config.proxy_header!r}"
+        )
+    config.proxies()  # validates the addresses
+    check_allowed_hosts(config.allowed_hosts or None)
     return config

@@ -19,8 +19,8 @@ class CSRFState:
     """Per-request CSRF state, shared by both shells: issues tokens, checks the one presented.
 
     Tokens are issued lazily (only pages that render a form pay for one) and bound to the
-    session as it is *when the token is made*, so a token rendered after ``login()`` in the
-    same request is already bound to the new session.
+    session's CSRF epoch as it is *when the token is made*, so a token rendered after
+    ``login()`` in the same request is already bound to the new session.
     """
 
     def __init__(
@@ -36,6 +36,9 @@ class CSRFState:
         self.clock = clock
         self.session = session
         lookup = find_cookie(cookie_header, cookie.cookie_name)
+        #: A lookalike of the pre-session cookie was sent (cookie tossing): never used; the
+        #: shells record it.
+        self.tossed = lookup.tossed
         self.nonce = csrf.read_presession(
             config.keys, lookup.value, clock.now(), config.presession_max_age
         )
@@ -61,7 +64,11 @@ class CSRFState:
         self.issued = True
         record = self.session.record
         if record is not None:
-            return csrf.issue_token(self.config.keys, csrf.session_binding(record.key))
+            epoch = self.session.get(csrf.SESSION_DATA_KEY)
+            if not csrf.is_epoch(epoch):
+                epoch = csrf.new_epoch(record.key)
+                self.session[csrf.SESSION_DATA_KEY] = epoch
+            return csrf.issue_token(self.config.keys, csrf.session_binding(epoch))
         if self.nonce is None:
             self.nonce, self.new_cookie = csrf.new_presession(self.config.keys, self.clock.now())
         return csrf.issue_token(self.config.keys, csrf.presession_binding(self.nonce))
@@ -69,8 +76,9 @@ class CSRFState:
     def verify(self, presented: str | bytes | None) -> csrf.Reason | None:
         bindings = []
         record = self.session.record
-        if record is not None:
-            bindings.append(csrf.session_binding(record.key))
+        epoch = None if record is None else self.session.get(csrf.SESSION_DATA_KEY)
+        if csrf.is_epoch(epoch):
+            bindings.append(csrf.session_binding(epoch))
         if self.nonce is not None and (record is None or record.user_id is None):
             # The pre-session token covers only the way in (login, sign-up); once the session
             # is authenticated, only tokens bound to it count.

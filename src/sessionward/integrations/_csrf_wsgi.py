@@ -81,9 +81,22 @@ class WSGICSRFMiddleware:
             environ.get("HTTP_COOKIE"),
         )
         environ[STATE_KEY] = state
+        if state.tossed:
+            self.manager.emit(
+                EventKind.MALFORMED_ID,
+                client=session.client,
+                reason="cookie_tossing",
+                cookie=self.cookie.cookie_name,
+            )
         method = str(environ.get("REQUEST_METHOD", "GET")).upper()
         path = _wsgi_path(environ)
-        if method not in csrf.SAFE_METHODS and path not in self.config.exempt:
+        if (
+            method not in csrf.SAFE_METHODS
+            and path not in self.config.exempt
+            and not csrf.is_cookieless_bearer(
+                environ.get("HTTP_COOKIE"), environ.get("HTTP_AUTHORIZATION")
+            )
+        ):
             reason = self._check(environ, state, method)
             if reason is not None:
                 return self._reject(environ, start_response, state, reason, method, path)

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
 from ..core.client import ClientInfo
-from ..errors import GuessingBlocked, StoreUnavailable
+from ..errors import ConfigurationError, GuessingBlocked, StoreUnavailable
 from ..manager import AsyncSessionManager
+from ..session import AsyncSession
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -72,7 +73,9 @@ async def send_unavailable(send: Send) -> None:
     await send({"type": "http.response.body", "body": _UNAVAILABLE})
 
 
-async def send_too_many(send: Send, retry_after: float) -> None:
+async def send_too_many(
+    send: Send, retry_after: float, extra: tuple[tuple[str, str], ...] = ()
+) -> None:
     await send(
         {
             "type": "http.response.start",
@@ -81,6 +84,7 @@ async def send_too_many(send: Send, retry_after: float) -> None:
                 (b"content-type", b"text/plain; charset=utf-8"),
                 (b"retry-after", str(max(1, math.ceil(retry_after))).encode("ascii")),
                 (b"cache-control", b"no-store"),
+                *((k.encode("latin-1"), v.encode("latin-1")) for k, v in extra),
             ],
         }
     )
@@ -112,10 +116,11 @@ class SessionMiddleware:
         try:
             session = await self.manager.load(cookies, client)
         except GuessingBlocked as blocked:
-            # This client presented many unknown session IDs (guessing): refused until its
-            # block ends. Other clients are not affected.
+            # A blocked guesser's address presented a forged or dead ID (a live session is
+            # never refused): 429, clearing that cookie so a genuine user behind the same
+            # address reaches the login page on the next request. Other clients are unaffected.
             if scope["type"] == "http":
-                await send_too_many(send, blocked.retry_after)
+                await send_too_many(send, blocked.retry_after, blocked.headers)
             else:
                 await send({"type": "websocket.close", "code": 1008})
             return
@@ -193,3 +198,46 @@ def merge_headers(existing: Any, extra: list[tuple[str, str]]) -> list[tuple[byt
                 parts.append(item)
         headers.append((b"vary", ", ".join(parts).encode("latin-1")))
     return headers
+
+
+def session_of(request: Any) -> AsyncSession:
+    """``request.session`` typed as the :class:`~sessionward.AsyncSession` it is.
+
+    Takes a Starlette/FastAPI ``Request`` (or an ASGI scope). Raises ``ConfigurationError`` when
+    ``SessionMiddleware`` did not run for this request (not installed, or installed inside a
+    middleware that needs the session: see :func:`add_sessionward`).
+    """
+    scope = getattr(request, "scope", request)
+    session = scope.get("session") if isinstance(scope, MutableMapping) else None
+    if not isinstance(session, AsyncSession):
+        raise ConfigurationError(
+            "no sessionward session on this request: add SessionMiddleware (or call "
+            "add_sessionward(app, manager=...)) so it runs before this code"
+        )
+    return session
+
+
+def add_sessionward(
+    app: Any,
+    *,
+    manager: AsyncSessionManager,
+    csrf: Mapping[str, Any] | None = None,
+    security_headers: Mapping[str, Any] | None = None,
+    client_resolver: ClientResolver = client_from_scope,
+) -> None:
+    """Add sessionward's middlewares to a Starlette or FastAPI app, in the order they need.
+
+    ``add_middleware`` makes the *last* middleware added the outermost, so adding them in
+    reading order would put CSRF outside the session it checks. This adds, from outermost:
+    ``SecurityHeadersMiddleware`` (when ``security_headers`` is given, e.g. ``{}``),
+    ``SessionMiddleware``, then ``CSRFMiddleware`` (when ``csrf`` is given, e.g.
+    ``{"keys": SecretKeyRing([...])}``). Other middlewares may be added before or after.
+    """
+    from .csrf import CSRFMiddleware
+    from .headers import SecurityHeadersMiddleware
+
+    if csrf is not None:
+        app.add_middleware(CSRFMiddleware, manager=manager, **dict(csrf))
+    app.add_middleware(SessionMiddleware, manager=manager, client_resolver=client_resolver)
+    if security_headers is not None:
+        app.add_middleware(SecurityHeadersMiddleware, **dict(security_headers))

@@ -71,17 +71,25 @@ class CSRFMiddleware:
             return
         session = session_from(scope, "session", "CSRFMiddleware")
         cookies = [bytes(v) for k, v in scope.get("headers", ()) if k == b"cookie"]
+        cookie_header = b"; ".join(cookies) if cookies else None
         state = CSRFState(
-            self.config,
-            self.cookie,
-            self.manager.flows.clock,
-            session,
-            b"; ".join(cookies) if cookies else None,
+            self.config, self.cookie, self.manager.flows.clock, session, cookie_header
         )
         scope[STATE_KEY] = state
+        if state.tossed:
+            self.manager.emit(
+                EventKind.MALFORMED_ID,
+                client=session.client,
+                reason="cookie_tossing",
+                cookie=self.cookie.cookie_name,
+            )
         method = str(scope.get("method", "GET")).upper()
         path = str(scope.get("path", "/"))
-        if method not in csrf.SAFE_METHODS and path not in self.config.exempt:
+        if (
+            method not in csrf.SAFE_METHODS
+            and path not in self.config.exempt
+            and not csrf.is_cookieless_bearer(cookie_header, _header(scope, b"authorization"))
+        ):
             reason, receive = await self._check(scope, receive, state, method)
             if reason is not None:
                 await self._reject(scope, send, state, reason, method, path)

@@ -117,9 +117,11 @@ class _Redirect:
         trusted_proxies: Iterable[str] | TrustedProxies,
         host: str | None,
         https_port: int | None,
+        allowed_hosts: Iterable[str] | None,
     ) -> None:
         self.proxies = transport.parse_proxies(trusted_proxies)
         self.host = transport.check_host(host)
+        self.allowed_hosts = transport.check_allowed_hosts(allowed_hosts)
         if https_port is not None and (
             isinstance(https_port, bool)
             or not isinstance(https_port, int)
@@ -130,7 +132,13 @@ class _Redirect:
 
 
 class HTTPSRedirectMiddleware(_Redirect):
-    """Redirect plain-HTTP requests to HTTPS (308, so a POST stays a POST)."""
+    """Redirect plain-HTTP requests to HTTPS (308, so a POST stays a POST).
+
+    ``host`` pins the redirect's host name; otherwise the request's ``Host`` is used, and
+    ``allowed_hosts`` (recommended) limits it to your names: any other ``Host`` gets a 400 and
+    is never reflected into a ``Location``. Redirects and refusals carry
+    ``Cache-Control: no-store``.
+    """
 
     def __init__(
         self,
@@ -139,18 +147,20 @@ class HTTPSRedirectMiddleware(_Redirect):
         trusted_proxies: Iterable[str] | TrustedProxies = (),
         host: str | None = None,
         https_port: int | None = None,
+        allowed_hosts: Iterable[str] | None = None,
     ) -> None:
-        super().__init__(trusted_proxies, host, https_port)
+        super().__init__(trusted_proxies, host, https_port, allowed_hosts)
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        headers: dict[bytes, str] = {}
+        headers: dict[bytes, list[str]] = {b"host": [], b"x-forwarded-proto": [], b"forwarded": []}
         for name, value in scope.get("headers", ()):
-            if name in (b"host", b"x-forwarded-proto", b"forwarded") and name not in headers:
-                headers[name] = bytes(value).decode("latin-1")
+            if name in headers:
+                # Every line: a proxy appends its own after the client's, and only that counts.
+                headers[name].append(bytes(value).decode("latin-1"))
         plain = "ws" if scope["type"] == "websocket" else "http"
         scheme = str(scope.get("scheme", plain))
         peer = scope.get("client")
@@ -158,8 +168,8 @@ class HTTPSRedirectMiddleware(_Redirect):
             "https" if scheme in ("https", "wss") else "http",
             peer=peer[0] if peer else None,
             proxies=self.proxies,
-            x_forwarded_proto=headers.get(b"x-forwarded-proto"),
-            forwarded=headers.get(b"forwarded"),
+            x_forwarded_proto=headers[b"x-forwarded-proto"],
+            forwarded=headers[b"forwarded"],
         )
         if real == "https":
             scope = dict(scope)
@@ -170,11 +180,12 @@ class HTTPSRedirectMiddleware(_Redirect):
             await send({"type": "websocket.close", "code": 1008})
             return
         target = transport.redirect_target(
-            headers.get(b"host"),
+            headers[b"host"][0] if headers[b"host"] else None,
             str(scope.get("path", "/")),
             bytes(scope.get("query_string", b"")).decode("latin-1"),
             host=self.host,
             port=self.https_port,
+            allowed_hosts=self.allowed_hosts,
         )
         if target is None:
             await _send_plain(send, 400, _BAD_HOST, [])
@@ -193,6 +204,9 @@ async def _send_plain(
             "status": status,
             "headers": [
                 *headers,
+                # A redirect built from request headers must never be stored by a cache and
+                # replayed to someone else (nor a refusal): no-store on both.
+                (b"cache-control", b"no-store"),
                 (b"content-type", b"text/plain; charset=utf-8"),
                 (b"content-length", str(len(body)).encode("latin-1")),
             ],
@@ -211,8 +225,9 @@ class WSGIHTTPSRedirectMiddleware(_Redirect):
         trusted_proxies: Iterable[str] | TrustedProxies = (),
         host: str | None = None,
         https_port: int | None = None,
+        allowed_hosts: Iterable[str] | None = None,
     ) -> None:
-        super().__init__(trusted_proxies, host, https_port)
+        super().__init__(trusted_proxies, host, https_port, allowed_hosts)
         self.app = app
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
@@ -237,8 +252,9 @@ class WSGIHTTPSRedirectMiddleware(_Redirect):
             str(environ.get("QUERY_STRING", "")),
             host=self.host,
             port=self.https_port,
+            allowed_hosts=self.allowed_hosts,
         )
-        plain = [("Content-Type", "text/plain; charset=utf-8")]
+        plain = [("Cache-Control", "no-store"), ("Content-Type", "text/plain; charset=utf-8")]
         if target is None:
             start_response("400 Bad Request", plain)
             return [_BAD_HOST]

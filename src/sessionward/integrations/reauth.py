@@ -74,25 +74,48 @@ def reauth_location(scope: Scope, redirect_to: str) -> str:
 
 def requires_recent_auth(
     max_age: float | timedelta, *, redirect_to: str = "/reauth"
-) -> Callable[[Endpoint[R]], Endpoint[R | SeeOther]]:
+) -> Callable[[Endpoint[R]], Endpoint[Any]]:
     """Decorate an endpoint so it runs only for a session authenticated within ``max_age``.
 
-    The endpoint's last positional argument is the request (so methods work too).
+    Works on Starlette endpoints (the request is the last positional argument, so methods work
+    too) and on FastAPI path operations (called with keyword arguments: declare a ``Request``
+    parameter). The redirect is a Starlette ``RedirectResponse`` when Starlette is installed,
+    so FastAPI returns it as it is.
     """
 
-    def decorate(endpoint: Endpoint[R]) -> Endpoint[R | SeeOther]:
+    def decorate(endpoint: Endpoint[R]) -> Endpoint[Any]:
         @functools.wraps(endpoint)
-        async def guarded(*args: Any) -> R | SeeOther:
-            request = args[-1]
+        async def guarded(*args: Any, **kwargs: Any) -> Any:
+            request = _find_request(args, kwargs, endpoint)
             scope: Scope = request.scope
             session = scope.get("session")
             if isinstance(session, BaseSession) and not session_needs(session, max_age):
-                return await endpoint(*args)
-            return SeeOther(reauth_location(scope, redirect_to))
+                return await endpoint(*args, **kwargs)
+            return _see_other(reauth_location(scope, redirect_to))
 
         return guarded
 
     return decorate
+
+
+def _find_request(args: tuple[Any, ...], kwargs: dict[str, Any], endpoint: Any) -> Any:
+    if args and hasattr(args[-1], "scope"):
+        return args[-1]
+    for value in kwargs.values():
+        if hasattr(value, "scope") and hasattr(value, "url"):
+            return value
+    raise TypeError(
+        f"requires_recent_auth: {getattr(endpoint, '__name__', endpoint)!r} received no "
+        f"request; give it a `request: Request` parameter"
+    )
+
+
+def _see_other(location: str) -> Any:
+    try:
+        from starlette.responses import RedirectResponse
+    except ImportError:  # pragma: no cover - plain ASGI without Starlette
+        return SeeOther(location)
+    return RedirectResponse(location, status_code=303, headers={"Cache-Control": "no-store"})
 
 
 def session_needs(session: BaseSession, max_age: float | timedelta) -> bool:

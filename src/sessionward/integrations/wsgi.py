@@ -58,11 +58,12 @@ class WSGISessionMiddleware:
         try:
             session = self.manager.load(environ.get("HTTP_COOKIE"), client)
         except GuessingBlocked as blocked:
-            # A client guessing session IDs: refused until its block ends.
+            # A blocked guesser's address presented a forged or dead ID (never a live
+            # session): 429, clearing that cookie (see the ASGI middleware).
             retry = ("Retry-After", str(max(1, math.ceil(blocked.retry_after))))
             start_response(
                 "429 Too Many Requests",
-                [_UNAVAILABLE_HEADERS[0], retry, _UNAVAILABLE_HEADERS[2]],
+                [_UNAVAILABLE_HEADERS[0], retry, _UNAVAILABLE_HEADERS[2], *blocked.headers],
             )
             return [_TOO_MANY_BODY]
         except StoreUnavailable as exc:

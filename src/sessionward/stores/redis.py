@@ -73,6 +73,11 @@ class _Layout:
     def ukey(self, user_id: str) -> str:
         return f"{self.tag}u:{user_id}"
 
+    def session_patterns(self) -> tuple[str, ...]:
+        # Only session, handle and user-index keys: the audit streams ({prefix}:a:...) and the
+        # guard's counters share the hash tag and must survive "revoke everyone".
+        return (self.skey("*"), self.hkey("*"), self.ukey("*"))
+
     def create_call(
         self,
         record: SessionRecord,
@@ -255,8 +260,9 @@ class RedisStore:
     def delete_all(self) -> int:
         count = self._delete_many("")
         with _translate():  # and any index or handle key left behind
-            for name in self.client.scan_iter(match=self._layout.tag + "*", count=_SCAN_BATCH):
-                self.client.unlink(name)
+            for pattern in self._layout.session_patterns():
+                for name in self.client.scan_iter(match=pattern, count=_SCAN_BATCH):
+                    self.client.unlink(name)
         return count
 
     def purge_expired(self, now: float) -> int:
@@ -399,9 +405,10 @@ class AsyncRedisStore:
     async def delete_all(self) -> int:
         count = await self._delete_many("")
         with _translate():  # and any index or handle key left behind
-            names = [n async for n in self.client.scan_iter(match=self._layout.tag + "*")]
-            for name in names:
-                await self.client.unlink(name)
+            for pattern in self._layout.session_patterns():
+                names = [n async for n in self.client.scan_iter(match=pattern)]
+                for name in names:
+                    await self.client.unlink(name)
         return count
 
     async def purge_expired(self, now: float) -> int:

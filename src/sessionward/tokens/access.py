@@ -45,6 +45,7 @@ DEFAULT_MAX_BYTES = 4096
 HARD_MAX_BYTES = 16 * 1024
 REGISTERED = ("iss", "aud", "sub", "sid", "iat", "nbf", "exp", "jti")
 _HEADER_NAMES = frozenset({"alg", "typ", "kid"})
+_MAX_NAMES, _MAX_NAME = 8, 32  # bounds on the unexpected header names kept for the audit trail
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
 
 
@@ -223,8 +224,10 @@ class AccessTokens:
         unexpected = set(header) - _HEADER_NAMES
         if unexpected:
             # jku / x5u / jwk / x5c / crit: never honoured, never fetched; refused outright.
+            # The names are the attacker's text: a fixed reason, the names (bounded) as detail.
+            members = [name[:_MAX_NAME] for name in sorted(unexpected)[:_MAX_NAMES]]
             raise InvalidToken(
-                "header:" + ",".join(sorted(unexpected))[:64], "The access token is malformed."
+                "header", "The access token is malformed.", detail={"members": members}
             )
         alg, kid = header.get("alg"), header.get("kid")
         if not isinstance(alg, str) or alg.strip().lower() == "none":

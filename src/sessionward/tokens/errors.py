@@ -17,20 +17,32 @@ tag for the audit trail.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from ..errors import SessionwardError
 
 
 class TokenError(SessionwardError):
-    """A presented token (access or refresh) was refused."""
+    """A presented token (access or refresh) was refused.
+
+    ``reason`` is one of our fixed codes, never text from the token; what the attacker sent
+    (bounded) goes in ``detail``, which the audit event carries as structured data.
+    """
 
     error: ClassVar[str | None] = "invalid_token"
 
-    def __init__(self, reason: str, description: str = "The access token is invalid.") -> None:
+    def __init__(
+        self,
+        reason: str,
+        description: str = "The access token is invalid.",
+        *,
+        detail: Mapping[str, Any] | None = None,
+    ) -> None:
         super().__init__(f"{reason}: {description}")
         self.reason = reason
         self.description = description
+        self.detail: Mapping[str, Any] = dict(detail or {})
 
 
 class MissingToken(TokenError):

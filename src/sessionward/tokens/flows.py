@@ -114,7 +114,11 @@ class TokenFlows:
     def _reject(self, exc: E, client: ClientInfo | None, **detail: Any) -> E:
         """Record a refused token in the audit trail; return the exception to raise."""
         self.sessions.emit(
-            EventKind.TOKEN_REJECTED, client=client, reason=exc.reason, error=exc.error, **detail
+            EventKind.TOKEN_REJECTED,
+            client=client,
+            reason=exc.reason,
+            error=exc.error,
+            **{**exc.detail, **detail},
         )
         return exc
 

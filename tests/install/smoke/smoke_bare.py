@@ -54,6 +54,8 @@ for module, extra in {
     "sessionward.stores.redis": "redis",
     "sessionward.stores.postgres": "postgres",
     "sessionward.tokens": "jwt",
+    "sessionward.binding": "jwt",
+    "sessionward.integrations.django": "django",
     "sessionward.metrics": "metrics",
     "sessionward.cli": "cli",
     "sessionward.demo": "demo",

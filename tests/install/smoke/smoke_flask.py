@@ -13,6 +13,7 @@ from sessionward import SessionManager, SQLiteStore
 from sessionward.integrations.flask import Sessionward, current_session
 
 app = flask.Flask(__name__)
+app.secret_key = "flask's own rule; sessionward does not use it"
 Sessionward(app, SessionManager(SQLiteStore(Path(tempfile.mkdtemp()) / "s.sqlite3")))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from _drive import check
 
+import sessionward.binding  # noqa: F401  (device binding, the other user of the jwt extra)
 from sessionward import ClientInfo, MemoryStore, SessionManager
 from sessionward.tokens import (
     AccessSettings,

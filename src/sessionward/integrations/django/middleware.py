@@ -1,0 +1,212 @@
+"""``SessionwardMiddleware``: a drop-in replacement for Django's ``SessionMiddleware``.
+
+A subclass of it (so the admin's checks pass), sync and async capable like its parent. It adds
+what Django's lacks: the cookie written by sessionward's one cookie writer with its secure
+defaults, the client address through ``SESSIONWARD_TRUSTED_PROXIES``, device labels and anomaly
+rules (the manager's monitoring), the guessing guard (429), ``Cache-Control: no-store`` and
+``Vary: Cookie`` on every response that used the session, ``Clear-Site-Data`` at logout, and
+503 when the store is down. Django's behaviour is kept: nothing saved on a 5xx response,
+``SessionInterrupted`` when the session was deleted mid-request, no ``Set-Cookie`` when there
+was no cookie and nothing to store.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from http.cookies import Morsel
+from typing import Any
+
+from django.contrib.sessions.exceptions import SessionInterrupted
+from django.contrib.sessions.middleware import SessionMiddleware
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.utils.cache import patch_vary_headers
+from django.utils.deprecation import MiddlewareMixin
+
+from ...core.cookies import dump_cookie
+from ...core.lifecycle import cookie_max_age
+from ...errors import GuessingBlocked, StoreUnavailable
+from ...session import Session
+from . import conf
+from .engine import SessionStore
+
+logger = logging.getLogger("sessionward")
+Headers = list[tuple[str, str]]
+_INTERRUPTED = (
+    "The request's session was deleted before the request completed. "
+    "The user may have logged out in a concurrent request, for example."
+)
+
+
+def _plain(status: int, text: str, retry_after: int) -> HttpResponse:
+    response = HttpResponse(text, status=status, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = str(retry_after)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class SessionwardMiddleware(SessionMiddleware):  # type: ignore[misc]
+    """Load the session before the view; commit it and add its headers after."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[..., Any]) -> None:
+        # Not SessionMiddleware.__init__: that imports SESSION_ENGINE, which must be ours anyway.
+        MiddlewareMixin.__init__(self, get_response)
+        self.manager = conf.get_manager()  # a configuration error shows at start-up
+        self.SessionStore = SessionStore
+
+    def process_request(self, request: HttpRequest) -> HttpResponse | None:
+        client = conf.client_of(request.META)
+        manager = self.manager
+        header = request.META.get("HTTP_COOKIE")
+        try:
+            session: Session | None
+            if header:
+                session = manager.load(header, client)
+            else:
+                # No raw header (a RequestFactory that filled request.COOKIES directly).
+                token = request.COOKIES.get(manager.cookie.cookie_name)
+                session = manager.load_token(token, client) if token else None
+            store = SessionStore(manager=manager, client=client)
+            store.adopt(session)
+        except GuessingBlocked as blocked:
+            # A client guessing session IDs: refused until its block ends; others unaffected.
+            refused = _plain(
+                429,
+                "Too many unknown session IDs from this address; retry later.\n",
+                max(1, math.ceil(blocked.retry_after)),
+            )
+            for name, value in blocked.headers:
+                # Expires the dead cookie, so the next request (no cookie) reaches the login page.
+                refused.headers[name] = value
+            return refused
+        except StoreUnavailable as exc:
+            logger.warning("sessionward: store unavailable while loading a session: %s", exc)
+            return _plain(503, "Session store unavailable; please retry shortly.\n", 5)
+        request.session = store
+        request.sessionward = store.sessionward
+        return None
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        # The store failed while a view used the session (a login's rotation, a revoke): the
+        # same 503 as at load time, never a 500 or a page served as if anonymous.
+        if isinstance(exception, StoreUnavailable):
+            logger.warning("sessionward: store unavailable during the view: %s", exception)
+            return _plain(503, "Session store unavailable; please retry shortly.\n", 5)
+        return None
+
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
+        store = getattr(request, "session", None)
+        if not isinstance(store, SessionStore):
+            return response
+        try:
+            # Django parity: a failed (5xx) request saves nothing.
+            failed = response.status_code >= 500
+            headers = _cookie_only(store) if failed else _commit(store)
+        except StoreUnavailable as exc:
+            logger.warning("sessionward: store unavailable while saving: %s", exc)
+            return _plain(503, "Session store unavailable; please retry shortly.\n", 5)
+        apply_headers(response, headers)
+        return response
+
+
+def _commit(store: SessionStore) -> Headers:
+    """Headers of the logged-out session (if any) and of the current one, saved now."""
+    current = store.sessionward
+    if current.ended and store.ended is current and store.modified:
+        # Changed, then delete()d without flush() (Django: saving a deleted session fails).
+        # A logout through request.sessionward is not this: it just ends the session.
+        raise SessionInterrupted(_INTERRUPTED)
+    was_ended = current.ended
+    headers = store.commit()
+    if current.ended and not was_ended:
+        raise SessionInterrupted(_INTERRUPTED)  # revoked or logged out concurrently
+    ended = store.ended
+    if ended is None or ended is current:
+        return headers
+    closing = store.manager.commit(ended)
+    if not any(name == "set-cookie" for name, _ in headers):
+        return _merge(closing, headers)
+    # A new session began after the logout (e.g. a message or CSRF token stored): keep its
+    # cookie, and do not let Clear-Site-Data remove it.
+    kept: Headers = []
+    for name, value in closing:
+        if name == "clear-site-data":
+            value = ", ".join(v for v in value.split(", ") if v != '"cookies"')
+            if not value:
+                continue
+        if name != "set-cookie":
+            kept.append((name, value))
+    return _merge(kept, headers)
+
+
+def _merge(first: Headers, second: Headers) -> Headers:
+    seen: set[tuple[str, str]] = set()
+    out: Headers = []
+    for item in (*first, *second):
+        if item not in seen:
+            seen.add(item)
+            out.append(item)
+    return out
+
+
+def _cookie_only(store: SessionStore) -> Headers:
+    """On a 5xx: no data saved, but a token already changed in the store must reach the client."""
+    sw: Session | None = store._sw
+    if sw is None or not sw.cookie_changed or sw.record is None or sw.token is None:
+        return []
+    manager = store.manager
+    age = cookie_max_age(sw.record, manager.policy, manager.flows.clock.now())
+    return [("set-cookie", dump_cookie(manager.cookie, sw.token, max_age=age))]
+
+
+def apply_headers(response: HttpResponseBase, headers: Headers) -> None:
+    """Put sessionward's response headers on a Django response."""
+    for name, value in headers:
+        if name == "vary":
+            patch_vary_headers(response, [v.strip() for v in value.split(",")])
+        elif name == "set-cookie":
+            morsel = WrittenCookie(value)
+            response.cookies[morsel.key] = morsel
+        else:
+            response[name] = value
+
+
+_ATTRIBUTES = {
+    "path": "path",
+    "max-age": "max-age",
+    "expires": "expires",
+    "domain": "domain",
+    "secure": "secure",
+    "httponly": "httponly",
+    "samesite": "samesite",
+}
+
+
+class WrittenCookie(Morsel[str]):
+    """Carries a header written by sessionward's cookie writer through ``response.cookies``.
+
+    Django emits cookies (and its test client reads them) only from ``response.cookies``; this
+    morsel outputs exactly the string ``dump_cookie`` produced instead of re-encoding it, and
+    its attributes (``morsel["secure"]``...) say the same for code that inspects them.
+    """
+
+    def __init__(self, header: str) -> None:
+        super().__init__()
+        first, *attributes = header.split("; ")
+        name, _, value = first.partition("=")
+        self.set(name, value, value)
+        for attribute in attributes:
+            key, sep, val = attribute.partition("=")
+            known = _ATTRIBUTES.get(key.lower())
+            if known is not None:
+                self[known] = val if sep else True
+        self._header = header
+
+    def OutputString(self, attrs: Any = None) -> str:  # the http.cookies API name
+        return self._header
