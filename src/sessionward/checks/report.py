@@ -80,8 +80,12 @@ def run(
             echo(f"{finding.id} {finding.severity}: {finding.title}")
             echo(f"  {finding.message}")
             echo(f"  fix: {finding.fix}")
-        counts = Counter(str(f.severity) for f in findings)
-        summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no findings"
+        counts = Counter(f.severity for f in findings)
+        summary = ", ".join(
+            f"{counts[s]} {s}{'s' if counts[s] > 1 and s is not Severity.INFO else ''}"
+            for s in sorted(counts, reverse=True)
+        )
+        summary = summary or "no findings"
         mode = " (--deploy)" if deploy else ""
         echo(f"{deployment.target} [{deployment.framework}]{mode}: {summary}")
     return exit_code(findings)
