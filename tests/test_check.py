@@ -144,7 +144,7 @@ def test_django_settings_are_checked() -> None:
         SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https"),
     ):
         found = check_app(WSGIHandler(), deploy=True)
-    assert {f.id for f in found} == {"SW005", "SW006", "SW007", "SW018", "SW020"}
+    assert {f.id for f in found} == {"SW005", "SW006", "SW007", "SW011", "SW018", "SW020"}
     with override_settings(
         MIDDLEWARE=[*middleware, "django.middleware.csrf.CsrfViewMiddleware"],
         SESSIONWARD_MANAGER=f"{__name__}.DJANGO_MANAGER",
@@ -160,3 +160,26 @@ def test_cli_reports_a_start_up_configuration_error_as_sw002(
 ) -> None:
     code, out = run(capsys, "check_apps:refuses_its_cookie", "--factory")
     assert code == 5 and "SW002 error" in out and "__Host- prefix requires secure=True" in out
+
+
+def test_django_engine_manager_and_proxy_settings_are_checked(tmp_path: Path) -> None:
+    pytest.importorskip("django")
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test import override_settings
+
+    from sessionward.integrations.django import conf
+
+    with override_settings(
+        SESSION_ENGINE="sessionward.integrations.django.engine",
+        SESSIONWARD_MANAGER=None,
+        SESSIONWARD_STORE=str(tmp_path / "dj.sqlite3"),
+        SESSIONWARD_POLICY=SessionPolicy(idle_timeout=4 * 3600),
+        MIDDLEWARE=["sessionward.integrations.django.SessionwardMiddleware"],
+        SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https"),
+    ):
+        conf.reset()
+        try:
+            found = {f.id for f in check_app(WSGIHandler())}
+        finally:
+            conf.reset()
+    assert {"SW011", "SW013"} <= found

@@ -161,7 +161,16 @@ def _django(found: Deployment) -> list[Any]:
     found.settings = {n: getattr(settings, n) for n in names}
     roots: list[Any] = []
     spec = found.settings.get("SESSIONWARD_MANAGER")
-    if isinstance(spec, str) and "." in spec:
+    engine = str(found.settings.get("SESSION_ENGINE", ""))
+    if spec is None and engine.startswith("sessionward."):
+        # The engine's own manager, built from SESSIONWARD_STORE and friends at start-up.
+        try:
+            from ..integrations.django import conf
+
+            roots.append(conf.get_manager())
+        except Exception as exc:  # the app would fail the same way at start-up
+            found.startup_error = f"the sessionward engine cannot start: {exc}"
+    elif isinstance(spec, str) and "." in spec:
         module, _, attr = spec.rpartition(".")
         try:
             obj = getattr(importlib.import_module(module), attr)

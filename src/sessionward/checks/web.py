@@ -153,11 +153,17 @@ def _resolvers(dep: Deployment) -> list[Any]:
     "forwarded headers without trusted proxies",
     WARNING,
     "Pass client_resolver=TrustedProxies([...your proxies]).asgi (or .wsgi) to the session "
-    "middleware, so client addresses (shown to users, used by the anomaly rules) are the "
-    "clients', not the proxy's.",
+    "middleware (SESSIONWARD_TRUSTED_PROXIES in Django), so client addresses (shown to users, "
+    "used by the anomaly rules) are the clients', not the proxy's.",
 )
 def forwarded_without_proxies(dep: Deployment, deploy: bool) -> Iterator[str]:
-    # Django's integration takes the peer from REMOTE_ADDR and has no resolver to check.
+    if dep.framework == "django":
+        behind = dep.settings.get("SECURE_PROXY_SSL_HEADER") or dep.settings.get(
+            "USE_X_FORWARDED_HOST"
+        )
+        if behind and not dep.settings.get("SESSIONWARD_TRUSTED_PROXIES"):
+            yield "Django trusts a proxy's headers, but SESSIONWARD_TRUSTED_PROXIES is empty."
+        return
     if not _proxy_layers(dep):
         return
     for resolver in _resolvers(dep):
