@@ -85,6 +85,7 @@ def test_docs_list_every_check_with_its_severity() -> None:
         row = re.search(rf"^\| `{c.id}` \|[^\n]*", text, re.M)
         assert row is not None, f"{c.id} is missing from docs/check.md"
         assert str(c.severity) in row.group(0) and c.title in row.group(0)
+        assert c.fix.replace("|", "/") in row.group(0), f"{c.id}: the fix in docs/check.md is stale"
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
