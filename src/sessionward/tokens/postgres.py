@@ -25,7 +25,17 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 from ..errors import StoreUnavailable
-from ..stores._pg_settings import check_schema, connection_kwargs
+from ..stores._pg_settings import (
+    AsyncPool,
+    Pool,
+    async_pooled,
+    call_deadline,
+    check_schema,
+    connection_kwargs,
+    open_async_pool,
+    open_pool,
+    pooled,
+)
 from .refresh import RefreshRecord
 from .store import Revocations
 
@@ -172,21 +182,20 @@ class PostgresTokenStore:
         pool_timeout: float = 2.0,
     ) -> None:
         self.plans = _Plans(schema)
-        self.pool: psycopg_pool.ConnectionPool[psycopg.Connection[tuple[Any, ...]]] = (
-            psycopg_pool.ConnectionPool(
-                conninfo,
-                kwargs=connection_kwargs(
-                    schema,
-                    connect_timeout=connect_timeout,
-                    statement_timeout=statement_timeout,
-                    pool_timeout=pool_timeout,
-                    max_size=max_size,
-                ),
-                min_size=1,
+        self.deadline = call_deadline(statement_timeout)
+        self.pool: Pool = open_pool(
+            conninfo,
+            connection_kwargs(
+                schema,
+                connect_timeout=connect_timeout,
+                statement_timeout=statement_timeout,
+                pool_timeout=pool_timeout,
                 max_size=max_size,
-                timeout=pool_timeout,
-                open=False,
-            )
+            ),
+            min_size=1,
+            max_size=max_size,
+            timeout=pool_timeout,
+            name=f"sessionward-tokens-{schema}",
         )
         self.pool.open(wait=False)
         self._lock = threading.Lock()
@@ -194,7 +203,7 @@ class PostgresTokenStore:
 
     def _run(self, plan: Plan[T]) -> T:
         try:
-            with self.pool.connection() as conn, conn.transaction():
+            with pooled(self.pool, self.deadline) as conn, conn.transaction():
                 return self._steps(conn, plan)
         except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
             raise _failure(exc) from exc
@@ -252,21 +261,20 @@ class AsyncPostgresTokenStore:
         pool_timeout: float = 2.0,
     ) -> None:
         self.plans = _Plans(schema)
-        self.pool: psycopg_pool.AsyncConnectionPool[psycopg.AsyncConnection[tuple[Any, ...]]] = (
-            psycopg_pool.AsyncConnectionPool(
-                conninfo,
-                kwargs=connection_kwargs(
-                    schema,
-                    connect_timeout=connect_timeout,
-                    statement_timeout=statement_timeout,
-                    pool_timeout=pool_timeout,
-                    max_size=max_size,
-                ),
-                min_size=1,
+        self.deadline = call_deadline(statement_timeout)
+        self.pool: AsyncPool = open_async_pool(
+            conninfo,
+            connection_kwargs(
+                schema,
+                connect_timeout=connect_timeout,
+                statement_timeout=statement_timeout,
+                pool_timeout=pool_timeout,
                 max_size=max_size,
-                timeout=pool_timeout,
-                open=False,
-            )
+            ),
+            min_size=1,
+            max_size=max_size,
+            timeout=pool_timeout,
+            name=f"sessionward-tokens-{schema}",
         )
         self._ready = False
         self._lock: asyncio.Lock | None = None
@@ -283,7 +291,7 @@ class AsyncPostgresTokenStore:
 
     async def _drive(self, plan: Plan[T]) -> T:
         try:
-            async with self.pool.connection() as conn, conn.transaction():
+            async with async_pooled(self.pool, self.deadline) as conn, conn.transaction():
                 return await self._steps(conn, plan)
         except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
             raise _failure(exc) from exc
