@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -11,6 +13,7 @@ import pytest
 from conftest import require_service
 from sessionward import RecordUpdate, SessionLimit, SessionRecord
 from sessionward.core.tokens import new_handle, new_token, token_key
+from sessionward.stores import _redis_lua as lua
 
 from .services import REDIS_URL, redis_problem
 
@@ -75,3 +78,86 @@ def test_an_expired_member_does_not_count_against_the_limit(store: Any) -> None:
     third = make(seen=NOW + 2)
     assert store.create(third, now=NOW, limit=SessionLimit(2, "reject_new")) == []
     assert {r.key for r in store.list_by_user("alice")} == {second.key, third.key}
+
+
+def _short_lived(user: str, now: float, lifetime: float) -> SessionRecord:
+    return SessionRecord(
+        key=token_key(new_token()),
+        handle=new_handle(),
+        user_id=user,
+        created_at=now - 60,
+        last_seen_at=now - 60,
+        expires_at=now + lifetime,
+    )
+
+
+def test_many_short_logins_leave_the_index_about_as_large_as_the_live_sessions(
+    store: Any,
+) -> None:
+    """Sessions that Redis expired leave the index on the next write (no listing needed)."""
+    layout, client = store._layout, store.client
+    now = time.time()
+    keeper = _short_lived("bob", now, 3600)
+    store.create(keeper, now=now)
+    # Each of these has lived its whole life by Redis's clock: its keys are gone at once,
+    # exactly as if its TTL had run out, and only the index could remember it.
+    for _ in range(600):
+        store.create(_short_lived("bob", now, -0.5), now=now)
+        assert client.zcard(layout.ukey("bob")) <= 2
+    assert [r.key for r in store.list_by_user("bob")] == [keeper.key]
+    # The index lives as long as its longest-living member, not as long as the last login.
+    assert client.pexpiretime(layout.ukey("bob")) == lua.expiry_ms(keeper.expires_at)
+
+
+def test_the_index_ttl_shrinks_when_its_longest_member_leaves(store: Any) -> None:
+    layout, client = store._layout, store.client
+    now = time.time()
+    short, long = _short_lived("cy", now, 600), _short_lived("cy", now, 7200)
+    store.create(short, now=now)
+    store.create(long, now=now)
+    assert client.pexpiretime(layout.ukey("cy")) == lua.expiry_ms(long.expires_at)
+    store.delete(long.key)
+    store.list_by_user("cy")
+    assert client.pexpiretime(layout.ukey("cy")) == lua.expiry_ms(short.expires_at)
+
+
+def test_an_old_layout_index_keeps_working_and_is_converted_in_bounded_steps(
+    store: Any,
+) -> None:
+    """The previous layout scored members by last-seen seconds and never trimmed them."""
+    layout, client = store._layout, store.client
+    now = time.time()
+    live = [_short_lived("dee", now, 3600) for _ in range(3)]
+    for record in live:
+        store.create(record, now=now)
+    index = layout.ukey("dee")
+    stale = {f"gone{i}": now - 86400 + i for i in range(1000)}
+    client.zadd(index, stale)
+    client.zadd(index, {r.key: r.last_seen_at for r in live})  # the old scores
+    client.expire(index, 86400)
+
+    assert {r.key for r in store.list_by_user("dee")} == {r.key for r in live}
+    sizes = [client.zcard(index)]
+    while sizes[-1] > len(live) and len(sizes) < 20:
+        store.create(_short_lived("dee", now, -0.5), now=now)
+        sizes.append(client.zcard(index))
+    # Each write converts or drops a bounded batch (no script walks the whole index) ...
+    assert all(0 < a - b <= 2 * lua.INDEX_BATCH for a, b in itertools.pairwise(sizes)), sizes
+    # ... until only the live sessions remain, scored by expiry and listed as before.
+    assert sizes[-1] == len(live), sizes
+    assert {r.key for r in store.list_by_user("dee")} == {r.key for r in live}
+    assert client.zscore(index, live[0].key) == lua.expiry_ms(live[0].expires_at)
+    assert {r.key for r in store.delete_by_user("dee")} == {r.key for r in live}
+    assert client.exists(index) == 0
+
+
+def test_log_out_everywhere_on_a_huge_index_works_in_batches(store: Any) -> None:
+    layout, client = store._layout, store.client
+    now = time.time()
+    live = [_short_lived("eve", now, 3600) for _ in range(450)]
+    for record in live:
+        store.create(record, now=now)
+    kept = live[0].key
+    deleted = store.delete_by_user("eve", keep=kept)
+    assert len(deleted) == 449
+    assert client.zrange(layout.ukey("eve"), 0, -1) == [kept.encode()]
