@@ -189,3 +189,24 @@ class SQLiteDatabase:
         for conn in conns:
             conn.close()
         self._local = threading.local()
+
+
+_LEASES = (
+    "CREATE TABLE IF NOT EXISTS sessionward_leases "
+    "(name TEXT PRIMARY KEY, holder TEXT NOT NULL, until REAL NOT NULL) STRICT"
+)
+_TAKE_LEASE = (
+    "INSERT INTO sessionward_leases (name, holder, until) VALUES (?, ?, ?) "
+    "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until "
+    "WHERE sessionward_leases.until <= ? OR sessionward_leases.holder = excluded.holder"
+)
+
+
+def take_lease(conn: sqlite3.Connection, name: str, holder: str, now: float, until: float) -> bool:
+    """Take or renew the lease ``name`` inside the caller's write transaction.
+
+    False when another holder's lease has not lapsed yet: the automatic purge uses it so that
+    one process sweeps at a time (:mod:`sessionward.stores._sweeper`).
+    """
+    conn.execute(_LEASES)
+    return conn.execute(_TAKE_LEASE, (name, holder, until, now)).rowcount == 1

@@ -38,6 +38,7 @@ from ._pg_settings import (
     open_pool,
     pooled,
 )
+from ._sweeper import DEFAULT_BATCH, DEFAULT_INTERVAL, GRACE, AsyncSweeper, Sweeper
 from .base import RecordUpdate, SessionLimit
 
 T = TypeVar("T")
@@ -69,7 +70,10 @@ class PostgresStore:
         connect_timeout: float = 2.0,
         statement_timeout: float = 2.0,
         pool_timeout: float = 2.0,
+        purge_interval: float | None = DEFAULT_INTERVAL,
+        purge_batch: int = DEFAULT_BATCH,
     ) -> None:
+        self.sweeper = Sweeper("sessions", self._sweep, interval=purge_interval, batch=purge_batch)
         kwargs = connection_kwargs(
             schema,
             connect_timeout=connect_timeout,
@@ -138,6 +142,7 @@ class PostgresStore:
         replaces: str | None = None,
         limit: SessionLimit | None = None,
     ) -> list[SessionRecord]:
+        self.sweeper.poke(now)
         return self._run(self.plans.create(record, now, replaces, limit), atomic=True)
 
     def get(self, key: str) -> SessionRecord | None:
@@ -175,7 +180,11 @@ class PostgresStore:
         except ValueError:  # the new key or the stub's handle is taken: change nothing
             return None
 
+    def _sweep(self, now: float, batch: int, holder: str, until: float) -> int | None:
+        return self._run(self.plans.sweep(now - GRACE, batch), atomic=True)
+
     def close(self) -> None:
+        self.sweeper.wait()
         self.pool.close()
 
 
@@ -196,7 +205,12 @@ class AsyncPostgresStore:
         connect_timeout: float = 2.0,
         statement_timeout: float = 2.0,
         pool_timeout: float = 2.0,
+        purge_interval: float | None = DEFAULT_INTERVAL,
+        purge_batch: int = DEFAULT_BATCH,
     ) -> None:
+        self.sweeper = AsyncSweeper(
+            "sessions", self._sweep, interval=purge_interval, batch=purge_batch
+        )
         self._kwargs = connection_kwargs(
             schema,
             connect_timeout=connect_timeout,
@@ -271,6 +285,7 @@ class AsyncPostgresStore:
         replaces: str | None = None,
         limit: SessionLimit | None = None,
     ) -> list[SessionRecord]:
+        self.sweeper.poke(now)
         return await self._run(self.plans.create(record, now, replaces, limit), atomic=True)
 
     async def get(self, key: str) -> SessionRecord | None:
@@ -308,6 +323,10 @@ class AsyncPostgresStore:
         except ValueError:
             return None
 
+    async def _sweep(self, now: float, batch: int, holder: str, until: float) -> int | None:
+        return await self._run(self.plans.sweep(now - GRACE, batch), atomic=True)
+
     async def close(self) -> None:
+        await self.sweeper.wait()
         if hasattr(self, "pool"):
             await self.pool.close()

@@ -25,6 +25,8 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 from ..errors import StoreUnavailable
+from ..stores._pg_plans import Query as PlanQuery
+from ..stores._pg_plans import sweep_batch
 from ..stores._pg_settings import (
     AsyncPool,
     Pool,
@@ -36,6 +38,7 @@ from ..stores._pg_settings import (
     open_pool,
     pooled,
 )
+from ..stores._sweeper import DEFAULT_BATCH, DEFAULT_INTERVAL, GRACE, AsyncSweeper, Sweeper
 from .refresh import RefreshRecord
 from .store import Revocations
 
@@ -156,6 +159,30 @@ class _Plans:
         sessions = frozenset(s for s, _ in rows if s != _ALL)
         return Revocations(sessions, next((at for s, at in rows if s == _ALL), None))
 
+    def sweep(self, cutoff: float, batch: int) -> Plan[int | None]:
+        limited = (
+            "DELETE FROM {t} WHERE key IN (SELECT key FROM {t} WHERE expires_at <= %s "
+            "ORDER BY expires_at LIMIT %s FOR UPDATE SKIP LOCKED)"
+        )
+        revocations = (
+            "DELETE FROM {r} WHERE session IN (SELECT session FROM {r} WHERE until <= %s "
+            "LIMIT %s FOR UPDATE SKIP LOCKED)"
+        )
+        plan = sweep_batch(
+            PlanQuery(self._q(limited), (cutoff, batch)),
+            f"sessionward-sweep-tokens:{self.schema}",
+            PlanQuery(self._q(revocations), (cutoff, batch)),
+        )
+        # The shared plan speaks Query; this store's plans speak (text, params) tuples.
+        try:
+            query = next(plan)
+            while True:
+                result = yield query.text, tuple(query.params)
+                query = plan.send(result)
+        except StopIteration as done:
+            value: int | None = done.value
+            return value
+
     def purge_expired(self, now: float) -> Plan[int]:
         count = yield self._q("DELETE FROM {t} WHERE expires_at <= %s"), (now,)
         yield self._q("DELETE FROM {r} WHERE until <= %s"), (now,)
@@ -180,7 +207,12 @@ class PostgresTokenStore:
         connect_timeout: float = 2.0,
         statement_timeout: float = 2.0,
         pool_timeout: float = 2.0,
+        purge_interval: float | None = DEFAULT_INTERVAL,
+        purge_batch: int = DEFAULT_BATCH,
     ) -> None:
+        self.sweeper = Sweeper(
+            "refresh_tokens", self._sweep, interval=purge_interval, batch=purge_batch
+        )
         self.plans = _Plans(schema)
         self.deadline = call_deadline(statement_timeout)
         self.pool: Pool = open_pool(
@@ -223,6 +255,7 @@ class PostgresTokenStore:
             return value
 
     def add(self, record: RefreshRecord) -> None:
+        self.sweeper.poke(record.issued_at)
         self._run(self.plans.add(record))
 
     def get(self, key: str) -> RefreshRecord | None:
@@ -243,7 +276,11 @@ class PostgresTokenStore:
     def purge_expired(self, now: float) -> int:
         return self._run(self.plans.purge_expired(now))
 
+    def _sweep(self, now: float, batch: int, holder: str, until: float) -> int | None:
+        return self._run(self.plans.sweep(now - GRACE, batch))
+
     def close(self) -> None:
+        self.sweeper.wait()
         self.pool.close()
 
 
@@ -259,7 +296,12 @@ class AsyncPostgresTokenStore:
         connect_timeout: float = 2.0,
         statement_timeout: float = 2.0,
         pool_timeout: float = 2.0,
+        purge_interval: float | None = DEFAULT_INTERVAL,
+        purge_batch: int = DEFAULT_BATCH,
     ) -> None:
+        self.sweeper = AsyncSweeper(
+            "refresh_tokens", self._sweep, interval=purge_interval, batch=purge_batch
+        )
         self.plans = _Plans(schema)
         self.deadline = call_deadline(statement_timeout)
         self.pool: AsyncPool = open_async_pool(
@@ -313,6 +355,7 @@ class AsyncPostgresTokenStore:
         return await self._drive(plan)
 
     async def add(self, record: RefreshRecord) -> None:
+        self.sweeper.poke(record.issued_at)
         await self._run(self.plans.add(record))
 
     async def get(self, key: str) -> RefreshRecord | None:
@@ -333,5 +376,9 @@ class AsyncPostgresTokenStore:
     async def purge_expired(self, now: float) -> int:
         return await self._run(self.plans.purge_expired(now))
 
+    async def _sweep(self, now: float, batch: int, holder: str, until: float) -> int | None:
+        return await self._run(self.plans.sweep(now - GRACE, batch))
+
     async def close(self) -> None:
+        await self.sweeper.wait()
         await self.pool.close()
