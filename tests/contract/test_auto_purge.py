@@ -144,6 +144,8 @@ def test_the_purge_can_be_turned_off_and_bad_settings_say_how_to_fix_them(
         make_store(purge_interval=0)
     with pytest.raises(ConfigurationError, match="purge_batch"):
         make_store(purge_batch=0)
+    with pytest.raises(ConfigurationError, match="purge_grace"):
+        make_store(purge_grace=-1)
 
 
 def test_a_failed_round_is_counted_and_logged_and_the_next_one_runs(

@@ -34,8 +34,9 @@ logger = logging.getLogger("sessionward")
 MAX_BATCHES = 200
 DEFAULT_INTERVAL = 300.0
 DEFAULT_BATCH = 500
-#: Rows are swept this long after they expire, not at once: a user coming back with a cookie
-#: that just expired still gets "session expired" (and an EXPIRED event), not "unknown ID".
+#: Rows are swept this long after they expire (``purge_grace``), not at once: a user coming
+#: back with a cookie that just expired still gets "session expired" (and an EXPIRED event),
+#: not "unknown ID".
 GRACE = 3600.0
 
 # One batch: (now, batch size, holder, lease until) -> rows deleted, or None when another
@@ -58,7 +59,9 @@ class SweepStats:
 class _Schedule:
     """When a round is due, and one round's logic (a generator the drivers below run)."""
 
-    def __init__(self, name: str, *, interval: float | None, batch: int) -> None:
+    def __init__(self, name: str, *, interval: float | None, batch: int, grace: float) -> None:
+        if not grace >= 0:
+            raise ConfigurationError("purge_grace must be a number of seconds >= 0")
         if interval is not None and not interval > 0:
             raise ConfigurationError(
                 "purge_interval must be a positive number of seconds, or None to turn the "
@@ -69,6 +72,7 @@ class _Schedule:
         self.name = name
         self.interval = interval
         self.batch = batch
+        self.grace = grace
         self.holder = uuid.uuid4().hex
         self.stats = SweepStats()
         self._next_at: float | None = None
@@ -135,8 +139,10 @@ class _Schedule:
 class Sweeper(_Schedule):
     """The sweeper of a synchronous store; a round runs in a short-lived daemon thread."""
 
-    def __init__(self, name: str, step: Step, *, interval: float | None, batch: int) -> None:
-        super().__init__(name, interval=interval, batch=batch)
+    def __init__(
+        self, name: str, step: Step, *, interval: float | None, batch: int, grace: float = GRACE
+    ) -> None:
+        super().__init__(name, interval=interval, batch=batch, grace=grace)
         self._step = step
         self._thread: threading.Thread | None = None
 
@@ -181,8 +187,16 @@ class Sweeper(_Schedule):
 class AsyncSweeper(_Schedule):
     """The sweeper of an async store; a round runs as a task in the event loop."""
 
-    def __init__(self, name: str, step: AsyncStep, *, interval: float | None, batch: int) -> None:
-        super().__init__(name, interval=interval, batch=batch)
+    def __init__(
+        self,
+        name: str,
+        step: AsyncStep,
+        *,
+        interval: float | None,
+        batch: int,
+        grace: float = GRACE,
+    ) -> None:
+        super().__init__(name, interval=interval, batch=batch, grace=grace)
         self._step = step
         self._task: asyncio.Task[int] | None = None
 

@@ -72,8 +72,11 @@ class PostgresStore:
         pool_timeout: float = 2.0,
         purge_interval: float | None = DEFAULT_INTERVAL,
         purge_batch: int = DEFAULT_BATCH,
+        purge_grace: float = GRACE,
     ) -> None:
-        self.sweeper = Sweeper("sessions", self._sweep, interval=purge_interval, batch=purge_batch)
+        self.sweeper = Sweeper(
+            "sessions", self._sweep, interval=purge_interval, batch=purge_batch, grace=purge_grace
+        )
         kwargs = connection_kwargs(
             schema,
             connect_timeout=connect_timeout,
@@ -181,7 +184,7 @@ class PostgresStore:
             return None
 
     def _sweep(self, now: float, batch: int, holder: str, until: float) -> int | None:
-        return self._run(self.plans.sweep(now - GRACE, batch), atomic=True)
+        return self._run(self.plans.sweep(now - self.sweeper.grace, batch), atomic=True)
 
     def close(self) -> None:
         self.sweeper.wait()
@@ -207,9 +210,10 @@ class AsyncPostgresStore:
         pool_timeout: float = 2.0,
         purge_interval: float | None = DEFAULT_INTERVAL,
         purge_batch: int = DEFAULT_BATCH,
+        purge_grace: float = GRACE,
     ) -> None:
         self.sweeper = AsyncSweeper(
-            "sessions", self._sweep, interval=purge_interval, batch=purge_batch
+            "sessions", self._sweep, interval=purge_interval, batch=purge_batch, grace=purge_grace
         )
         self._kwargs = connection_kwargs(
             schema,
@@ -324,7 +328,7 @@ class AsyncPostgresStore:
             return None
 
     async def _sweep(self, now: float, batch: int, holder: str, until: float) -> int | None:
-        return await self._run(self.plans.sweep(now - GRACE, batch), atomic=True)
+        return await self._run(self.plans.sweep(now - self.sweeper.grace, batch), atomic=True)
 
     async def close(self) -> None:
         await self.sweeper.wait()

@@ -109,8 +109,11 @@ class SQLiteStore:
         busy_timeout: float = 5.0,
         purge_interval: float | None = DEFAULT_INTERVAL,
         purge_batch: int = DEFAULT_BATCH,
+        purge_grace: float = GRACE,
     ) -> None:
-        self.sweeper = Sweeper("sessions", self._sweep, interval=purge_interval, batch=purge_batch)
+        self.sweeper = Sweeper(
+            "sessions", self._sweep, interval=purge_interval, batch=purge_batch, grace=purge_grace
+        )
         self.db = SQLiteDatabase(path, busy_timeout=busy_timeout, owner="SQLiteStore")
         self.path = self.db.path
         self.busy_timeout = self.db.busy_timeout
@@ -263,7 +266,7 @@ class SQLiteStore:
             return conn.execute(
                 "DELETE FROM sessionward_sessions WHERE key IN (SELECT key FROM "
                 "sessionward_sessions WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)",
-                (now - GRACE, batch),
+                (now - self.sweeper.grace, batch),
             ).rowcount
 
         return self.db.run(sweep, write=True)
@@ -322,6 +325,7 @@ class AsyncSQLiteStore(ThreadedAsyncStore):
         checkpoint_every: int = 256,
         purge_interval: float | None = DEFAULT_INTERVAL,
         purge_batch: int = DEFAULT_BATCH,
+        purge_grace: float = GRACE,
     ) -> None:
         if checkpoint_every < 1:
             raise ConfigurationError("checkpoint_every must be a positive number of writes")
@@ -331,6 +335,7 @@ class AsyncSQLiteStore(ThreadedAsyncStore):
                 busy_timeout=busy_timeout,
                 purge_interval=purge_interval,
                 purge_batch=purge_batch,
+                purge_grace=purge_grace,
             )
         )
         self.checkpoint_every = checkpoint_every

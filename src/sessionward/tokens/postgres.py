@@ -209,9 +209,14 @@ class PostgresTokenStore:
         pool_timeout: float = 2.0,
         purge_interval: float | None = DEFAULT_INTERVAL,
         purge_batch: int = DEFAULT_BATCH,
+        purge_grace: float = GRACE,
     ) -> None:
         self.sweeper = Sweeper(
-            "refresh_tokens", self._sweep, interval=purge_interval, batch=purge_batch
+            "refresh_tokens",
+            self._sweep,
+            interval=purge_interval,
+            batch=purge_batch,
+            grace=purge_grace,
         )
         self.plans = _Plans(schema)
         self.deadline = call_deadline(statement_timeout)
@@ -277,7 +282,7 @@ class PostgresTokenStore:
         return self._run(self.plans.purge_expired(now))
 
     def _sweep(self, now: float, batch: int, holder: str, until: float) -> int | None:
-        return self._run(self.plans.sweep(now - GRACE, batch))
+        return self._run(self.plans.sweep(now - self.sweeper.grace, batch))
 
     def close(self) -> None:
         self.sweeper.wait()
@@ -298,9 +303,14 @@ class AsyncPostgresTokenStore:
         pool_timeout: float = 2.0,
         purge_interval: float | None = DEFAULT_INTERVAL,
         purge_batch: int = DEFAULT_BATCH,
+        purge_grace: float = GRACE,
     ) -> None:
         self.sweeper = AsyncSweeper(
-            "refresh_tokens", self._sweep, interval=purge_interval, batch=purge_batch
+            "refresh_tokens",
+            self._sweep,
+            interval=purge_interval,
+            batch=purge_batch,
+            grace=purge_grace,
         )
         self.plans = _Plans(schema)
         self.deadline = call_deadline(statement_timeout)
@@ -377,7 +387,7 @@ class AsyncPostgresTokenStore:
         return await self._run(self.plans.purge_expired(now))
 
     async def _sweep(self, now: float, batch: int, holder: str, until: float) -> int | None:
-        return await self._run(self.plans.sweep(now - GRACE, batch))
+        return await self._run(self.plans.sweep(now - self.sweeper.grace, batch))
 
     async def close(self) -> None:
         await self.sweeper.wait()

@@ -67,9 +67,14 @@ class SQLiteTokenStore:
         busy_timeout: float = 5.0,
         purge_interval: float | None = DEFAULT_INTERVAL,
         purge_batch: int = DEFAULT_BATCH,
+        purge_grace: float = GRACE,
     ) -> None:
         self.sweeper = Sweeper(
-            "refresh_tokens", self._sweep, interval=purge_interval, batch=purge_batch
+            "refresh_tokens",
+            self._sweep,
+            interval=purge_interval,
+            batch=purge_batch,
+            grace=purge_grace,
         )
         self.db = SQLiteDatabase(path, busy_timeout=busy_timeout, owner="SQLiteTokenStore")
         self.path = self.db.path
@@ -177,7 +182,7 @@ class SQLiteTokenStore:
         def sweep(conn: sqlite3.Connection) -> int | None:
             if not take_lease(conn, "refresh_tokens", holder, now, until):
                 return None
-            cutoff = now - GRACE
+            cutoff = now - self.sweeper.grace
             count = conn.execute(
                 "DELETE FROM sessionward_refresh_tokens WHERE key IN (SELECT key FROM "
                 "sessionward_refresh_tokens WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)",
@@ -207,6 +212,7 @@ class AsyncSQLiteTokenStore(ThreadedAsyncTokenStore):
         busy_timeout: float = 5.0,
         purge_interval: float | None = DEFAULT_INTERVAL,
         purge_batch: int = DEFAULT_BATCH,
+        purge_grace: float = GRACE,
     ) -> None:
         super().__init__(
             SQLiteTokenStore(
@@ -214,5 +220,6 @@ class AsyncSQLiteTokenStore(ThreadedAsyncTokenStore):
                 busy_timeout=busy_timeout,
                 purge_interval=purge_interval,
                 purge_batch=purge_batch,
+                purge_grace=purge_grace,
             )
         )
