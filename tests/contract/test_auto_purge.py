@@ -234,3 +234,15 @@ def test_metrics_expose_the_purge(tmp_path: Path) -> None:
     assert 'sessionward_purged_rows_total{table="sessions"} 1.0' in text
     assert 'sessionward_purge_rounds_total{table="sessions"} 2.0' in text
     store.close()
+
+
+def test_a_round_thread_leaves_no_connection_open(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "s.sqlite3", purge_interval=300)
+    store.get("warm")  # this thread's connection
+    opened = len(store.db._all)
+    for i in range(5):
+        store.create(record(T0 + i * 400, 60), now=T0 + i * 400)
+        store.sweeper.wait()
+    assert store.sweeper.stats.rounds == 5
+    assert len(store.db._all) == opened
+    store.close()

@@ -82,6 +82,17 @@ class SQLiteDatabase:
                 self._all.append(conn)
         return conn
 
+    def release_thread(self) -> None:
+        """Close this thread's connections (a short-lived thread, such as a purge round)."""
+        for name in ("conn", "fast_conn"):
+            conn: sqlite3.Connection | None = getattr(self._local, name, None)
+            if conn is not None:
+                setattr(self._local, name, None)
+                with self._all_lock:
+                    if conn in self._all:
+                        self._all.remove(conn)
+                conn.close()
+
     def call_nowait(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         """Call ``fn`` (which uses :meth:`run`) only if it can proceed without waiting.
 

@@ -140,18 +140,27 @@ class Sweeper(_Schedule):
     """The sweeper of a synchronous store; a round runs in a short-lived daemon thread."""
 
     def __init__(
-        self, name: str, step: Step, *, interval: float | None, batch: int, grace: float = GRACE
+        self,
+        name: str,
+        step: Step,
+        *,
+        interval: float | None,
+        batch: int,
+        grace: float = GRACE,
+        thread_done: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(name, interval=interval, batch=batch, grace=grace)
         self._step = step
+        self._thread_done = thread_done  # e.g. close the round thread's SQLite connection
         self._thread: threading.Thread | None = None
 
     def poke(self, now: float) -> None:
         """Called by the store's writes: start a round if one is due."""
         if self._claim(now):
             self._thread = threading.Thread(
-                target=self._drive, args=(now,), name=f"sessionward-purge-{self.name}", daemon=True
+                target=self._background, args=(now,), name=f"sessionward-purge-{self.name}"
             )
+            self._thread.daemon = True
             self._thread.start()
 
     def run(self, now: float) -> int:
@@ -161,6 +170,13 @@ class Sweeper(_Schedule):
                 return 0
             self._running = True
         return self._drive(now)
+
+    def _background(self, now: float) -> None:
+        try:
+            self._drive(now)
+        finally:
+            if self._thread_done is not None:
+                self._thread_done()
 
     def _drive(self, now: float) -> int:
         plan = self._round(now)

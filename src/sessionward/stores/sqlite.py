@@ -112,7 +112,12 @@ class SQLiteStore:
         purge_grace: float = GRACE,
     ) -> None:
         self.sweeper = Sweeper(
-            "sessions", self._sweep, interval=purge_interval, batch=purge_batch, grace=purge_grace
+            "sessions",
+            self._sweep,
+            interval=purge_interval,
+            batch=purge_batch,
+            grace=purge_grace,
+            thread_done=lambda: self.db.release_thread(),
         )
         self.db = SQLiteDatabase(path, busy_timeout=busy_timeout, owner="SQLiteStore")
         self.path = self.db.path

@@ -75,6 +75,7 @@ class SQLiteTokenStore:
             interval=purge_interval,
             batch=purge_batch,
             grace=purge_grace,
+            thread_done=lambda: self.db.release_thread(),
         )
         self.db = SQLiteDatabase(path, busy_timeout=busy_timeout, owner="SQLiteTokenStore")
         self.path = self.db.path
