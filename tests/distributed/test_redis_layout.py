@@ -161,3 +161,72 @@ def test_log_out_everywhere_on_a_huge_index_works_in_batches(store: Any) -> None
     deleted = store.delete_by_user("eve", keep=kept)
     assert len(deleted) == 449
     assert client.zrange(layout.ukey("eve"), 0, -1) == [kept.encode()]
+
+
+@pytest.fixture
+def tokens() -> Iterator[Any]:
+    require_service("redis", redis_problem())
+    from sessionward.tokens.redis import RedisTokenStore
+
+    prefix = f"swtoklayout_{uuid.uuid4().hex[:8]}"
+    s = RedisTokenStore(url=REDIS_URL, prefix=prefix)
+    yield s
+    for name in s.client.scan_iter(match=s.layout.tag + "*"):
+        s.client.delete(name)
+    s.client.close()
+
+
+def _token(session: str, now: float, lifetime: float) -> Any:
+    from sessionward.tokens.refresh import RefreshRecord
+
+    return RefreshRecord(
+        key=token_key(new_token()),
+        family="fam",
+        session=session,
+        user_id="ann",
+        issued_at=now - 60,
+        expires_at=now + lifetime,
+    )
+
+
+def test_a_sessions_refresh_token_index_holds_about_its_live_tokens(tokens: Any) -> None:
+    now = time.time()
+    live = _token("s1", now, 3600)
+    tokens.add(live)
+    for _ in range(300):  # tokens whose whole life has passed: Redis dropped their hashes
+        tokens.add(_token("s1", now, -0.5))
+        assert tokens.client.zcard(tokens.layout.session("s1")) <= 2
+    index = tokens.layout.session("s1")
+    assert tokens.client.pexpiretime(index) == lua.expiry_ms(live.expires_at)
+    assert tokens.end_session("s1", now=now, until=now + 60) == 1
+    assert tokens.get(live.key) is None
+
+
+def test_an_old_layout_token_set_is_converted_and_still_ends_the_session(tokens: Any) -> None:
+    now = time.time()
+    first, second = _token("s2", now, 3600), _token("s2", now, 7200)
+    tokens.add(first)
+    index = tokens.layout.session("s2")
+    # The previous layout: a plain SET of token keys.
+    tokens.client.delete(index)
+    tokens.client.sadd(index, first.key, "long-gone-token")
+    assert tokens.end_session("s2", now=now, until=now + 60) == 1  # a SET still works
+    tokens.add(first.evolve(key=token_key(new_token())))
+    tokens.client.delete(index)
+    tokens.client.sadd(index, first.key, "long-gone-token")
+    tokens.add(second)  # the first write converts it
+    assert tokens.client.type(index) == b"zset"
+    assert set(tokens.client.zrange(index, 0, -1)) == {second.key.encode()}
+    assert tokens.client.pexpiretime(index) == lua.expiry_ms(second.expires_at)
+
+
+def test_ended_revocations_leave_the_list_as_it_is_written(tokens: Any) -> None:
+    now = time.time()
+    revoked = tokens.layout.revoked
+    tokens.client.zadd(revoked, {f"old{i}": lua.expiry_ms(now - 100 - i) for i in range(450)})
+    sizes = [tokens.client.zcard(revoked)]
+    for i in range(4):
+        tokens.end_session(f"live{i}", now=now, until=now + 600)
+        sizes.append(tokens.client.zcard(revoked))
+    assert sizes == [450, 251, 52, 3, 4]  # at most 200 trimmed per call, the live ones kept
+    assert tokens.revocations(now).sessions == {f"live{i}" for i in range(4)}
