@@ -159,3 +159,28 @@ async def test_stalled_postgres_bounds_sync_sessions_tokens_and_audit(
         tokens.close()
         audit.close()
         _drop("postgres", schema)
+
+
+def test_a_connection_the_server_closed_is_replaced_not_failed() -> None:
+    """After a restart (here: the server ends every backend of the pool), the next call works."""
+    require_service("PostgreSQL", postgres_problem())
+    import psycopg
+
+    from sessionward.stores.postgres import PostgresStore
+
+    schema = f"stall_{uuid.uuid4().hex[:10]}"
+    store = PostgresStore(POSTGRES_URL, schema=schema, min_size=2, max_size=2, purge_interval=None)
+    try:
+        store.get("warm")
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+            ended = admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name "
+                "= '' AND pid <> pg_backend_pid() AND query LIKE %s",
+                ("%" + schema + "%",),
+            ).fetchall()
+        assert ended  # the pool's connection that ran the query above
+        for _ in range(3):
+            assert store.get("warm") is None  # no 503: the closed connection was not used
+    finally:
+        store.close()
+        _drop("postgres", schema)

@@ -168,9 +168,15 @@ def _cut(fd: int) -> None:
             sock.detach()  # the connection still owns the descriptor
 
 
-def _dead(fd: int) -> bool:
+def _dead(conn: SyncConnection | AsyncConnection) -> bool:
     # An idle connection has nothing to read: if its socket is readable, the server closed it
     # (a restart) or sent a termination notice. Checked locally, with no round trip.
+    if conn.closed:
+        return True
+    try:
+        fd = conn.fileno()
+    except psycopg.Error:
+        return True
     poller = select.poll()
     poller.register(fd, select.POLLIN)
     return bool(poller.poll(0))
@@ -230,7 +236,7 @@ def pooled(
     """Borrow a live connection whose use is cut after ``deadline`` seconds."""
     for _ in range(pool.max_size + 1):
         with pool.connection() as conn:
-            if _dead(conn.fileno()):
+            if _dead(conn):
                 conn.close()  # the pool discards it and opens another
                 continue
             ticket = _WATCHDOG.arm(deadline, conn.fileno())
@@ -250,7 +256,7 @@ async def async_pooled(
     loop = asyncio.get_running_loop()
     for _ in range(pool.max_size + 1):
         async with pool.connection() as conn:
-            if _dead(conn.fileno()):
+            if _dead(conn):
                 await conn.close()
                 continue
             timer = loop.call_later(deadline, _cut, conn.fileno())
