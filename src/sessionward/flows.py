@@ -8,6 +8,7 @@ same flows against a synchronous store (``SessionManager``) or an async one
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +32,7 @@ from .core.tokens import (
     session_key,
     tag_token,
 )
-from .errors import SessionLimitExceeded
+from .errors import SessionLimitExceeded, StoreUnavailable
 from .monitor import Monitor
 from .ops import Flow, Op
 from .session import BaseSession, SessionInfo
@@ -359,10 +360,8 @@ class Flows(Monitor):
         )
         replaces = None if old is None else (yield from self._live_key(session, old))
         try:
-            evicted: list[SessionRecord] = yield Op(
-                "create",
-                (record,),
-                {"now": now, "replaces": replaces, "limit": self.limit},
+            evicted: list[SessionRecord] = yield from self._create_or_take_back(
+                record, {"now": now, "replaces": replaces, "limit": self.limit}
             )
         except SessionLimitExceeded:
             self.emit(EventKind.LIMIT_REJECTED, client=session.client, record=record)
@@ -407,11 +406,28 @@ class Flows(Monitor):
             record = record.evolve(meta={**record.meta, **kept})
         encode_data(record.data, max_bytes=self.policy.max_data_bytes)
         replaces = yield from self._live_key(session, old)
-        yield Op("create", (record,), {"now": now, "replaces": replaces})
+        yield from self._create_or_take_back(record, {"now": now, "replaces": replaces})
         session._adopt(record, token)
         session.cookie_changed = True
         session.accessed = True
         self.emit(EventKind.ROTATED, client=session.client, record=record)
+
+    def _create_or_take_back(
+        self, record: SessionRecord, options: Mapping[str, Any]
+    ) -> Flow[list[SessionRecord]]:
+        """``create``; if the store fails, delete the new record again (best effort).
+
+        A store that timed out may have applied the write all the same (a commit whose answer
+        was lost). No client holds the new token, so that session could only sit there,
+        counting against its user's limit until it idles out; a retried login must not meet it.
+        """
+        try:
+            evicted: list[SessionRecord] = yield Op("create", (record,), options)
+        except StoreUnavailable:
+            with contextlib.suppress(StoreUnavailable):
+                yield Op("delete", (record.key,))
+            raise
+        return evicted
 
     def reauthenticate(self, session: BaseSession) -> Flow[None]:
         """The user proved their password again: new token, fresh ``authenticated_at``.

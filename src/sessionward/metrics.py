@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 try:
     import prometheus_client
+    from prometheus_client.core import CounterMetricFamily, Metric
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError(
         "sessionward's metrics need prometheus-client: pip install 'sessionward[metrics]'"
@@ -171,6 +172,50 @@ def active_sessions(
             return state["value"]
 
     return count
+
+
+class _SweepCollector:
+    """Reads the sweepers' counters at scrape time (they live on the stores, not here)."""
+
+    def __init__(self, namespace: str, sweepers: list[Any]) -> None:
+        self.namespace = namespace
+        self.sweepers = sweepers
+
+    def collect(self) -> Iterator[Metric]:
+        families = {
+            "purged_rows": ("Expired rows deleted by the automatic purge.", "purged"),
+            "purge_rounds": ("Automatic purge rounds run.", "rounds"),
+            "purge_skipped": ("Purge rounds left to another instance (lease).", "skipped"),
+            "purge_errors": ("Automatic purge rounds that failed.", "errors"),
+        }
+        for name, (doc, field) in families.items():
+            family = CounterMetricFamily(f"{self.namespace}_{name}", doc, labels=["table"])
+            for sweeper in self.sweepers:
+                family.add_metric([sweeper.name], getattr(sweeper.stats, field))
+            yield family
+
+
+def sweep_collector(
+    *stores: Any,
+    registry: prometheus_client.CollectorRegistry | None = None,
+    namespace: str = "sessionward",
+) -> _SweepCollector:
+    """Expose the automatic purge of these SQL stores (session or token stores, sync or async).
+
+    Counters ``<namespace>_purged_rows_total``, ``_purge_rounds_total``,
+    ``_purge_skipped_total`` and ``_purge_errors_total``, labelled by table (``sessions``,
+    ``refresh_tokens``). Stores without a sweeper (memory, Redis) are ignored.
+    """
+    sweepers = []
+    for store in stores:
+        sweeper = getattr(store, "sweeper", None) or getattr(
+            getattr(store, "sync", None), "sweeper", None
+        )
+        if sweeper is not None:
+            sweepers.append(sweeper)
+    collector = _SweepCollector(namespace, sweepers)
+    (registry if registry is not None else prometheus_client.REGISTRY).register(collector)
+    return collector
 
 
 def render(registry: prometheus_client.CollectorRegistry | None = None) -> tuple[bytes, str]:

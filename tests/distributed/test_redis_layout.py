@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -11,6 +13,7 @@ import pytest
 from conftest import require_service
 from sessionward import RecordUpdate, SessionLimit, SessionRecord
 from sessionward.core.tokens import new_handle, new_token, token_key
+from sessionward.stores import _redis_lua as lua
 
 from .services import REDIS_URL, redis_problem
 
@@ -75,3 +78,155 @@ def test_an_expired_member_does_not_count_against_the_limit(store: Any) -> None:
     third = make(seen=NOW + 2)
     assert store.create(third, now=NOW, limit=SessionLimit(2, "reject_new")) == []
     assert {r.key for r in store.list_by_user("alice")} == {second.key, third.key}
+
+
+def _short_lived(user: str, now: float, lifetime: float) -> SessionRecord:
+    return SessionRecord(
+        key=token_key(new_token()),
+        handle=new_handle(),
+        user_id=user,
+        created_at=now - 60,
+        last_seen_at=now - 60,
+        expires_at=now + lifetime,
+    )
+
+
+def test_many_short_logins_leave_the_index_about_as_large_as_the_live_sessions(
+    store: Any,
+) -> None:
+    """Sessions that Redis expired leave the index on the next write (no listing needed)."""
+    layout, client = store._layout, store.client
+    now = time.time()
+    keeper = _short_lived("bob", now, 3600)
+    store.create(keeper, now=now)
+    # Each of these has lived its whole life by Redis's clock: its keys are gone at once,
+    # exactly as if its TTL had run out, and only the index could remember it.
+    for _ in range(600):
+        store.create(_short_lived("bob", now, -0.5), now=now)
+        assert client.zcard(layout.ukey("bob")) <= 2
+    assert [r.key for r in store.list_by_user("bob")] == [keeper.key]
+    # The index lives as long as its longest-living member, not as long as the last login.
+    assert client.pexpiretime(layout.ukey("bob")) == lua.expiry_ms(keeper.expires_at)
+
+
+def test_the_index_ttl_shrinks_when_its_longest_member_leaves(store: Any) -> None:
+    layout, client = store._layout, store.client
+    now = time.time()
+    short, long = _short_lived("cy", now, 600), _short_lived("cy", now, 7200)
+    store.create(short, now=now)
+    store.create(long, now=now)
+    assert client.pexpiretime(layout.ukey("cy")) == lua.expiry_ms(long.expires_at)
+    store.delete(long.key)
+    store.list_by_user("cy")
+    assert client.pexpiretime(layout.ukey("cy")) == lua.expiry_ms(short.expires_at)
+
+
+def test_an_old_layout_index_keeps_working_and_is_converted_in_bounded_steps(
+    store: Any,
+) -> None:
+    """The previous layout scored members by last-seen seconds and never trimmed them."""
+    layout, client = store._layout, store.client
+    now = time.time()
+    live = [_short_lived("dee", now, 3600) for _ in range(3)]
+    for record in live:
+        store.create(record, now=now)
+    index = layout.ukey("dee")
+    stale = {f"gone{i}": now - 86400 + i for i in range(1000)}
+    client.zadd(index, stale)
+    client.zadd(index, {r.key: r.last_seen_at for r in live})  # the old scores
+    client.expire(index, 86400)
+
+    assert {r.key for r in store.list_by_user("dee")} == {r.key for r in live}
+    sizes = [client.zcard(index)]
+    while sizes[-1] > len(live) and len(sizes) < 20:
+        store.create(_short_lived("dee", now, -0.5), now=now)
+        sizes.append(client.zcard(index))
+    # Each write converts or drops a bounded batch (no script walks the whole index) ...
+    assert all(0 < a - b <= 2 * lua.INDEX_BATCH for a, b in itertools.pairwise(sizes)), sizes
+    # ... until only the live sessions remain, scored by expiry and listed as before.
+    assert sizes[-1] == len(live), sizes
+    assert {r.key for r in store.list_by_user("dee")} == {r.key for r in live}
+    assert client.zscore(index, live[0].key) == lua.expiry_ms(live[0].expires_at)
+    assert {r.key for r in store.delete_by_user("dee")} == {r.key for r in live}
+    assert client.exists(index) == 0
+
+
+def test_log_out_everywhere_on_a_huge_index_works_in_batches(store: Any) -> None:
+    layout, client = store._layout, store.client
+    now = time.time()
+    live = [_short_lived("eve", now, 3600) for _ in range(450)]
+    for record in live:
+        store.create(record, now=now)
+    kept = live[0].key
+    deleted = store.delete_by_user("eve", keep=kept)
+    assert len(deleted) == 449
+    assert client.zrange(layout.ukey("eve"), 0, -1) == [kept.encode()]
+
+
+@pytest.fixture
+def tokens() -> Iterator[Any]:
+    require_service("redis", redis_problem())
+    from sessionward.tokens.redis import RedisTokenStore
+
+    prefix = f"swtoklayout_{uuid.uuid4().hex[:8]}"
+    s = RedisTokenStore(url=REDIS_URL, prefix=prefix)
+    yield s
+    for name in s.client.scan_iter(match=s.layout.tag + "*"):
+        s.client.delete(name)
+    s.client.close()
+
+
+def _token(session: str, now: float, lifetime: float) -> Any:
+    from sessionward.tokens.refresh import RefreshRecord
+
+    return RefreshRecord(
+        key=token_key(new_token()),
+        family="fam",
+        session=session,
+        user_id="ann",
+        issued_at=now - 60,
+        expires_at=now + lifetime,
+    )
+
+
+def test_a_sessions_refresh_token_index_holds_about_its_live_tokens(tokens: Any) -> None:
+    now = time.time()
+    live = _token("s1", now, 3600)
+    tokens.add(live)
+    for _ in range(300):  # tokens whose whole life has passed: Redis dropped their hashes
+        tokens.add(_token("s1", now, -0.5))
+        assert tokens.client.zcard(tokens.layout.session("s1")) <= 2
+    index = tokens.layout.session("s1")
+    assert tokens.client.pexpiretime(index) == lua.expiry_ms(live.expires_at)
+    assert tokens.end_session("s1", now=now, until=now + 60) == 1
+    assert tokens.get(live.key) is None
+
+
+def test_an_old_layout_token_set_is_converted_and_still_ends_the_session(tokens: Any) -> None:
+    now = time.time()
+    first, second = _token("s2", now, 3600), _token("s2", now, 7200)
+    tokens.add(first)
+    index = tokens.layout.session("s2")
+    # The previous layout: a plain SET of token keys.
+    tokens.client.delete(index)
+    tokens.client.sadd(index, first.key, "long-gone-token")
+    assert tokens.end_session("s2", now=now, until=now + 60) == 1  # a SET still works
+    tokens.add(first.evolve(key=token_key(new_token())))
+    tokens.client.delete(index)
+    tokens.client.sadd(index, first.key, "long-gone-token")
+    tokens.add(second)  # the first write converts it
+    assert tokens.client.type(index) == b"zset"
+    assert set(tokens.client.zrange(index, 0, -1)) == {second.key.encode()}
+    assert tokens.client.pexpiretime(index) == lua.expiry_ms(second.expires_at)
+
+
+def test_ended_revocations_leave_the_list_as_it_is_written(tokens: Any) -> None:
+    now = time.time()
+    revoked = tokens.layout.revoked
+    tokens.client.zadd(revoked, {f"old{i}": lua.expiry_ms(now - 100 - i) for i in range(450)})
+    sizes = [tokens.client.zcard(revoked)]
+    for i in range(4):
+        tokens.end_session(f"live{i}", now=now, until=now + 600)
+        sizes.append(tokens.client.zcard(revoked))
+    assert sizes == [450, 251, 52, 3, 4]  # at most 200 trimmed per call, the live ones kept
+    assert tokens.revocations(now).sessions == {f"live{i}" for i in range(4)}

@@ -38,7 +38,8 @@ class Target:
 
 def sqlite_target(tmp: Path) -> Iterator[Target]:
     path = tmp / "sessions.sqlite3"
-    store, audit = SQLiteStore(path), SQLiteAuditLog(path)
+    # The automatic purge is off: these tests look at what the commands themselves do.
+    store, audit = SQLiteStore(path, purge_interval=None), SQLiteAuditLog(path)
     yield Target(["--store", f"sqlite://{path}"], store, audit)
     store.close()
     audit.close()
@@ -67,7 +68,7 @@ def postgres_target(tmp: Path) -> Iterator[Target]:
     from sessionward.stores.postgres import PostgresStore
 
     schema = f"swtest_cli_{uuid.uuid4().hex[:10]}"
-    store = PostgresStore(POSTGRES_URL, schema=schema)
+    store = PostgresStore(POSTGRES_URL, schema=schema, purge_interval=None)
     audit = PostgresAuditLog(POSTGRES_URL, schema=schema)
     yield Target(["--store", POSTGRES_URL, "--schema", schema], store, audit)
     store.close()

@@ -23,7 +23,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from ..core.events import Event, EventKind
 from ..errors import ConfigurationError, StoreUnavailable
-from ..stores._pg_settings import connection_kwargs
+from ..stores._pg_settings import Pool, call_deadline, connection_kwargs, open_pool, pooled
 from .base import AuditEntry, check_limit
 
 
@@ -49,15 +49,14 @@ class PostgresAuditLog:
         )
         self.schema = schema
         self.table = sql.Identifier(schema, "audit_events")
-        self.pool: psycopg_pool.ConnectionPool[psycopg.Connection[tuple[Any, ...]]] = (
-            psycopg_pool.ConnectionPool(
-                conninfo,
-                min_size=1,
-                max_size=max_size,
-                timeout=pool_timeout,
-                open=False,
-                kwargs=kwargs,
-            )
+        self.deadline = call_deadline(statement_timeout)
+        self.pool: Pool = open_pool(
+            conninfo,
+            kwargs,
+            min_size=1,
+            max_size=max_size,
+            timeout=pool_timeout,
+            name=f"sessionward-audit-{schema}",
         )
         try:
             self.pool.open(wait=True, timeout=pool_timeout + connect_timeout)
@@ -71,7 +70,7 @@ class PostgresAuditLog:
 
     def _run(self, query: sql.Composed, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         try:
-            with self.pool.connection() as conn, conn.cursor() as cur:
+            with pooled(self.pool, self.deadline) as conn, conn.cursor() as cur:
                 cur.execute(query, params)
                 return cur.fetchall() if cur.description is not None else []
         except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
@@ -105,7 +104,7 @@ class PostgresAuditLog:
             sql.SQL("SELECT pg_advisory_unlock(hashtext({}))").format(lock),
         ]
         try:
-            with self.pool.connection() as conn:
+            with pooled(self.pool, self.deadline) as conn:
                 for statement in statements:
                     conn.execute(statement)
         except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:

@@ -88,6 +88,23 @@ def _json_value(value: Any) -> str:
     return _json([value])[1:-1]
 
 
+def sweep_batch(delete: Query, lock_name: str, *more: Query) -> Plan[int | None]:
+    """Run ``delete`` (and ``more``) only if this transaction gets the sweep's advisory lock.
+
+    The lock is transaction-scoped and tried, never waited for: while one instance deletes a
+    batch the others skip their round (the automatic purge, :mod:`._sweeper`).
+    """
+    rows = yield Query(
+        sql.SQL("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))"), (lock_name,)
+    )
+    if not rows[0][0]:
+        return None
+    count: int = yield delete
+    for query in more:  # noqa: UP028 (the driver sends results: a plain iterator cannot take them)
+        yield query
+    return count
+
+
 class Plans:
     """The store's operations over one schema."""
 
@@ -254,6 +271,18 @@ class Plans:
     def purge_expired(self, now: float) -> Plan[int]:
         count: int = yield self._q("DELETE FROM {table} WHERE expires_at <= %s", now)
         return count
+
+    def sweep(self, cutoff: float, batch: int) -> Plan[int | None]:
+        """One batch of the automatic purge, or None while another instance is sweeping."""
+        return sweep_batch(
+            self._q(
+                "DELETE FROM {table} WHERE key IN (SELECT key FROM {table} "
+                "WHERE expires_at <= %s ORDER BY expires_at LIMIT %s FOR UPDATE SKIP LOCKED)",
+                cutoff,
+                batch,
+            ),
+            f"sessionward-sweep:{self.schema}",
+        )
 
     def renew(
         self, key: str, new_key: str, stub: SessionRecord, handle: str

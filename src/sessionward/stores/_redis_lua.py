@@ -5,7 +5,7 @@ Layout (``T`` is the store's hash tag, e.g. ``{sessionward}``)::
     T:s:<key>     HASH  one session: fixed fields plus ``d:<name>`` / ``m:<name>`` per data /
                         meta key, each a JSON value. TTL = the record's ``expires_at``.
     T:h:<handle>  STRING the session key a public handle names. Same TTL as the session.
-    T:u:<user>    ZSET  the user's session keys scored by last-seen. TTL = the latest member's.
+    T:u:<user>    ZSET  the user's session keys scored by expiry (ms). TTL = the latest member's.
 
 Every key starts with the same hash tag, so every key of one store lives in one Redis Cluster
 slot and each Lua script below, however many keys it touches, is a single-slot atomic step.
@@ -18,8 +18,12 @@ Data keys are separate hash fields, so a per-key delta (``RecordUpdate``) is app
 requests changing different keys both survive, and a save never resurrects a deleted session.
 
 The per-user index needs no keyspace notifications: sessions expire by TTL and leave a stale
-member behind, which every script that reads the index prunes (``ZREM`` when the session hash
-is gone); the index key itself expires with its longest-lived member.
+member behind. Members are scored by their session's expiry, so the stale ones are the lowest
+scores: every script that writes or reads the index first trims them (``settle``: at most
+``TRIM`` members per call, so no script holds Redis for more than a fraction of a millisecond
+however large an index grew) and sets the index's TTL to its longest-living member's expiry
+(shorter as well as longer). An index from the previous layout (scored by last-seen seconds,
+all below ``LEGACY``) is converted the same way, newest members first, a batch per write.
 """
 
 from __future__ import annotations
@@ -32,8 +36,12 @@ from typing import Any
 from ..core.records import SessionRecord, encode_value
 from .base import RecordUpdate
 
+# How many index members one script call converts or drops (and log-out-everywhere deletes).
+INDEX_BATCH = 200
+
 _PRELUDE = """
 local P = ARGV[1]
+local TRIM, LEGACY = @TRIM@, 1e11
 local function skey(k) return P .. 's:' .. k end
 local function hkey(h) return P .. 'h:' .. h end
 local function ukey(u) return P .. 'u:' .. u end
@@ -50,6 +58,30 @@ local function extend(key, ms)
   local cur = redis.call('PEXPIRETIME', key)
   if cur ~= -2 and (cur == -1 or cur < tonumber(ms)) then redis.call('PEXPIREAT', key, ms) end
 end
+local function ms_of(ex) return math.ceil(tonumber(ex) * 1000) end
+local function clock_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function rescore(idx, members, now)
+  for _, m in ipairs(members) do
+    local ex = redis.call('HGET', skey(m), 'ex')
+    if ex and ms_of(ex) > now then redis.call('ZADD', idx, ms_of(ex), m)
+    else redis.call('ZREM', idx, m) end
+  end
+end
+local function settle(idx)
+  local now = clock_ms()
+  rescore(idx, redis.call('ZREVRANGEBYSCORE', idx, '(' .. LEGACY, '-inf', 'LIMIT', 0, TRIM), now)
+  rescore(idx, redis.call('ZRANGEBYSCORE', idx, LEGACY, now, 'LIMIT', 0, TRIM), now)
+  local last = redis.call('ZRANGE', idx, -1, -1, 'WITHSCORES')
+  if #last == 0 or tonumber(last[2]) <= now then return end
+  if redis.call('ZCOUNT', idx, '-inf', '(' .. LEGACY) == 0 then
+    redis.call('PEXPIREAT', idx, last[2])
+  else
+    extend(idx, last[2])  -- old-layout members remain: never cut their TTL short
+  end
+end
 local function hset_from(key, first)
   local i = first
   while i <= #ARGV do
@@ -58,11 +90,11 @@ local function hset_from(key, first)
     i = last + 1
   end
 end
-"""
+""".replace("@TRIM@", str(INDEX_BATCH))
 
 # KEYS: new session, its handle, the user index (or the session again), the replaced session
 # (or the session again). ARGV: tag, key, handle, user or '', replaces or '', now,
-# max sessions (0 = none), policy, expiry ms, last seen, then field/value pairs.
+# max sessions (0 = none), policy, expiry ms, last seen (unused), then field/value pairs.
 CREATE = (
     _PRELUDE
     + """
@@ -72,6 +104,7 @@ local owner = redis.call('GET', hkey(h))
 if owner and owner ~= old then return redis.error_reply('SWEXISTS') end
 local evicted = {}
 local max = tonumber(ARGV[7])
+if u ~= '' then settle(ukey(u)) end
 if u ~= '' and max > 0 then
   local now = tonumber(ARGV[6])
   local live = {}
@@ -101,7 +134,7 @@ hset_from(skey(k), 11)
 redis.call('PEXPIREAT', skey(k), ARGV[9])
 redis.call('SET', hkey(h), k, 'PXAT', ARGV[9])
 if u ~= '' then
-  redis.call('ZADD', ukey(u), ARGV[10], k)
+  redis.call('ZADD', ukey(u), ARGV[9], k)
   extend(ukey(u), ARGV[9])
 end
 return evicted
@@ -122,13 +155,15 @@ for _ = 1, nset do redis.call('HSET', key, ARGV[i], ARGV[i + 1]); i = i + 2 end
 local v = redis.call('HMGET', key, 'ls', 'ex', 'h', 'u')
 if ARGV[5] ~= '' and tonumber(ARGV[5]) > tonumber(v[1]) then
   redis.call('HSET', key, 'ls', ARGV[5])
-  if v[4] then redis.call('ZADD', ukey(v[4]), 'XX', ARGV[5], k) end
 end
 if ARGV[6] ~= '' and tonumber(ARGV[6]) > tonumber(v[2]) then
   redis.call('HSET', key, 'ex', ARGV[6])
   redis.call('PEXPIREAT', key, ARGV[7])
   redis.call('PEXPIREAT', hkey(v[3]), ARGV[7])
-  if v[4] then extend(ukey(v[4]), ARGV[7]) end
+  if v[4] then
+    redis.call('ZADD', ukey(v[4]), ARGV[7], k)
+    settle(ukey(v[4]))
+  end
 end
 return redis.call('HGETALL', key)
 """
@@ -153,6 +188,7 @@ DELETE = _PRELUDE + "return remove(ARGV[2])\n"
 LIST_USER = (
     _PRELUDE
     + """
+settle(KEYS[1])
 local out = {}
 for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local fields = redis.call('HGETALL', skey(m))
@@ -167,12 +203,14 @@ return out
 """
 )
 
-# KEYS: the user index. ARGV: tag, key to keep or ''. Returns key, fields... of deleted ones.
+# KEYS: the user index. ARGV: tag, key to keep or ''. Deletes at most TRIM sessions a call (a
+# huge index never blocks Redis); returns how many others remain, then key, fields... of the
+# deleted ones. The caller repeats while some remain.
 DELETE_USER = (
     _PRELUDE
     + """
-local out = {}
-for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+local out = {0}
+for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, TRIM)) do
   if m ~= ARGV[2] then
     local fields = remove(m)
     redis.call('ZREM', KEYS[1], m)
@@ -182,6 +220,8 @@ for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
     end
   end
 end
+out[1] = redis.call('ZCARD', KEYS[1])
+if ARGV[2] ~= '' and redis.call('ZSCORE', KEYS[1], ARGV[2]) then out[1] = out[1] - 1 end
 return out
 """
 )
@@ -209,14 +249,14 @@ RENEW = (
     _PRELUDE
     + """
 local old, new = KEYS[1], KEYS[2]
-local v = redis.call('HMGET', old, 'h', 'u', 'ls')
+local v = redis.call('HMGET', old, 'h', 'u', 'ex')
 if v[1] ~= ARGV[4] or redis.call('EXISTS', new) == 1 then return false end
 if redis.call('EXISTS', KEYS[3]) == 1 then return false end
 redis.call('RENAME', old, new)
 redis.call('SET', hkey(v[1]), ARGV[3], 'KEEPTTL')
 if v[2] then
   redis.call('ZREM', ukey(v[2]), ARGV[2])
-  redis.call('ZADD', ukey(v[2]), v[3], ARGV[3])
+  redis.call('ZADD', ukey(v[2]), ms_of(v[3]), ARGV[3])
 end
 hset_from(old, 6)
 redis.call('PEXPIREAT', old, ARGV[5])
@@ -318,6 +358,11 @@ def decode_record(key: str, raw: Mapping[Any, Any] | Sequence[Any]) -> SessionRe
         data=data,
         meta=meta,
     )
+
+
+def decode_batch(raw: Sequence[Any]) -> tuple[int, list[SessionRecord]]:
+    """``DELETE_USER``'s reply: how many remain, and the records deleted by this call."""
+    return int(raw[0]), decode_pairs(raw[1:])
 
 
 def decode_pairs(raw: Sequence[Any] | None) -> list[SessionRecord]:

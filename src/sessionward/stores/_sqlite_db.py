@@ -82,6 +82,17 @@ class SQLiteDatabase:
                 self._all.append(conn)
         return conn
 
+    def release_thread(self) -> None:
+        """Close this thread's connections (a short-lived thread, such as a purge round)."""
+        for name in ("conn", "fast_conn"):
+            conn: sqlite3.Connection | None = getattr(self._local, name, None)
+            if conn is not None:
+                setattr(self._local, name, None)
+                with self._all_lock:
+                    if conn in self._all:
+                        self._all.remove(conn)
+                conn.close()
+
     def call_nowait(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         """Call ``fn`` (which uses :meth:`run`) only if it can proceed without waiting.
 
@@ -189,3 +200,24 @@ class SQLiteDatabase:
         for conn in conns:
             conn.close()
         self._local = threading.local()
+
+
+_LEASES = (
+    "CREATE TABLE IF NOT EXISTS sessionward_leases "
+    "(name TEXT PRIMARY KEY, holder TEXT NOT NULL, until REAL NOT NULL) STRICT"
+)
+_TAKE_LEASE = (
+    "INSERT INTO sessionward_leases (name, holder, until) VALUES (?, ?, ?) "
+    "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until "
+    "WHERE sessionward_leases.until <= ? OR sessionward_leases.holder = excluded.holder"
+)
+
+
+def take_lease(conn: sqlite3.Connection, name: str, holder: str, now: float, until: float) -> bool:
+    """Take or renew the lease ``name`` inside the caller's write transaction.
+
+    False when another holder's lease has not lapsed yet: the automatic purge uses it so that
+    one process sweeps at a time (:mod:`sessionward.stores._sweeper`).
+    """
+    conn.execute(_LEASES)
+    return conn.execute(_TAKE_LEASE, (name, holder, until, now)).rowcount == 1

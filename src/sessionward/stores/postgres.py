@@ -4,8 +4,10 @@ Both keep a connection pool, create or migrate their schema on start (under an a
 so several app processes may start together), and run the operations of
 :mod:`sessionward.stores._pg_plans`. Every wait is bounded: ``connect_timeout`` to open a
 connection, ``pool_timeout`` to get one from the pool, ``statement_timeout`` for the server to
-answer. Past any of them the call raises :class:`~sessionward.errors.StoreUnavailable` (a
-503); the pool reconnects on its own when the server is back.
+answer, and client-side ``statement_timeout`` + 0.5 s for the whole call even when the server
+or the network stalls (see :mod:`sessionward.stores._pg_settings`). Past any of them the call
+raises :class:`~sessionward.errors.StoreUnavailable` (a 503); the pool reconnects on its own
+within a fraction of a second when the server is back.
 """
 
 from __future__ import annotations
@@ -26,7 +28,17 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 from ..core.records import SessionRecord
 from ..errors import SessionDataError, StoreUnavailable
 from ._pg_plans import Plan, Plans
-from ._pg_settings import connection_kwargs
+from ._pg_settings import (
+    AsyncPool,
+    Pool,
+    async_pooled,
+    call_deadline,
+    connection_kwargs,
+    open_async_pool,
+    open_pool,
+    pooled,
+)
+from ._sweeper import DEFAULT_BATCH, DEFAULT_INTERVAL, GRACE, AsyncSweeper, Sweeper
 from .base import RecordUpdate, SessionLimit
 
 T = TypeVar("T")
@@ -58,7 +70,13 @@ class PostgresStore:
         connect_timeout: float = 2.0,
         statement_timeout: float = 2.0,
         pool_timeout: float = 2.0,
+        purge_interval: float | None = DEFAULT_INTERVAL,
+        purge_batch: int = DEFAULT_BATCH,
+        purge_grace: float = GRACE,
     ) -> None:
+        self.sweeper = Sweeper(
+            "sessions", self._sweep, interval=purge_interval, batch=purge_batch, grace=purge_grace
+        )
         kwargs = connection_kwargs(
             schema,
             connect_timeout=connect_timeout,
@@ -67,16 +85,14 @@ class PostgresStore:
             max_size=max_size,
         )
         self.plans = Plans(schema)
-        self.pool: psycopg_pool.ConnectionPool[psycopg.Connection[tuple[Any, ...]]] = (
-            psycopg_pool.ConnectionPool(
-                conninfo,
-                kwargs=kwargs,
-                min_size=min(min_size, max_size),
-                max_size=max_size,
-                timeout=pool_timeout,
-                open=False,
-                name=f"sessionward-{schema}",
-            )
+        self.deadline = call_deadline(statement_timeout)
+        self.pool: Pool = open_pool(
+            conninfo,
+            kwargs,
+            min_size=min_size,
+            max_size=max_size,
+            timeout=pool_timeout,
+            name=f"sessionward-{schema}",
         )
         self._ready = False
         self._lock = threading.Lock()
@@ -96,7 +112,7 @@ class PostgresStore:
 
     def _drive(self, plan: Plan[T], *, atomic: bool) -> T:
         try:
-            with self.pool.connection() as conn:
+            with pooled(self.pool, self.deadline) as conn:
                 if atomic:
                     with conn.transaction():
                         return self._steps(conn, plan)
@@ -129,6 +145,7 @@ class PostgresStore:
         replaces: str | None = None,
         limit: SessionLimit | None = None,
     ) -> list[SessionRecord]:
+        self.sweeper.poke(now)
         return self._run(self.plans.create(record, now, replaces, limit), atomic=True)
 
     def get(self, key: str) -> SessionRecord | None:
@@ -166,7 +183,11 @@ class PostgresStore:
         except ValueError:  # the new key or the stub's handle is taken: change nothing
             return None
 
+    def _sweep(self, now: float, batch: int, holder: str, until: float) -> int | None:
+        return self._run(self.plans.sweep(now - self.sweeper.grace, batch), atomic=True)
+
     def close(self) -> None:
+        self.sweeper.wait()
         self.pool.close()
 
 
@@ -187,7 +208,13 @@ class AsyncPostgresStore:
         connect_timeout: float = 2.0,
         statement_timeout: float = 2.0,
         pool_timeout: float = 2.0,
+        purge_interval: float | None = DEFAULT_INTERVAL,
+        purge_batch: int = DEFAULT_BATCH,
+        purge_grace: float = GRACE,
     ) -> None:
+        self.sweeper = AsyncSweeper(
+            "sessions", self._sweep, interval=purge_interval, batch=purge_batch, grace=purge_grace
+        )
         self._kwargs = connection_kwargs(
             schema,
             connect_timeout=connect_timeout,
@@ -198,8 +225,9 @@ class AsyncPostgresStore:
         self._conninfo = conninfo
         self._sizes = (min(min_size, max_size), max_size)
         self._pool_timeout = pool_timeout
+        self.deadline = call_deadline(statement_timeout)
         self.plans = Plans(schema)
-        self.pool: psycopg_pool.AsyncConnectionPool[psycopg.AsyncConnection[tuple[Any, ...]]]
+        self.pool: AsyncPool
         self._ready = False
         self._opening: asyncio.Lock | None = None
 
@@ -214,13 +242,12 @@ class AsyncPostgresStore:
             if self._ready:
                 return
             if not hasattr(self, "pool"):
-                self.pool = psycopg_pool.AsyncConnectionPool(
+                self.pool = open_async_pool(
                     self._conninfo,
-                    kwargs=self._kwargs,
+                    self._kwargs,
                     min_size=self._sizes[0],
                     max_size=self._sizes[1],
                     timeout=self._pool_timeout,
-                    open=False,
                     name=f"sessionward-{self.plans.schema}",
                 )
                 await self.pool.open(wait=False)
@@ -229,7 +256,7 @@ class AsyncPostgresStore:
 
     async def _drive(self, plan: Plan[T], *, atomic: bool) -> T:
         try:
-            async with self.pool.connection() as conn:
+            async with async_pooled(self.pool, self.deadline) as conn:
                 if atomic:
                     async with conn.transaction():
                         return await self._steps(conn, plan)
@@ -262,6 +289,7 @@ class AsyncPostgresStore:
         replaces: str | None = None,
         limit: SessionLimit | None = None,
     ) -> list[SessionRecord]:
+        self.sweeper.poke(now)
         return await self._run(self.plans.create(record, now, replaces, limit), atomic=True)
 
     async def get(self, key: str) -> SessionRecord | None:
@@ -299,6 +327,10 @@ class AsyncPostgresStore:
         except ValueError:
             return None
 
+    async def _sweep(self, now: float, batch: int, holder: str, until: float) -> int | None:
+        return await self._run(self.plans.sweep(now - self.sweeper.grace, batch), atomic=True)
+
     async def close(self) -> None:
+        await self.sweeper.wait()
         if hasattr(self, "pool"):
             await self.pool.close()

@@ -41,6 +41,9 @@ except ImportError:  # pragma: no cover - hiredis missing: redis-py for everythi
 
 _PREFIX_SHAPE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 _SCAN_BATCH = 500
+# Log-out-everywhere deletes a user's sessions 200 per script call; this many calls at most
+# (an index of a million members) before it gives up on the rest.
+_MAX_BATCHES = 5000
 _SCRIPTS = (
     "CREATE",
     "UPDATE",
@@ -242,11 +245,17 @@ class RedisStore:
         return sorted(records, key=lambda r: r.last_seen_at, reverse=True)[:limit]
 
     def delete_by_user(self, user_id: str, *, keep: str | None = None) -> list[SessionRecord]:
+        deleted: list[SessionRecord] = []
         with _translate():
-            raw = self._script(
-                "DELETE_USER", [self._layout.ukey(user_id)], [self._layout.tag, keep or ""]
-            )
-        return lua.decode_pairs(raw)
+            for _ in range(_MAX_BATCHES):  # a batch per script call: Redis never blocks long
+                raw = self._script(
+                    "DELETE_USER", [self._layout.ukey(user_id)], [self._layout.tag, keep or ""]
+                )
+                remaining, records = lua.decode_batch(raw)
+                deleted += records
+                if remaining <= 0:
+                    break
+        return deleted
 
     def _delete_many(self, cutoff: str) -> int:
         count = 0
@@ -387,11 +396,17 @@ class AsyncRedisStore:
         return sorted(records, key=lambda r: r.last_seen_at, reverse=True)[:limit]
 
     async def delete_by_user(self, user_id: str, *, keep: str | None = None) -> list[SessionRecord]:
+        deleted: list[SessionRecord] = []
         with _translate():
-            raw = await self._script(
-                "DELETE_USER", [self._layout.ukey(user_id)], [self._layout.tag, keep or ""]
-            )
-        return lua.decode_pairs(raw)
+            for _ in range(_MAX_BATCHES):
+                raw = await self._script(
+                    "DELETE_USER", [self._layout.ukey(user_id)], [self._layout.tag, keep or ""]
+                )
+                remaining, records = lua.decode_batch(raw)
+                deleted += records
+                if remaining <= 0:
+                    break
+        return deleted
 
     async def _delete_many(self, cutoff: str) -> int:
         count = 0

@@ -16,7 +16,8 @@ from typing import Any, ParamSpec, TypeVar
 
 from ..core.records import SessionRecord, decode_data, encode_data
 from ..errors import ConfigurationError
-from ._sqlite_db import SQLiteDatabase, WouldBlock
+from ._sqlite_db import SQLiteDatabase, WouldBlock, take_lease
+from ._sweeper import DEFAULT_BATCH, DEFAULT_INTERVAL, GRACE, Sweeper
 from .base import RecordUpdate, SessionLimit, apply_update, select_evictions
 from .threaded import ThreadedAsyncStore
 
@@ -94,9 +95,30 @@ class SQLiteStore:
 
     ``busy_timeout`` (seconds) bounds how long a call waits for another writer; past it the call
     raises :class:`~sessionward.errors.StoreUnavailable` and the integration answers 503.
+
+    Expired sessions are purged automatically (:mod:`sessionward.stores._sweeper`): at most
+    every ``purge_interval`` seconds a write starts a background round that deletes sessions
+    expired for over an hour, ``purge_batch`` rows per transaction, one process at a time.
+    ``purge_interval=None`` turns it off (then run ``sessionward purge`` from cron).
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout: float = 5.0,
+        purge_interval: float | None = DEFAULT_INTERVAL,
+        purge_batch: int = DEFAULT_BATCH,
+        purge_grace: float = GRACE,
+    ) -> None:
+        self.sweeper = Sweeper(
+            "sessions",
+            self._sweep,
+            interval=purge_interval,
+            batch=purge_batch,
+            grace=purge_grace,
+            thread_done=lambda: self.db.release_thread(),
+        )
         self.db = SQLiteDatabase(path, busy_timeout=busy_timeout, owner="SQLiteStore")
         self.path = self.db.path
         self.busy_timeout = self.db.busy_timeout
@@ -124,6 +146,7 @@ class SQLiteStore:
         limit: SessionLimit | None = None,
     ) -> list[SessionRecord]:
         row = _record_to_row(record)
+        self.sweeper.poke(now)
 
         def create(conn: sqlite3.Connection) -> list[SessionRecord]:
             evicted: list[SessionRecord] = []
@@ -241,6 +264,18 @@ class SQLiteStore:
             write=True,
         )
 
+    def _sweep(self, now: float, batch: int, holder: str, until: float) -> int | None:
+        def sweep(conn: sqlite3.Connection) -> int | None:
+            if not take_lease(conn, "sessions", holder, now, until):
+                return None
+            return conn.execute(
+                "DELETE FROM sessionward_sessions WHERE key IN (SELECT key FROM "
+                "sessionward_sessions WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)",
+                (now - self.sweeper.grace, batch),
+            ).rowcount
+
+        return self.db.run(sweep, write=True)
+
     def renew(
         self, key: str, new_key: str, stub: SessionRecord, *, handle: str
     ) -> SessionRecord | None:
@@ -266,6 +301,7 @@ class SQLiteStore:
             return None
 
     def close(self) -> None:
+        self.sweeper.wait()
         self.db.close()
 
 
@@ -292,10 +328,21 @@ class AsyncSQLiteStore(ThreadedAsyncStore):
         *,
         busy_timeout: float = 5.0,
         checkpoint_every: int = 256,
+        purge_interval: float | None = DEFAULT_INTERVAL,
+        purge_batch: int = DEFAULT_BATCH,
+        purge_grace: float = GRACE,
     ) -> None:
         if checkpoint_every < 1:
             raise ConfigurationError("checkpoint_every must be a positive number of writes")
-        super().__init__(SQLiteStore(path, busy_timeout=busy_timeout))
+        super().__init__(
+            SQLiteStore(
+                path,
+                busy_timeout=busy_timeout,
+                purge_interval=purge_interval,
+                purge_batch=purge_batch,
+                purge_grace=purge_grace,
+            )
+        )
         self.checkpoint_every = checkpoint_every
         self._inline_writes = 0
 

@@ -25,7 +25,20 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 from ..errors import StoreUnavailable
-from ..stores._pg_settings import check_schema, connection_kwargs
+from ..stores._pg_plans import Query as PlanQuery
+from ..stores._pg_plans import sweep_batch
+from ..stores._pg_settings import (
+    AsyncPool,
+    Pool,
+    async_pooled,
+    call_deadline,
+    check_schema,
+    connection_kwargs,
+    open_async_pool,
+    open_pool,
+    pooled,
+)
+from ..stores._sweeper import DEFAULT_BATCH, DEFAULT_INTERVAL, GRACE, AsyncSweeper, Sweeper
 from .refresh import RefreshRecord
 from .store import Revocations
 
@@ -146,6 +159,30 @@ class _Plans:
         sessions = frozenset(s for s, _ in rows if s != _ALL)
         return Revocations(sessions, next((at for s, at in rows if s == _ALL), None))
 
+    def sweep(self, cutoff: float, batch: int) -> Plan[int | None]:
+        limited = (
+            "DELETE FROM {t} WHERE key IN (SELECT key FROM {t} WHERE expires_at <= %s "
+            "ORDER BY expires_at LIMIT %s FOR UPDATE SKIP LOCKED)"
+        )
+        revocations = (
+            "DELETE FROM {r} WHERE session IN (SELECT session FROM {r} WHERE until <= %s "
+            "LIMIT %s FOR UPDATE SKIP LOCKED)"
+        )
+        plan = sweep_batch(
+            PlanQuery(self._q(limited), (cutoff, batch)),
+            f"sessionward-sweep-tokens:{self.schema}",
+            PlanQuery(self._q(revocations), (cutoff, batch)),
+        )
+        # The shared plan speaks Query; this store's plans speak (text, params) tuples.
+        try:
+            query = next(plan)
+            while True:
+                result = yield query.text, tuple(query.params)
+                query = plan.send(result)
+        except StopIteration as done:
+            value: int | None = done.value
+            return value
+
     def purge_expired(self, now: float) -> Plan[int]:
         count = yield self._q("DELETE FROM {t} WHERE expires_at <= %s"), (now,)
         yield self._q("DELETE FROM {r} WHERE until <= %s"), (now,)
@@ -170,23 +207,32 @@ class PostgresTokenStore:
         connect_timeout: float = 2.0,
         statement_timeout: float = 2.0,
         pool_timeout: float = 2.0,
+        purge_interval: float | None = DEFAULT_INTERVAL,
+        purge_batch: int = DEFAULT_BATCH,
+        purge_grace: float = GRACE,
     ) -> None:
+        self.sweeper = Sweeper(
+            "refresh_tokens",
+            self._sweep,
+            interval=purge_interval,
+            batch=purge_batch,
+            grace=purge_grace,
+        )
         self.plans = _Plans(schema)
-        self.pool: psycopg_pool.ConnectionPool[psycopg.Connection[tuple[Any, ...]]] = (
-            psycopg_pool.ConnectionPool(
-                conninfo,
-                kwargs=connection_kwargs(
-                    schema,
-                    connect_timeout=connect_timeout,
-                    statement_timeout=statement_timeout,
-                    pool_timeout=pool_timeout,
-                    max_size=max_size,
-                ),
-                min_size=1,
+        self.deadline = call_deadline(statement_timeout)
+        self.pool: Pool = open_pool(
+            conninfo,
+            connection_kwargs(
+                schema,
+                connect_timeout=connect_timeout,
+                statement_timeout=statement_timeout,
+                pool_timeout=pool_timeout,
                 max_size=max_size,
-                timeout=pool_timeout,
-                open=False,
-            )
+            ),
+            min_size=1,
+            max_size=max_size,
+            timeout=pool_timeout,
+            name=f"sessionward-tokens-{schema}",
         )
         self.pool.open(wait=False)
         self._lock = threading.Lock()
@@ -194,7 +240,7 @@ class PostgresTokenStore:
 
     def _run(self, plan: Plan[T]) -> T:
         try:
-            with self.pool.connection() as conn, conn.transaction():
+            with pooled(self.pool, self.deadline) as conn, conn.transaction():
                 return self._steps(conn, plan)
         except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
             raise _failure(exc) from exc
@@ -214,6 +260,7 @@ class PostgresTokenStore:
             return value
 
     def add(self, record: RefreshRecord) -> None:
+        self.sweeper.poke(record.issued_at)
         self._run(self.plans.add(record))
 
     def get(self, key: str) -> RefreshRecord | None:
@@ -234,7 +281,11 @@ class PostgresTokenStore:
     def purge_expired(self, now: float) -> int:
         return self._run(self.plans.purge_expired(now))
 
+    def _sweep(self, now: float, batch: int, holder: str, until: float) -> int | None:
+        return self._run(self.plans.sweep(now - self.sweeper.grace, batch))
+
     def close(self) -> None:
+        self.sweeper.wait()
         self.pool.close()
 
 
@@ -250,23 +301,32 @@ class AsyncPostgresTokenStore:
         connect_timeout: float = 2.0,
         statement_timeout: float = 2.0,
         pool_timeout: float = 2.0,
+        purge_interval: float | None = DEFAULT_INTERVAL,
+        purge_batch: int = DEFAULT_BATCH,
+        purge_grace: float = GRACE,
     ) -> None:
+        self.sweeper = AsyncSweeper(
+            "refresh_tokens",
+            self._sweep,
+            interval=purge_interval,
+            batch=purge_batch,
+            grace=purge_grace,
+        )
         self.plans = _Plans(schema)
-        self.pool: psycopg_pool.AsyncConnectionPool[psycopg.AsyncConnection[tuple[Any, ...]]] = (
-            psycopg_pool.AsyncConnectionPool(
-                conninfo,
-                kwargs=connection_kwargs(
-                    schema,
-                    connect_timeout=connect_timeout,
-                    statement_timeout=statement_timeout,
-                    pool_timeout=pool_timeout,
-                    max_size=max_size,
-                ),
-                min_size=1,
+        self.deadline = call_deadline(statement_timeout)
+        self.pool: AsyncPool = open_async_pool(
+            conninfo,
+            connection_kwargs(
+                schema,
+                connect_timeout=connect_timeout,
+                statement_timeout=statement_timeout,
+                pool_timeout=pool_timeout,
                 max_size=max_size,
-                timeout=pool_timeout,
-                open=False,
-            )
+            ),
+            min_size=1,
+            max_size=max_size,
+            timeout=pool_timeout,
+            name=f"sessionward-tokens-{schema}",
         )
         self._ready = False
         self._lock: asyncio.Lock | None = None
@@ -283,7 +343,7 @@ class AsyncPostgresTokenStore:
 
     async def _drive(self, plan: Plan[T]) -> T:
         try:
-            async with self.pool.connection() as conn, conn.transaction():
+            async with async_pooled(self.pool, self.deadline) as conn, conn.transaction():
                 return await self._steps(conn, plan)
         except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
             raise _failure(exc) from exc
@@ -305,6 +365,7 @@ class AsyncPostgresTokenStore:
         return await self._drive(plan)
 
     async def add(self, record: RefreshRecord) -> None:
+        self.sweeper.poke(record.issued_at)
         await self._run(self.plans.add(record))
 
     async def get(self, key: str) -> RefreshRecord | None:
@@ -325,5 +386,9 @@ class AsyncPostgresTokenStore:
     async def purge_expired(self, now: float) -> int:
         return await self._run(self.plans.purge_expired(now))
 
+    async def _sweep(self, now: float, batch: int, holder: str, until: float) -> int | None:
+        return await self._run(self.plans.sweep(now - self.sweeper.grace, batch))
+
     async def close(self) -> None:
+        await self.sweeper.wait()
         await self.pool.close()

@@ -3,13 +3,17 @@
 Layout (``T`` is the store's hash tag, e.g. ``{sessionward-tokens}:``; one Cluster slot)::
 
     T:rt:<key>      HASH  one refresh token (fields of RefreshRecord). TTL = its expires_at.
-    T:rs:<session>  SET   the keys of a session's refresh tokens. TTL = the latest token's.
-    T:rv            ZSET  revoked session handles scored by "until" (ms).
+    T:rs:<session>  ZSET  the keys of a session's refresh tokens scored by expiry (ms), trimmed
+                          on every write. TTL = the longest-living token's.
+    T:rv            ZSET  revoked session handles scored by "until" (ms), trimmed as written.
     T:all           HASH  the "not before" of the last end_all, with TTL = its "until".
 
 ``add``, ``rotate`` and ``end_session`` are Lua scripts, each one atomic step: ``rotate`` is a
 true compare-and-set however many app instances refresh the same token at once. Refresh tokens
-expire by TTL, so ``purge_expired`` only trims the revocation list. ``end_all`` scans and is not
+expire by TTL; each write drops (at most 200) members of expired tokens from the session's index
+and ended revocations from the list, so neither grows with a session's age or the number of
+logouts (``purge_expired`` trims the revocation list in full). A session index of the previous
+layout (a plain SET) is converted on its first write. ``end_all`` scans and is not
 atomic with concurrent logins (it is an administrator's break-glass; the "not before" it sets is).
 """
 
@@ -36,9 +40,36 @@ from .store import Revocations
 _PREFIX = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 _FIELDS = ("family", "session", "user_id", "issued_at", "expires_at")
 _EXTEND = """
-local function extend(key, ms)
-  local cur = redis.call('PEXPIRETIME', key)
-  if cur ~= -2 and (cur == -1 or cur < tonumber(ms)) then redis.call('PEXPIREAT', key, ms) end
+local TRIM = 200
+local function clock_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function trim(key, upto)
+  local gone = redis.call('ZRANGEBYSCORE', key, '-inf', upto, 'LIMIT', 0, TRIM)
+  if #gone > 0 then redis.call('ZREM', key, unpack(gone)) end
+end
+local function members_of(key)
+  if redis.call('TYPE', key)['ok'] == 'set' then return redis.call('SMEMBERS', key) end
+  return redis.call('ZRANGE', key, 0, -1)
+end
+-- Index one token of a session: the set of the previous layout becomes a sorted set first
+-- (members scored by their token's expiry), expired members leave, and the index lives as
+-- long as its longest-living token.
+local function index(key, member, ms, tokenkey)
+  if redis.call('TYPE', key)['ok'] == 'set' then
+    local tag = string.sub(tokenkey, 1, #tokenkey - #member - 3)
+    local old = redis.call('SMEMBERS', key)
+    redis.call('DEL', key)
+    for _, k in ipairs(old) do
+      local at = redis.call('PEXPIRETIME', tag .. 'rt:' .. k)
+      if at > 0 then redis.call('ZADD', key, at, k) end
+    end
+  end
+  redis.call('ZADD', key, ms, member)
+  trim(key, clock_ms())
+  local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+  if #last > 0 then redis.call('PEXPIREAT', key, last[2]) end
 end
 """
 # KEYS: token, session set. ARGV: token key, expiry ms, then field/value pairs.
@@ -48,8 +79,7 @@ ADD = (
 if redis.call('EXISTS', KEYS[1]) == 1 then return redis.error_reply('SWEXISTS') end
 redis.call('HSET', KEYS[1], unpack(ARGV, 3))
 redis.call('PEXPIREAT', KEYS[1], ARGV[2])
-redis.call('SADD', KEYS[2], ARGV[1])
-extend(KEYS[2], ARGV[2])
+index(KEYS[2], ARGV[1], ARGV[2], KEYS[1])
 return 1
 """
 )
@@ -63,14 +93,15 @@ if redis.call('HEXISTS', KEYS[1], 'rotated_at') == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'rotated_at', ARGV[1], 'sealed', ARGV[2])
 redis.call('HSET', KEYS[2], unpack(ARGV, 5))
 redis.call('PEXPIREAT', KEYS[2], ARGV[4])
-redis.call('SADD', KEYS[3], ARGV[3])
-extend(KEYS[3], ARGV[4])
+index(KEYS[3], ARGV[3], ARGV[4], KEYS[2])
 return 1
 """
 )
-# KEYS: session set, revocation zset. ARGV: tag, session, until ms.
-END_SESSION = """
-local members = redis.call('SMEMBERS', KEYS[1])
+# KEYS: session index, revocation zset. ARGV: tag, session, until ms, now ms.
+END_SESSION = (
+    _EXTEND
+    + """
+local members = members_of(KEYS[1])
 local count = 0
 for _, k in ipairs(members) do count = count + redis.call('DEL', ARGV[1] .. 'rt:' .. k) end
 redis.call('DEL', KEYS[1])
@@ -78,8 +109,10 @@ local cur = redis.call('ZSCORE', KEYS[2], ARGV[2])
 if not cur or tonumber(cur) < tonumber(ARGV[3]) then
   redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
 end
+trim(KEYS[2], ARGV[4])
 return count
 """
+)
 
 
 def _ms(seconds: float) -> int:
@@ -164,8 +197,9 @@ class _Layout:
         args = [_num(now), sealed, successor.key, _ms(successor.expires_at), *_pairs(successor)]
         return keys, args
 
-    def end_call(self, session: str, until: float) -> tuple[list[str], list[Any]]:
-        return [self.session(session), self.revoked], [self.tag, session, _ms(until)]
+    def end_call(self, session: str, now: float, until: float) -> tuple[list[str], list[Any]]:
+        args = [self.tag, session, _ms(until), _ms(now)]
+        return [self.session(session), self.revoked], args
 
     def revocations(
         self, members: list[Any], everything: dict[Any, Any], now: float
@@ -216,7 +250,7 @@ class RedisTokenStore:
             return bool(self._rotate(keys=keys, args=args))
 
     def end_session(self, session: str, *, now: float, until: float) -> int:
-        keys, args = self.layout.end_call(session, until)
+        keys, args = self.layout.end_call(session, now, until)
         with _translate():
             return int(self._end(keys=keys, args=args))
 
@@ -289,7 +323,7 @@ class AsyncRedisTokenStore:
             return bool(await self._rotate(keys=keys, args=args))
 
     async def end_session(self, session: str, *, now: float, until: float) -> int:
-        keys, args = self.layout.end_call(session, until)
+        keys, args = self.layout.end_call(session, now, until)
         with _translate():
             return int(await self._end(keys=keys, args=args))
 

@@ -11,7 +11,8 @@ import os
 import sqlite3
 from typing import Any, TypeVar
 
-from ..stores._sqlite_db import SQLiteDatabase
+from ..stores._sqlite_db import SQLiteDatabase, take_lease
+from ..stores._sweeper import DEFAULT_BATCH, DEFAULT_INTERVAL, GRACE, Sweeper
 from .refresh import RefreshRecord
 from .store import Revocations, ThreadedAsyncTokenStore
 
@@ -59,7 +60,23 @@ def _row(record: RefreshRecord) -> tuple[Any, ...]:
 class SQLiteTokenStore:
     """A :class:`~sessionward.tokens.store.TokenStore` in one SQLite file (mode 0600)."""
 
-    def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout: float = 5.0,
+        purge_interval: float | None = DEFAULT_INTERVAL,
+        purge_batch: int = DEFAULT_BATCH,
+        purge_grace: float = GRACE,
+    ) -> None:
+        self.sweeper = Sweeper(
+            "refresh_tokens",
+            self._sweep,
+            interval=purge_interval,
+            batch=purge_batch,
+            grace=purge_grace,
+            thread_done=lambda: self.db.release_thread(),
+        )
         self.db = SQLiteDatabase(path, busy_timeout=busy_timeout, owner="SQLiteTokenStore")
         self.path = self.db.path
         self.busy_timeout = self.db.busy_timeout
@@ -71,6 +88,8 @@ class SQLiteTokenStore:
     # -- the TokenStore protocol -----------------------------------------------------------
 
     def add(self, record: RefreshRecord) -> None:
+        self.sweeper.poke(record.issued_at)
+
         def add(conn: sqlite3.Connection) -> None:
             conn.execute(
                 f"INSERT INTO sessionward_refresh_tokens ({_COLUMNS}) "  # noqa: S608 (constant)
@@ -160,12 +179,48 @@ class SQLiteTokenStore:
 
         return self.db.run(purge, write=True)
 
+    def _sweep(self, now: float, batch: int, holder: str, until: float) -> int | None:
+        def sweep(conn: sqlite3.Connection) -> int | None:
+            if not take_lease(conn, "refresh_tokens", holder, now, until):
+                return None
+            cutoff = now - self.sweeper.grace
+            count = conn.execute(
+                "DELETE FROM sessionward_refresh_tokens WHERE key IN (SELECT key FROM "
+                "sessionward_refresh_tokens WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)",
+                (cutoff, batch),
+            ).rowcount
+            gone = conn.execute(
+                "DELETE FROM sessionward_revocations WHERE session IN (SELECT session FROM "
+                "sessionward_revocations WHERE until <= ? LIMIT ?)",
+                (cutoff, batch),
+            ).rowcount
+            return max(int(count), int(gone))
+
+        return self.db.run(sweep, write=True)
+
     def close(self) -> None:
+        self.sweeper.wait()
         self.db.close()
 
 
 class AsyncSQLiteTokenStore(ThreadedAsyncTokenStore):
     """The SQLite token store for async apps: each call runs in a worker thread."""
 
-    def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = 5.0) -> None:
-        super().__init__(SQLiteTokenStore(path, busy_timeout=busy_timeout))
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout: float = 5.0,
+        purge_interval: float | None = DEFAULT_INTERVAL,
+        purge_batch: int = DEFAULT_BATCH,
+        purge_grace: float = GRACE,
+    ) -> None:
+        super().__init__(
+            SQLiteTokenStore(
+                path,
+                busy_timeout=busy_timeout,
+                purge_interval=purge_interval,
+                purge_batch=purge_batch,
+                purge_grace=purge_grace,
+            )
+        )
