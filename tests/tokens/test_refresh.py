@@ -7,6 +7,7 @@ import pytest
 
 from sessionward import SessionPolicy
 from sessionward.core.tokens import token_key
+from sessionward.testing import events
 from sessionward.tokens import InvalidGrant, InvalidToken, RefreshCookie, TokenPolicy
 from sessionward.tokens.refresh import RefreshRecord, seal, unseal
 
@@ -75,7 +76,7 @@ def test_reuse_after_the_grace_window_revokes_the_whole_family(world: World) -> 
     with pytest.raises(InvalidGrant) as caught:
         world.tokens.refresh(first.refresh_token, CLIENT)
     assert caught.value.reason == "reused"
-    reused = [e for e in world.sink.events if e.kind == "token.refresh.reused"]
+    reused = events(world.sink, "token.refresh.reused")
     assert len(reused) == 1
     assert reused[0].handle == first.session and reused[0].user_id == "alice"
     assert first.refresh_token not in repr(reused[0].as_dict())

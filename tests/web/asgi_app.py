@@ -18,10 +18,10 @@ from sessionward import (
 )
 from sessionward.integrations.asgi import SessionMiddleware
 from sessionward.integrations.csrf import CSRFMiddleware, csrf_token
-from sessionward.testing import FakeClock
+from sessionward.testing import FakeClock, same_origin
 
 ORIGIN = "https://app.test"
-SAME_ORIGIN = {"sec-fetch-site": "same-origin", "origin": ORIGIN}
+SAME_ORIGIN = same_origin(ORIGIN)
 KEYS = SecretKeyRing(["test-secret-" * 3])
 
 

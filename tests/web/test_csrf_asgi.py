@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from sessionward import MemorySink, SecretKeyRing
-from sessionward.testing import FakeClock
+from sessionward.testing import FakeClock, events
 
 from .asgi_app import ORIGIN, SAME_ORIGIN, build
 
@@ -35,7 +35,7 @@ async def token(client: httpx.AsyncClient) -> str:
 
 
 def rejections(sink: MemorySink) -> list[str | None]:
-    return [e.reason for e in sink.events if e.kind == "csrf.rejected"]
+    return [e.reason for e in events(sink, "csrf.rejected")]
 
 
 async def test_same_origin_post_with_token_passes_and_body_reaches_the_app(
@@ -76,7 +76,7 @@ async def test_cross_site_requests_are_rejected_with_an_audit_event(
     assert response.headers["content-type"].startswith("text/html")
     assert response.headers["cache-control"] == "no-store"
     assert rejections(sink) == ["fetch-metadata-cross-site"]
-    event = next(e for e in sink.events if e.kind == "csrf.rejected")
+    [event] = events(sink, "csrf.rejected")
     assert event.detail["method"] == method and event.detail["origin"] == "https://evil.test"
 
 
