@@ -182,13 +182,14 @@ def _client_info(client: Any) -> ClientInfo:
 
 def _set_cookie(client: Any, name: str, value: str) -> None:
     cookies = getattr(client, "cookies", None)
+    jar = getattr(cookies, "jar", None)
     if isinstance(cookies, SimpleCookie):  # Django's test client
         cookies[name] = value
     elif hasattr(client, "set_cookie") and hasattr(client, "get_cookie"):  # Werkzeug / Flask
         client.set_cookie(name, value)
-    elif isinstance(getattr(cookies, "jar", None), CookieJar):  # httpx, Starlette's TestClient
+    elif isinstance(jar, CookieJar):  # httpx, Starlette's TestClient
         # As the browser would store it: host-only and Secure, so it goes back over HTTPS only.
-        cookies.jar.set_cookie(
+        jar.set_cookie(
             Cookie(
                 version=0, name=name, value=value, port=None, port_specified=False,
                 domain="", domain_specified=False, domain_initial_dot=False,
