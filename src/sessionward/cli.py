@@ -334,6 +334,25 @@ def audit_tail(
             cursor = fresh[-1].id
 
 
+@cli.command("check")
+@click.argument("target", required=False)
+@click.option("--manager", "manager", help="module:attribute of a session manager (or factory).")
+@click.option("--factory", is_flag=True, help="TARGET is a factory: call it to get the app.")
+@click.option("--deploy", is_flag=True, help="Add the production-only checks.")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of text.")
+def check(
+    target: str | None, manager: str | None, factory: bool, deploy: bool, as_json: bool
+) -> None:
+    """Check an app's sessionward configuration (findings SW001..., see docs/check.md).
+
+    Exit code: 0 nothing above info, 1 warnings, 2 the app cannot be imported, 5 errors.
+    """
+    from .checks.report import run
+
+    code = run(target, manager, factory=factory, deploy=deploy, as_json=as_json, echo=click.echo)
+    sys.exit(code)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """The console entry point; returns the exit code."""
     # The PostgreSQL pool logs every failed connection attempt; the error we print says it.
