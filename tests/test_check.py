@@ -184,3 +184,10 @@ def test_django_engine_manager_and_proxy_settings_are_checked(tmp_path: Path) ->
         finally:
             conf.reset()
     assert {"SW011", "SW013"} <= found
+
+
+def test_the_checks_package_lists_its_public_api() -> None:
+    import sessionward.checks as checks
+
+    assert all(hasattr(checks, name) for name in checks.__all__)
+    assert sorted(checks.__all__) == checks.__all__

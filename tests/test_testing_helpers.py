@@ -190,3 +190,12 @@ def test_fake_clock_takes_timedelta_and_refuses_to_go_back() -> None:
     assert clock.now() == 130.5
     with pytest.raises(ValueError, match="backwards"):
         clock.advance(-1)
+
+
+def test_the_testing_module_lists_its_public_api() -> None:
+    import sessionward.testing as testing
+
+    public = {n for n, v in vars(testing).items() if not n.startswith("_") and callable(v)}
+    public = {n for n in public if getattr(vars(testing)[n], "__module__", "") == testing.__name__}
+    assert public <= set(testing.__all__)
+    assert all(hasattr(testing, name) for name in testing.__all__)
