@@ -128,12 +128,9 @@ DJANGO_MANAGER = SessionManager(check_apps.MemoryStore())
 
 
 def test_django_settings_are_checked() -> None:
-    django_settings = pytest.importorskip("django.conf").settings
-    if not django_settings.configured:
-        django_settings.configure(ALLOWED_HOSTS=["testserver"], SECRET_KEY=check_apps.STRONG)
-        import django
+    from frameworks.django_settings import configure
 
-        django.setup()
+    configure()  # the one Django configuration every test module in this process shares
     from django.core.handlers.wsgi import WSGIHandler
     from django.test import override_settings
 
@@ -164,7 +161,9 @@ def test_cli_reports_a_start_up_configuration_error_as_sw002(
 
 
 def test_django_engine_manager_and_proxy_settings_are_checked(tmp_path: Path) -> None:
-    pytest.importorskip("django")
+    from frameworks.django_settings import configure
+
+    configure()
     from django.core.handlers.wsgi import WSGIHandler
     from django.test import override_settings
 

@@ -7,11 +7,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import django
 import flask
 import httpx
 import pytest
-from django.conf import settings
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -19,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from frameworks.django_settings import configure as configure_django
 from sessionward import (
     AsyncMemoryStore,
     AsyncSessionManager,
@@ -44,19 +43,11 @@ from sessionward.testing import (
     session_of,
 )
 
-if not settings.configured:  # the Django tests may have configured it first; either is fine
-    settings.configure(
-        DEBUG=False,
-        SECRET_KEY="sessionward-tests-" + "x" * 40,
-        ALLOWED_HOSTS=["testserver"],
-        INSTALLED_APPS=[],
-        DATABASES={},
-    )
-    django.setup()
+configure_django()  # the one Django configuration every test module in this process shares
 
-from django.http import HttpRequest, HttpResponse
-from django.test import Client, override_settings
-from django.urls import path
+from django.http import HttpRequest, HttpResponse  # noqa: E402
+from django.test import Client, override_settings  # noqa: E402
+from django.urls import path  # noqa: E402
 
 KEYS = SecretKeyRing(["helpers-secret-" * 3])
 
