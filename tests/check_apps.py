@@ -148,3 +148,13 @@ bad = bad_starlette()
 def refuses_its_cookie() -> Any:
     """A factory whose app refuses its configuration at start-up."""
     return CookieConfig(secure=False)
+
+
+def flask_with_csrf_trusting_http() -> flask.Flask:
+    from sessionward.integrations.flask.csrf import CSRFProtect
+
+    app = flask.Flask(__name__)
+    app.secret_key = STRONG
+    Sessionward(app, SessionManager(SQLiteStore(Path(tempfile.mkdtemp()) / "s.sqlite3")))
+    CSRFProtect(app, keys=SecretKeyRing([WEAK]), trusted_origins=["http://old.example"])
+    return app

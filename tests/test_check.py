@@ -190,3 +190,10 @@ def test_the_checks_package_lists_its_public_api() -> None:
 
     assert all(hasattr(checks, name) for name in checks.__all__)
     assert sorted(checks.__all__) == checks.__all__
+
+
+def test_flask_csrf_extension_counts_and_its_settings_are_checked() -> None:
+    found = {f.id: f for f in check_app(check_apps.flask_with_csrf_trusting_http())}
+    assert "SW007" not in found
+    assert "http://old.example" in found["SW022"].message
+    assert "CSRF key is weak" in found["SW015"].message

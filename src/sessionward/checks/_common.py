@@ -12,7 +12,8 @@ ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 #: DeviceBindingMiddleware (DBSC) loads the session itself, through a SessionMiddleware it holds.
 SESSION_LAYERS = ("SessionMiddleware", "WSGISessionMiddleware", "DeviceBindingMiddleware")
-CSRF_LAYERS = ("CSRFMiddleware", "WSGICSRFMiddleware")
+#: CSRFProtect is the Flask extension (app.extensions["sessionward.csrf"]), not a layer.
+CSRF_LAYERS = ("CSRFMiddleware", "WSGICSRFMiddleware", "CSRFProtect")
 REDIRECT_LAYERS = ("HTTPSRedirectMiddleware", "WSGIHTTPSRedirectMiddleware")
 HEADER_LAYERS = ("SecurityHeadersMiddleware", "WSGISecurityHeadersMiddleware")
 ONE_YEAR = 365 * 24 * 3600
