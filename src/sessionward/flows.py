@@ -1,6 +1,6 @@
 """Every session operation written once, as a generator of store calls.
 
-A flow yields :class:`Op` values ("call this store method with these arguments") and
+A flow yields :class:`StoreCall` values ("call this store method with these arguments") and
 receives each result back; it never touches I/O itself. :mod:`sessionward.manager` drives the
 same flows against a synchronous store (``SessionManager``) or an async one
 (``AsyncSessionManager``), so the two twins cannot drift apart.
@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .calls import Flow, StoreCall
 from .core import anomaly, csrf, lifecycle, renewal
 from .core.client import ClientInfo
 from .core.clock import Clock
@@ -33,7 +34,6 @@ from .core.tokens import (
 )
 from .errors import SessionLimitExceeded
 from .monitor import Monitor
-from .ops import Flow, Op
 from .session import BaseSession, SessionInfo
 from .stores.base import RecordUpdate, SessionLimit
 
@@ -124,11 +124,13 @@ class Flows(Monitor):
             self.emit(EventKind.MALFORMED_ID, client=client, reason="tag", presented=presented)
             yield from self._forged(client, presented)
             return Loaded()
-        record: SessionRecord | None = yield Op("get", (session_key(token),))
+        record: SessionRecord | None = yield StoreCall("get", (session_key(token),))
         if record is not None and renewal.is_stub(record):
             # A token renewed moments ago: within the grace window, continue as its successor.
             successor = self._successor(record, token, self.clock.now())
-            record = None if successor is None else (yield Op("get", (session_key(successor),)))
+            record = (
+                None if successor is None else (yield StoreCall("get", (session_key(successor),)))
+            )
             token = successor or token
         if record is None:
             presented = fingerprint(token, key)
@@ -141,7 +143,7 @@ class Flows(Monitor):
             return Loaded()
         verdict = lifecycle.check(record, self.policy, self.clock.now())
         if verdict is not lifecycle.Verdict.VALID:
-            yield Op("delete", (record.key,))
+            yield StoreCall("delete", (record.key,))
             kind = (
                 EventKind.EXPIRED_IDLE
                 if verdict is lifecycle.Verdict.EXPIRED_IDLE
@@ -200,7 +202,7 @@ class Flows(Monitor):
                     expires_at=None if seen is None else seen.expires_at,
                     set_meta={renewal.META_RENEWED_AT: now} if renew else {},
                 )
-                stored: SessionRecord | None = yield Op("update", (record.key, change))
+                stored: SessionRecord | None = yield StoreCall("update", (record.key, change))
                 if stored is not None and renewal.is_stub(stored):
                     # A concurrent request renewed the token: save under its successor.
                     stored = yield from self._follow(session, stored, change, now)
@@ -244,7 +246,7 @@ class Flows(Monitor):
         encode_data(data, max_bytes=self.policy.max_data_bytes)
         token = new_token(self.token_keys)
         record = self._new_record(token, None, session.client, now, "anonymous", data=data)
-        yield Op("create", (record,), {"now": now})
+        yield StoreCall("create", (record,), {"now": now})
         session._adopt(record, token)
         self.emit(EventKind.SESSION_CREATED, client=session.client, record=record)
         session.cookie_changed = True
@@ -253,7 +255,7 @@ class Flows(Monitor):
         """Whether ``token`` names a live session; no events, no side effects."""
         if not isinstance(token, str) or not is_well_formed_token(token):
             return False
-        record: SessionRecord | None = yield Op("get", (session_key(token),))
+        record: SessionRecord | None = yield StoreCall("get", (session_key(token),))
         if record is None or renewal.is_stub(record):
             return False
         return lifecycle.check(record, self.policy, self.clock.now()) is lifecycle.Verdict.VALID
@@ -265,7 +267,7 @@ class Flows(Monitor):
         successor = None if token is None else self._successor(stub, token, now)
         if successor is None:
             return None
-        stored: SessionRecord | None = yield Op("update", (session_key(successor), change))
+        stored: SessionRecord | None = yield StoreCall("update", (session_key(successor), change))
         if stored is not None:
             session._adopt(stored, successor)
             session.cookie_changed = True
@@ -283,7 +285,7 @@ class Flows(Monitor):
         token = session.token
         if self.policy.renew_interval is None or token is None:
             return record.key
-        current: SessionRecord | None = yield Op("get", (record.key,))
+        current: SessionRecord | None = yield StoreCall("get", (record.key,))
         now = self.clock.now()
         successor = None if current is None else self._successor(current, token, now)
         return record.key if successor is None else session_key(successor)
@@ -295,15 +297,15 @@ class Flows(Monitor):
             return True
         raw, stub = renewal.plan(stored, random_part(token), self.policy, now)
         new = tag_token(raw, self.token_keys)
-        moved: SessionRecord | None = yield Op(
+        moved: SessionRecord | None = yield StoreCall(
             "renew", (stored.key, session_key(new), stub), {"handle": stored.handle}
         )
         if moved is None:
             # Another request renewed it first (or it just ended): follow that renewal.
-            current: SessionRecord | None = yield Op("get", (stored.key,))
+            current: SessionRecord | None = yield StoreCall("get", (stored.key,))
             successor = None if current is None else self._successor(current, token, now)
             if successor is not None:
-                moved = yield Op("get", (session_key(successor),))
+                moved = yield StoreCall("get", (session_key(successor),))
                 new = successor
         if moved is None:
             return False
@@ -359,7 +361,7 @@ class Flows(Monitor):
         )
         replaces = None if old is None else (yield from self._live_key(session, old))
         try:
-            evicted: list[SessionRecord] = yield Op(
+            evicted: list[SessionRecord] = yield StoreCall(
                 "create",
                 (record,),
                 {"now": now, "replaces": replaces, "limit": self.limit},
@@ -407,7 +409,7 @@ class Flows(Monitor):
             record = record.evolve(meta={**record.meta, **kept})
         encode_data(record.data, max_bytes=self.policy.max_data_bytes)
         replaces = yield from self._live_key(session, old)
-        yield Op("create", (record,), {"now": now, "replaces": replaces})
+        yield StoreCall("create", (record,), {"now": now, "replaces": replaces})
         session._adopt(record, token)
         session.cookie_changed = True
         session.accessed = True
@@ -433,19 +435,19 @@ class Flows(Monitor):
     def _destroy(
         self, session: BaseSession, record: SessionRecord, token: str | None
     ) -> Flow[None]:
-        gone: SessionRecord | None = yield Op("delete", (record.key,))
+        gone: SessionRecord | None = yield StoreCall("delete", (record.key,))
         if gone is not None and token is not None:
             # Renewed while this request ran: the session lives on under the successor.
             successor = self._successor(gone, token, self.clock.now())
             if successor is not None:
-                yield Op("delete", (session_key(successor),))
+                yield StoreCall("delete", (session_key(successor),))
         self.emit(EventKind.LOGOUT, client=session.client, record=record)
 
     def logout_everywhere(self, session: BaseSession) -> Flow[int]:
         record = session.record
         count = 0
         if record is not None and record.user_id is not None:
-            gone: list[SessionRecord] = yield Op("delete_by_user", (record.user_id,))
+            gone: list[SessionRecord] = yield StoreCall("delete_by_user", (record.user_id,))
             for other in gone:
                 if other.key != record.key:
                     self.emit(
@@ -467,7 +469,7 @@ class Flows(Monitor):
         self, user_id: str, current_handle: str | None = None
     ) -> Flow[list[SessionInfo]]:
         now = self.clock.now()
-        records: list[SessionRecord] = yield Op("list_by_user", (user_id,))
+        records: list[SessionRecord] = yield StoreCall("list_by_user", (user_id,))
         return [
             SessionInfo.of(r, current_handle=current_handle)
             for r in records
@@ -485,10 +487,10 @@ class Flows(Monitor):
         """Delete the session named ``handle``; with ``owner``, only if it belongs to them."""
         if not isinstance(handle, str) or not handle:
             return False
-        record: SessionRecord | None = yield Op("get_by_handle", (handle,))
+        record: SessionRecord | None = yield StoreCall("get_by_handle", (handle,))
         if record is None or (owner is not None and record.user_id != owner):
             return False
-        gone: SessionRecord | None = yield Op("delete", (record.key,))
+        gone: SessionRecord | None = yield StoreCall("delete", (record.key,))
         if gone is not None:
             self.emit(EventKind.REVOKED, client=client, record=gone, reason=reason)
         return gone is not None
@@ -497,18 +499,18 @@ class Flows(Monitor):
         self, user_id: str, reason: RevokeReason, keep: BaseSession | None = None
     ) -> Flow[int]:
         kept = None if keep is None or keep.record is None else keep.record.key
-        gone: list[SessionRecord] = yield Op("delete_by_user", (user_id,), {"keep": kept})
+        gone: list[SessionRecord] = yield StoreCall("delete_by_user", (user_id,), {"keep": kept})
         for record in gone:
             self.emit(EventKind.REVOKED, record=record, reason=reason)
         return len(gone)
 
     def revoke_all(self) -> Flow[int]:
-        count: int = yield Op("delete_all")
+        count: int = yield StoreCall("delete_all")
         self.emit(EventKind.REVOKED, reason=RevokeReason.ADMIN, scope="all", count=count)
         return count
 
     def purge_expired(self) -> Flow[int]:
-        count: int = yield Op("purge_expired", (self.clock.now(),))
+        count: int = yield StoreCall("purge_expired", (self.clock.now(),))
         return count
 
 

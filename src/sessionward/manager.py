@@ -11,6 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
+from .calls import Flow, StoreCall, drive, drive_async
 from .core.anomaly import needs_reauthentication
 from .core.client import ClientInfo
 from .core.clock import SYSTEM_CLOCK, Clock
@@ -24,7 +25,6 @@ from .errors import ConfigurationError
 from .flows import Flows, Headers, response_headers
 from .guard import counters_for, is_local
 from .monitor import COUNTERS
-from .ops import Flow, Op, drive, drive_async
 from .session import AsyncSession, BaseSession, Session, SessionInfo
 from .sinks import LoggingSink
 from .stores.base import AsyncStore, Store
@@ -110,9 +110,9 @@ class _Base:
     ) -> bool:
         return record is None or all(gate(record, cookies, client) for gate in self._load_gates)
 
-    def _target(self, op: Op) -> Any:
-        if op.method.startswith(COUNTERS):
-            return getattr(self.counters, op.method[len(COUNTERS) :])
+    def _target(self, op: StoreCall) -> Any:
+        if op.target == COUNTERS:
+            return getattr(self.counters, op.method)
         return getattr(self.store, op.method)
 
     @property
@@ -178,7 +178,7 @@ class SessionManager(_Base):
     def _run(self, flow: Flow[T]) -> T:
         return drive(flow, self._call)
 
-    def _call(self, op: Op) -> Any:
+    def _call(self, op: StoreCall) -> Any:
         return self._target(op)(*op.args, **op.kwargs)
 
     def retry_after(self, client: ClientInfo, cookie_header: str | bytes | None) -> float | None:
@@ -315,7 +315,7 @@ class AsyncSessionManager(_Base):
     async def _run(self, flow: Flow[T]) -> T:
         return await drive_async(flow, self._call)
 
-    def _call(self, op: Op) -> Awaitable[Any]:
+    def _call(self, op: StoreCall) -> Awaitable[Any]:
         result: Awaitable[Any] = self._target(op)(*op.args, **op.kwargs)
         return result
 

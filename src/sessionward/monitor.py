@@ -6,7 +6,7 @@ devices, counts forged session IDs per client (the guessing guard, whose decisio
 :mod:`sessionward.core.guessing`) and applies the anomaly rules to a loaded session.
 
 The guard's counters may live outside the process (next to a Redis or PostgreSQL store), so
-its calls are yielded like store calls: ``Op("counters.<method>", ...)``, which the managers
+its calls are yielded like store calls: ``StoreCall("counters.<method>", ...)``, which the managers
 send to their :class:`~sessionward.core.guessing.Counters` backend.
 """
 
@@ -16,6 +16,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
+from .calls import Flow, StoreCall
 from .core import anomaly, guessing
 from .core.client import ClientInfo
 from .core.clock import Clock
@@ -25,13 +26,12 @@ from .core.events import Event, EventKind, EventSink, RevokeReason
 from .core.monitoring import Monitoring
 from .core.records import SessionRecord
 from .errors import GuessingBlocked
-from .ops import Flow, Op
 from .stores.base import RecordUpdate
 
 logger = logging.getLogger("sessionward")
 T = TypeVar("T")
-#: Prefix of the ops that go to the counters backend instead of the store.
-COUNTERS = "counters."
+#: The :attr:`~sessionward.calls.StoreCall.target` of calls for the counters backend.
+COUNTERS = "counters"
 
 
 class Monitor:
@@ -98,11 +98,11 @@ class Monitor:
         return {anomaly.META_DEVICE: device.label, anomaly.META_DEVICE_KEY: device.key}
 
     def _counting(self, flow: guessing.CounterFlow[T]) -> Flow[T]:
-        """Run a counter flow inside a session flow: its calls become ``counters.`` ops."""
+        """Run a counter flow inside a session flow: its calls go to the counters backend."""
         try:
             call = next(flow)
             while True:
-                result = yield Op(COUNTERS + call.method, call.args)
+                result = yield StoreCall(call.method, call.args, target=COUNTERS)
                 call = flow.send(result)
         except StopIteration as done:
             value: T = done.value
@@ -166,7 +166,7 @@ class Monitor:
                 previous=finding.before,
             )
         if anomaly.strongest(findings) == "revoke":
-            gone: SessionRecord | None = yield Op("delete", (record.key,))
+            gone: SessionRecord | None = yield StoreCall("delete", (record.key,))
             if gone is not None:
                 self.emit(
                     EventKind.REVOKED,
@@ -177,5 +177,5 @@ class Monitor:
                 )
             return None
         change = RecordUpdate(set_meta=anomaly.meta_after(record, findings))
-        stored: SessionRecord | None = yield Op("update", (record.key, change))
+        stored: SessionRecord | None = yield StoreCall("update", (record.key, change))
         return stored

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..calls import Flow, StoreCall
 from ..core import lifecycle
 from ..core.client import ClientInfo
 from ..core.cookies import CookieConfig, dump_cookie, expire_cookie, find_cookie
@@ -24,7 +25,6 @@ from ..core.events import EventKind
 from ..core.records import SessionRecord
 from ..core.tokens import is_well_formed_handle
 from ..errors import ConfigurationError
-from ..ops import Flow, Op
 from ..session import BaseSession
 from ..stores.base import RecordUpdate
 from . import challenge as challenges
@@ -217,7 +217,7 @@ class DeviceBinding:
         state = BindingState(
             proof.alg, proof.jwk, proof.thumbprint, now, now, check.issued_ms, (check.nonce,)
         )
-        updated: SessionRecord | None = yield Op(
+        updated: SessionRecord | None = yield StoreCall(
             "update", (record.key, RecordUpdate(set_meta={META: state.as_meta()}))
         )
         if updated is None:
@@ -284,7 +284,7 @@ class DeviceBinding:
             check.issued_ms,
             nonces[-_RECENT_NONCES:],
         )
-        updated: SessionRecord | None = yield Op(
+        updated: SessionRecord | None = yield StoreCall(
             "update", (record.key, RecordUpdate(set_meta={META: fresh.as_meta()}))
         )
         if updated is None:
