@@ -8,7 +8,8 @@ same flows against a synchronous store (``SessionManager``) or an async one
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,9 +18,8 @@ from .core import anomaly, csrf, lifecycle, renewal
 from .core.client import ClientInfo
 from .core.clock import Clock
 from .core.cookies import CookieConfig, dump_cookie, expire_cookie, find_cookie
-from .core.events import EventKind, EventSink, RevokeReason, fingerprint
+from .core.events import EventKind, RevokeReason, fingerprint
 from .core.keys import SecretKeyRing
-from .core.monitoring import Monitoring
 from .core.policy import SessionPolicy
 from .core.records import SessionRecord, encode_data
 from .core.tokens import (
@@ -32,8 +32,8 @@ from .core.tokens import (
     session_key,
     tag_token,
 )
-from .errors import SessionLimitExceeded
-from .monitor import Monitor
+from .errors import GuessingBlocked, SessionLimitExceeded
+from .observer import Observer
 from .session import BaseSession, SessionInfo
 from .stores.base import RecordUpdate, SessionLimit
 
@@ -48,8 +48,12 @@ class Loaded:
     token: str | None = None
 
 
-class Flows(Monitor):
-    """The session life cycle over policy, cookie settings, a clock and event sinks."""
+class SessionFlows:
+    """The session life cycle over policy, cookie settings, a clock and an observer.
+
+    The flows decide and ask for store calls; ``observer`` (events, device labels, the
+    guessing guard's counts) reports and never changes the store.
+    """
 
     def __init__(
         self,
@@ -57,11 +61,11 @@ class Flows(Monitor):
         policy: SessionPolicy,
         cookie: CookieConfig,
         clock: Clock,
-        sinks: Sequence[EventSink],
-        monitoring: Monitoring | None = None,
+        observer: Observer,
         token_keys: SecretKeyRing | None = None,
     ) -> None:
-        super().__init__(clock=clock, sinks=sinks, monitoring=monitoring)
+        self.clock = clock
+        self.observer = observer
         # Tokens are tagged under token_keys. Without a configured ring, a key made for this
         # process tags them and a tag it does not know is still looked up (another instance
         # or an earlier process issued it); with one, an unknown tag is refused unseen.
@@ -83,17 +87,19 @@ class Flows(Monitor):
             # A cookie whose name is ours only after normalising: planted by a sibling host
             # (cookie tossing). Never used; recorded. Not counted as guessing: the victim's
             # browser sends it, so counting it would let the attacker get the victim blocked.
-            self.emit(EventKind.MALFORMED_ID, client=client, reason="cookie_tossing")
+            self.observer.emit(EventKind.MALFORMED_ID, client=client, reason="cookie_tossing")
         if not lookup.present:
             return Loaded()
-        key = self.monitoring.fingerprint_key
+        key = self.observer.monitoring.fingerprint_key
         if lookup.duplicate or lookup.value is None:
             if isinstance(cookie_header, bytes):
                 text = cookie_header.decode("latin-1")
             else:
                 text = cookie_header or ""
             presented = fingerprint(text[:4096], key)
-            self.emit(EventKind.MALFORMED_ID, client=client, reason="duplicate or oversized")
+            self.observer.emit(
+                EventKind.MALFORMED_ID, client=client, reason="duplicate or oversized"
+            )
             yield from self._forged(client, presented)
             return Loaded()
         return (yield from self._lookup(lookup.value, client))
@@ -103,11 +109,11 @@ class Flows(Monitor):
         return (yield from self._lookup(token, client))
 
     def _lookup(self, token: str, client: ClientInfo) -> Flow[Loaded]:
-        key = self.monitoring.fingerprint_key
+        key = self.observer.monitoring.fingerprint_key
         if not is_well_formed_token(token):
             # Strict mode: a value we could not have issued is never looked up or adopted.
             presented = fingerprint(token, key)
-            self.emit(
+            self.observer.emit(
                 EventKind.MALFORMED_ID,
                 client=client,
                 reason="shape",
@@ -121,7 +127,9 @@ class Flows(Monitor):
             # With a configured key ring, a tag none of its keys made is a forgery: refused
             # without a store call.
             presented = fingerprint(token, key)
-            self.emit(EventKind.MALFORMED_ID, client=client, reason="tag", presented=presented)
+            self.observer.emit(
+                EventKind.MALFORMED_ID, client=client, reason="tag", presented=presented
+            )
             yield from self._forged(client, presented)
             return Loaded()
         record: SessionRecord | None = yield StoreCall("get", (session_key(token),))
@@ -137,7 +145,9 @@ class Flows(Monitor):
             # A valid tag means sessionward issued this token: its session ended (logout,
             # expiry, a store that lost its data). That is not guessing, so it is not counted.
             genuine = tag is Tag.VALID
-            self.emit(EventKind.UNKNOWN_ID, client=client, presented=presented, issued=genuine)
+            self.observer.emit(
+                EventKind.UNKNOWN_ID, client=client, presented=presented, issued=genuine
+            )
             if not genuine:
                 yield from self._forged(client, presented)
             return Loaded()
@@ -149,13 +159,44 @@ class Flows(Monitor):
                 if verdict is lifecycle.Verdict.EXPIRED_IDLE
                 else EventKind.EXPIRED_ABSOLUTE
             )
-            self.emit(kind, client=client, record=record)
+            self.observer.emit(kind, client=client, record=record)
             return Loaded()
-        findings = anomaly.inspect(record, client, self.monitoring.rules)
+        findings = anomaly.inspect(record, client, self.observer.monitoring.rules)
         if findings:
             kept = yield from self._react(record, client, findings)
             return Loaded() if kept is None else Loaded(kept, token)
         return Loaded(record, token)
+
+    def _forged(self, client: ClientInfo, presented: str) -> Flow[None]:
+        """A forged, malformed or ambiguous session ID: counted; a blocked client is refused.
+
+        While blocked, such requests raise :class:`GuessingBlocked` (a 429 from the shells)
+        carrying a header that clears the dead cookie, so a genuine user sharing the address
+        gets one 429 and then reaches the login page without a cookie.
+        """
+        wait = yield from self.observer.forged(client, presented)
+        if wait is not None:
+            raise GuessingBlocked(wait, (("set-cookie", expire_cookie(self.cookie)),))
+
+    def _react(
+        self, record: SessionRecord, client: ClientInfo, findings: list[anomaly.Finding]
+    ) -> Flow[SessionRecord | None]:
+        """Apply the anomaly rules that fired: revoke, or remember and flag the session."""
+        self.observer.findings(record, client, findings)
+        if anomaly.strongest(findings) == "revoke":
+            gone: SessionRecord | None = yield StoreCall("delete", (record.key,))
+            if gone is not None:
+                self.observer.emit(
+                    EventKind.REVOKED,
+                    client=client,
+                    record=gone,
+                    reason=RevokeReason.ANOMALY,
+                    rule=",".join(f.rule for f in findings if f.action == "revoke"),
+                )
+            return None
+        change = RecordUpdate(set_meta=anomaly.meta_after(record, findings))
+        stored: SessionRecord | None = yield StoreCall("update", (record.key, change))
+        return stored
 
     # -- commit (end of request) ---------------------------------------------------------
 
@@ -248,7 +289,7 @@ class Flows(Monitor):
         record = self._new_record(token, None, session.client, now, "anonymous", data=data)
         yield StoreCall("create", (record,), {"now": now})
         session._adopt(record, token)
-        self.emit(EventKind.SESSION_CREATED, client=session.client, record=record)
+        self.observer.emit(EventKind.SESSION_CREATED, client=session.client, record=record)
         session.cookie_changed = True
 
     def exists(self, token: str) -> Flow[bool]:
@@ -311,7 +352,7 @@ class Flows(Monitor):
             return False
         session._adopt(moved, new)
         session.cookie_changed = True
-        self.emit(EventKind.ROTATED, client=session.client, record=moved, reason="renewal")
+        self.observer.emit(EventKind.ROTATED, client=session.client, record=moved, reason="renewal")
         return True
 
     def _new_record(
@@ -339,7 +380,7 @@ class Flows(Monitor):
             ip=client.ip,
             user_agent=client.user_agent,
             data=dict(data),
-            meta=self._client_meta(client),
+            meta=self.observer.client_meta(client),
         )
         return record.evolve(expires_at=lifecycle.expires_at(record, self.policy))
 
@@ -367,16 +408,16 @@ class Flows(Monitor):
                 {"now": now, "replaces": replaces, "limit": self.limit},
             )
         except SessionLimitExceeded:
-            self.emit(EventKind.LIMIT_REJECTED, client=session.client, record=record)
+            self.observer.emit(EventKind.LIMIT_REJECTED, client=session.client, record=record)
             raise
         for gone in evicted:
-            self.emit(
+            self.observer.emit(
                 EventKind.REVOKED, client=session.client, record=gone, reason=RevokeReason.LIMIT
             )
         session._adopt(record, token)
         session.cookie_changed = True
         session.accessed = True
-        self.emit(
+        self.observer.emit(
             EventKind.LOGIN_SUCCEEDED,
             client=session.client,
             record=record,
@@ -413,7 +454,7 @@ class Flows(Monitor):
         session._adopt(record, token)
         session.cookie_changed = True
         session.accessed = True
-        self.emit(EventKind.ROTATED, client=session.client, record=record)
+        self.observer.emit(EventKind.ROTATED, client=session.client, record=record)
 
     def reauthenticate(self, session: BaseSession) -> Flow[None]:
         """The user proved their password again: new token, fresh ``authenticated_at``.
@@ -424,7 +465,7 @@ class Flows(Monitor):
         if session.record is None or session.record.user_id is None:
             raise ValueError("reauthenticate() needs a logged-in session")
         yield from self.rotate(session, reauthenticated=True)
-        self.emit(EventKind.REAUTHENTICATED, client=session.client, record=session.record)
+        self.observer.emit(EventKind.REAUTHENTICATED, client=session.client, record=session.record)
 
     def logout(self, session: BaseSession) -> Flow[None]:
         record = session.record
@@ -441,7 +482,7 @@ class Flows(Monitor):
             successor = self._successor(gone, token, self.clock.now())
             if successor is not None:
                 yield StoreCall("delete", (session_key(successor),))
-        self.emit(EventKind.LOGOUT, client=session.client, record=record)
+        self.observer.emit(EventKind.LOGOUT, client=session.client, record=record)
 
     def logout_everywhere(self, session: BaseSession) -> Flow[int]:
         record = session.record
@@ -450,14 +491,14 @@ class Flows(Monitor):
             gone: list[SessionRecord] = yield StoreCall("delete_by_user", (record.user_id,))
             for other in gone:
                 if other.key != record.key:
-                    self.emit(
+                    self.observer.emit(
                         EventKind.REVOKED,
                         client=session.client,
                         record=other,
                         reason=RevokeReason.LOGOUT_EVERYWHERE,
                     )
             count = len(gone)
-            self.emit(EventKind.LOGOUT, client=session.client, record=record)
+            self.observer.emit(EventKind.LOGOUT, client=session.client, record=record)
             session._end()
             return count
         yield from self.logout(session)
@@ -492,7 +533,7 @@ class Flows(Monitor):
             return False
         gone: SessionRecord | None = yield StoreCall("delete", (record.key,))
         if gone is not None:
-            self.emit(EventKind.REVOKED, client=client, record=gone, reason=reason)
+            self.observer.emit(EventKind.REVOKED, client=client, record=gone, reason=reason)
         return gone is not None
 
     def revoke_user(
@@ -501,12 +542,12 @@ class Flows(Monitor):
         kept = None if keep is None or keep.record is None else keep.record.key
         gone: list[SessionRecord] = yield StoreCall("delete_by_user", (user_id,), {"keep": kept})
         for record in gone:
-            self.emit(EventKind.REVOKED, record=record, reason=reason)
+            self.observer.emit(EventKind.REVOKED, record=record, reason=reason)
         return len(gone)
 
     def revoke_all(self) -> Flow[int]:
         count: int = yield StoreCall("delete_all")
-        self.emit(EventKind.REVOKED, reason=RevokeReason.ADMIN, scope="all", count=count)
+        self.observer.emit(EventKind.REVOKED, reason=RevokeReason.ADMIN, scope="all", count=count)
         return count
 
     def purge_expired(self) -> Flow[int]:
@@ -523,3 +564,15 @@ def response_headers(session: BaseSession, cookie_headers: Headers) -> Headers:
     if not (session.accessed or cookie_headers):
         return cookie_headers
     return [("cache-control", "no-store"), ("vary", "Cookie"), *cookie_headers]
+
+
+def __getattr__(name: str) -> Any:
+    # ``Flows`` was renamed; the old name works, with a warning, for one release.
+    if name == "Flows":
+        warnings.warn(
+            "sessionward.flows.Flows is deprecated; use sessionward.flows.SessionFlows",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return SessionFlows
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

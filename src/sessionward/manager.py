@@ -22,9 +22,9 @@ from .core.monitoring import Monitoring
 from .core.policy import Seconds, SessionPolicy, seconds
 from .core.records import SessionRecord
 from .errors import ConfigurationError
-from .flows import Flows, Headers, response_headers
+from .flows import Headers, SessionFlows, response_headers
 from .guard import counters_for, is_local
-from .monitor import COUNTERS
+from .observer import COUNTERS, Observer
 from .session import AsyncSession, BaseSession, Session, SessionInfo
 from .sinks import LoggingSink
 from .stores.base import AsyncStore, Store
@@ -73,12 +73,17 @@ class _Base:
                 "set renew_interval=None or use a store that supports renewal"
             )
         self.store = store
-        self.flows = Flows(
+        cookie = cookie or CookieConfig()
+        self.flows = SessionFlows(
             policy=policy or SessionPolicy(),
-            cookie=cookie or CookieConfig(),
+            cookie=cookie,
             clock=clock,
-            sinks=(LoggingSink(),) if sinks is None else sinks,
-            monitoring=monitoring,
+            observer=Observer(
+                clock=clock,
+                cookie=cookie,
+                sinks=(LoggingSink(),) if sinks is None else sinks,
+                monitoring=monitoring,
+            ),
             token_keys=token_keys,
         )
         #: Where the guessing guard and login limiters count (shared for Redis/PostgreSQL).
@@ -137,7 +142,7 @@ class _Base:
         Pass ``user_id`` only for an account that exists (a failed login for a real user shows
         in their login history); never an unchecked name the client typed.
         """
-        self.flows.emit(kind, client=client, reason=reason, user_id=user_id, **detail)
+        self.flows.observer.emit(kind, client=client, reason=reason, user_id=user_id, **detail)
 
     def needs_reauthentication(self, session: BaseSession, max_age: Seconds) -> bool:
         """Whether ``session`` must re-enter its password before a sensitive action.
@@ -187,7 +192,7 @@ class SessionManager(_Base):
         Informational: ``load`` itself raises :class:`~sessionward.errors.GuessingBlocked` for
         such a client's forged IDs (never for a live session). ``None`` without a cookie.
         """
-        return self._run(self.flows.retry_after(client, cookie_header))
+        return self._run(self.flows.observer.retry_after(client, cookie_header))
 
     def load(
         self,
@@ -323,7 +328,7 @@ class AsyncSessionManager(_Base):
         self, client: ClientInfo, cookie_header: str | bytes | None
     ) -> float | None:
         """Seconds until a client blocked for guessing may retry; see ``SessionManager``."""
-        return await self._run(self.flows.retry_after(client, cookie_header))
+        return await self._run(self.flows.observer.retry_after(client, cookie_header))
 
     async def load(
         self, cookie_header: str | bytes | None, client: ClientInfo, *, gated: bool = True

@@ -126,7 +126,7 @@ class DeviceBinding:
             return True
         # The browser refreshes an expired bound cookie before it sends the request, so this
         # is a client without the device key (a copied cookie) or a failed refresh.
-        self.flows.emit(
+        self.flows.observer.emit(
             EventKind.BINDING_MISMATCH, client=client, record=record, reason=f"cookie_{verdict}"
         )
         return False
@@ -223,7 +223,7 @@ class DeviceBinding:
         if updated is None:
             return self._fail(session, record, "no_session", 401)
         session._persisted(updated)
-        self.flows.emit(
+        self.flows.observer.emit(
             EventKind.BINDING_REGISTERED, client=session.client, record=updated, alg=proof.alg
         )
         return self._issue(updated, state, now)
@@ -291,7 +291,7 @@ class DeviceBinding:
             self._fail(session, None, "no_session")
             return _json(200, {"session_identifier": session_id, "continue": False})
         session._persisted(updated)
-        self.flows.emit(EventKind.BINDING_REFRESHED, client=session.client, record=updated)
+        self.flows.observer.emit(EventKind.BINDING_REFRESHED, client=session.client, record=updated)
         return self._issue(updated, fresh, now)
 
     # -- replies ------------------------------------------------------------------------
@@ -349,7 +349,7 @@ class DeviceBinding:
         mismatch: bool = False,
     ) -> Reply:
         kind = EventKind.BINDING_MISMATCH if mismatch else EventKind.BINDING_FAILED
-        self.flows.emit(kind, client=session.client, record=record, reason=reason)
+        self.flows.observer.emit(kind, client=session.client, record=record, reason=reason)
         return Reply(
             status,
             [("content-type", "text/plain; charset=utf-8"), ("cache-control", "no-store")],
