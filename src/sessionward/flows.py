@@ -34,7 +34,7 @@ from .core.tokens import (
 )
 from .errors import GuessingBlocked, SessionLimitExceeded
 from .observer import Observer
-from .session import BaseSession, SessionInfo
+from .session import Adopted, BaseSession, Ended, Saved, SessionInfo
 from .stores.base import RecordUpdate, SessionLimit
 
 Headers = list[tuple[str, str]]
@@ -205,13 +205,13 @@ class SessionFlows:
         if not session.loaded:
             return headers  # nothing used the session: no store call, no header
         now = self.clock.now()
-        if session._ending is not None:
+        ending = session.take_ending()
+        if ending is not None:
             # clear() ended a stored session: destroy it now, as logout() would have.
-            ending, session._ending = session._ending, None
             yield from self._destroy(session, *ending)
         record = session.record
         if session.ended and record is None:
-            changed, _ = session._changes()
+            changed, _ = session.pending_changes()
             # Written to after logout (a flash("logged out")): a fresh anonymous session takes
             # the writes, as Django's flush() does; its cookie replaces the old one, so
             # Clear-Site-Data must not also wipe cookies.
@@ -223,18 +223,18 @@ class SessionFlows:
             if changed:
                 yield from self._create_anonymous(session, changed, now)
         elif record is None:
-            changed, _ = session._changes()
+            changed, _ = session.pending_changes()
             if changed:
                 yield from self._create_anonymous(session, changed, now)
         else:
-            changed, deleted = session._changes()
+            changed, deleted = session.pending_changes()
             touch = lifecycle.needs_touch(record, self.policy, now)
             renew = renewal.due(record, self.policy, now)
             if renewal.recently_renewed(record, self.policy, now):
                 session.cookie_changed = True
             if changed or deleted or touch or renew:
                 if changed:
-                    encode_data(session._stored_data(), max_bytes=self.policy.max_data_bytes)
+                    encode_data(session.data_to_store(), max_bytes=self.policy.max_data_bytes)
                 seen = lifecycle.touched(record, self.policy, now) if touch else None
                 change = RecordUpdate(
                     set_data=changed,
@@ -256,10 +256,10 @@ class SessionFlows:
                     stored = None
                 if stored is None:
                     # Revoked or logged out by a concurrent request: never resurrect it.
-                    session._end()
+                    session.apply(Ended())
                     return [("set-cookie", expire_cookie(self.cookie))]
                 if not renew:
-                    session._persisted(stored)
+                    session.apply(Saved(stored))
                 refresh = touch and session.refresh_cookie and self._persistent(session)
                 session.cookie_changed = session.cookie_changed or refresh
         if session.cookie_changed and session.record is not None and session.token is not None:
@@ -279,7 +279,7 @@ class SessionFlows:
         """Store a new anonymous session now, even one without data (an explicit save)."""
         if session.record is not None or session.ended:
             raise ValueError("create() needs a new session")
-        yield from self._create_anonymous(session, session._stored_data(), self.clock.now())
+        yield from self._create_anonymous(session, session.data_to_store(), self.clock.now())
 
     def _create_anonymous(
         self, session: BaseSession, data: dict[str, Any], now: float
@@ -288,9 +288,8 @@ class SessionFlows:
         token = new_token(self.token_keys)
         record = self._new_record(token, None, session.client, now, "anonymous", data=data)
         yield StoreCall("create", (record,), {"now": now})
-        session._adopt(record, token)
+        session.apply(Adopted(record, token, new_cookie=True))
         self.observer.emit(EventKind.SESSION_CREATED, client=session.client, record=record)
-        session.cookie_changed = True
 
     def exists(self, token: str) -> Flow[bool]:
         """Whether ``token`` names a live session; no events, no side effects."""
@@ -310,8 +309,7 @@ class SessionFlows:
             return None
         stored: SessionRecord | None = yield StoreCall("update", (session_key(successor), change))
         if stored is not None:
-            session._adopt(stored, successor)
-            session.cookie_changed = True
+            session.apply(Adopted(stored, successor, new_cookie=True))
         return stored
 
     def _successor(self, stub: SessionRecord, token: str, now: float) -> str | None:
@@ -350,8 +348,7 @@ class SessionFlows:
                 new = successor
         if moved is None:
             return False
-        session._adopt(moved, new)
-        session.cookie_changed = True
+        session.apply(Adopted(moved, new, new_cookie=True))
         self.observer.emit(EventKind.ROTATED, client=session.client, record=moved, reason="renewal")
         return True
 
@@ -392,7 +389,7 @@ class SessionFlows:
             # anonymous (the None == None trap); refuse it loudly.
             raise ValueError("login() needs a non-empty string user id")
         now = self.clock.now()
-        data = session._stored_data(keep)
+        data = session.data_to_store(keep)
         data.pop(csrf.SESSION_DATA_KEY, None)  # CSRF tokens from before login die here
         encode_data(data, max_bytes=self.policy.max_data_bytes)
         token = new_token(self.token_keys)
@@ -414,8 +411,7 @@ class SessionFlows:
             self.observer.emit(
                 EventKind.REVOKED, client=session.client, record=gone, reason=RevokeReason.LIMIT
             )
-        session._adopt(record, token)
-        session.cookie_changed = True
+        session.apply(Adopted(record, token, new_cookie=True))
         session.accessed = True
         self.observer.emit(
             EventKind.LOGIN_SUCCEEDED,
@@ -437,7 +433,7 @@ class SessionFlows:
             now,
             "rotation",
             # A privilege change ends the CSRF epoch: tokens issued before it stop working.
-            data={k: v for k, v in session._stored_data().items() if k != csrf.SESSION_DATA_KEY},
+            data={k: v for k, v in session.data_to_store().items() if k != csrf.SESSION_DATA_KEY},
             handle=old.handle,
             created_at=old.created_at,
             # Only a password check counts as authentication: a rotation for a privilege
@@ -451,8 +447,7 @@ class SessionFlows:
         encode_data(record.data, max_bytes=self.policy.max_data_bytes)
         replaces = yield from self._live_key(session, old)
         yield StoreCall("create", (record,), {"now": now, "replaces": replaces})
-        session._adopt(record, token)
-        session.cookie_changed = True
+        session.apply(Adopted(record, token, new_cookie=True))
         session.accessed = True
         self.observer.emit(EventKind.ROTATED, client=session.client, record=record)
 
@@ -471,7 +466,7 @@ class SessionFlows:
         record = session.record
         if record is not None:
             yield from self._destroy(session, record, session.token)
-        session._end()
+        session.apply(Ended())
 
     def _destroy(
         self, session: BaseSession, record: SessionRecord, token: str | None
@@ -499,7 +494,7 @@ class SessionFlows:
                     )
             count = len(gone)
             self.observer.emit(EventKind.LOGOUT, client=session.client, record=record)
-            session._end()
+            session.apply(Ended())
             return count
         yield from self.logout(session)
         return count

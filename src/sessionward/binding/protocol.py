@@ -25,7 +25,7 @@ from ..core.events import EventKind
 from ..core.records import SessionRecord
 from ..core.tokens import is_well_formed_handle
 from ..errors import ConfigurationError
-from ..session import BaseSession
+from ..session import BaseSession, Saved
 from ..stores.base import RecordUpdate
 from . import challenge as challenges
 from .config import BindingConfig
@@ -222,7 +222,7 @@ class DeviceBinding:
         )
         if updated is None:
             return self._fail(session, record, "no_session", 401)
-        session._persisted(updated)
+        session.apply(Saved(updated))
         self.flows.observer.emit(
             EventKind.BINDING_REGISTERED, client=session.client, record=updated, alg=proof.alg
         )
@@ -290,7 +290,7 @@ class DeviceBinding:
         if updated is None:
             self._fail(session, None, "no_session")
             return _json(200, {"session_identifier": session_id, "continue": False})
-        session._persisted(updated)
+        session.apply(Saved(updated))
         self.flows.observer.emit(EventKind.BINDING_REFRESHED, client=session.client, record=updated)
         return self._issue(updated, fresh, now)
 

@@ -26,7 +26,7 @@ from ...core.cookies import CookieConfig
 from ...core.records import SessionRecord
 from ...errors import GuessingBlocked, StoreUnavailable
 from ...manager import SessionManager
-from ...session import Session
+from ...session import Adopted, Session
 from ..asgi import merge_headers
 from ..wsgi import client_from_environ
 from .settings import cookie_config, settings_of
@@ -198,7 +198,7 @@ class SessionwardInterface(SessionInterface):
             session._defer(lambda: (None, None))
             session._resolve()
             return False
-        session._adopt(loaded.record, loaded.token)
+        session.apply(Adopted(loaded.record, loaded.token))
         return True
 
 
