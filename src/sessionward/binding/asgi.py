@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 
+from ..core.header_merge import merge_headers, raw_headers, text_headers
 from ..errors import GuessingBlocked, StoreUnavailable
 from ..integrations.asgi import (
     ASGIApp,
@@ -24,7 +25,6 @@ from ..integrations.asgi import (
     SessionMiddleware,
     client_from_scope,
     cookie_header,
-    merge_headers,
     send_too_many,
     send_unavailable,
 )
@@ -47,7 +47,7 @@ def binding_request(scope: Scope) -> BindingRequest:
 
 
 async def send_reply(send: Send, reply: Reply, extra: list[tuple[str, str]] | None = None) -> None:
-    headers = merge_headers([], [*reply.headers, *(extra or [])])
+    headers = raw_headers(merge_headers([], [*reply.headers, *(extra or [])]))
     await send({"type": "http.response.start", "status": reply.status, "headers": headers})
     await send({"type": "http.response.body", "body": reply.body})
 
@@ -88,7 +88,9 @@ class DeviceBindingMiddleware:
             if message["type"] == "http.response.start":
                 extra = self.binding.response_headers(scope.get("session"))
                 if extra:
-                    message["headers"] = merge_headers(message.get("headers", []), extra)
+                    message["headers"] = raw_headers(
+                        merge_headers(text_headers(message.get("headers", [])), extra)
+                    )
             await send(message)
 
         await self.sessions(scope, receive, send_with_offer)

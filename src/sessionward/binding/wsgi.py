@@ -16,8 +16,8 @@ from http import HTTPStatus
 from typing import Any
 
 from ..core.client import ClientInfo
+from ..core.header_merge import merge_headers
 from ..errors import GuessingBlocked, StoreUnavailable
-from ..integrations.asgi import merge_headers
 from ..integrations.wsgi import (
     ENVIRON_KEY,
     Environ,
@@ -83,8 +83,7 @@ def _start(start_response: StartResponse, reply: Reply) -> list[bytes]:
 
 
 def _text_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    merged = merge_headers([], headers)
-    return [(n.decode("latin-1"), v.decode("latin-1")) for n, v in merged]
+    return merge_headers([], headers)
 
 
 class DBSCEndpoints:

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
 from ..core.client import ClientInfo
+from ..core.header_merge import merge_headers, raw_headers, text_headers
 from ..errors import ConfigurationError, GuessingBlocked, StoreUnavailable
 from ..manager import AsyncSessionManager
 from ..session import AsyncSession
@@ -154,7 +155,9 @@ class SessionMiddleware:
                     await send_unavailable(send)
                     return
                 if extra:
-                    message["headers"] = merge_headers(message.get("headers", []), extra)
+                    message["headers"] = raw_headers(
+                        merge_headers(text_headers(message.get("headers", [])), extra)
+                    )
             await send(message)
 
         try:
@@ -166,38 +169,6 @@ class SessionMiddleware:
                 raise
             logger.warning("sessionward: store unavailable inside the app: %s", exc)
             await send_unavailable(send)
-
-
-def merge_headers(existing: Any, extra: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
-    """Add session headers to a response's raw ASGI headers.
-
-    Our ``Cache-Control`` replaces the app's (a personalised response must not be cached);
-    ``Vary`` is extended rather than replaced.
-    """
-    names = {name for name, _ in extra}
-    headers: list[tuple[bytes, bytes]] = []
-    vary: list[str] = []
-    for name, value in existing:
-        lower = bytes(name).lower()
-        if lower == b"vary":
-            vary.append(bytes(value).decode("latin-1"))
-            continue
-        if lower == b"cache-control" and "cache-control" in names:
-            continue
-        headers.append((bytes(name), bytes(value)))
-    for name, value in extra:
-        if name == "vary":
-            vary.append(value)
-            continue
-        headers.append((name.encode("latin-1"), value.encode("latin-1")))
-    if vary:
-        parts: list[str] = []
-        for item in ", ".join(vary).split(","):
-            item = item.strip()
-            if item and item.lower() not in (p.lower() for p in parts):
-                parts.append(item)
-        headers.append((b"vary", ", ".join(parts).encode("latin-1")))
-    return headers
 
 
 def session_of(request: Any) -> AsyncSession:

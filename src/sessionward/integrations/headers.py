@@ -17,6 +17,7 @@ from collections.abc import Iterable, MutableMapping
 from typing import Any
 
 from ..core import transport
+from ..core.header_merge import merge_headers, raw_headers, text_headers
 from ..core.headers import SecurityHeaders, new_nonce
 from ..core.proxies import TrustedProxies
 from ..errors import ConfigurationError
@@ -47,18 +48,6 @@ def _check_headers(headers: SecurityHeaders | None) -> SecurityHeaders:
     return headers
 
 
-def _add_missing(
-    existing: list[tuple[bytes, bytes]], extra: list[tuple[str, str]]
-) -> list[tuple[bytes, bytes]]:
-    present = {bytes(name).lower() for name, _ in existing}
-    added = [
-        (name.encode("latin-1"), value.encode("latin-1"))
-        for name, value in extra
-        if name.encode("latin-1") not in present
-    ]
-    return [*existing, *added]
-
-
 class SecurityHeadersMiddleware:
     """Add HSTS (over HTTPS only), a nonce-based CSP and the other security headers."""
 
@@ -77,8 +66,8 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 extra = self.headers.headers(secure=secure, nonce=nonce)
-                message["headers"] = _add_missing(
-                    [(bytes(n), bytes(v)) for n, v in message.get("headers", [])], extra
+                message["headers"] = raw_headers(
+                    merge_headers(text_headers(message.get("headers", [])), extra, app_wins=True)
                 )
             await send(message)
 
@@ -101,12 +90,7 @@ class WSGISecurityHeadersMiddleware:
             status: str, headers: list[tuple[str, str]], exc_info: Any = None
         ) -> Any:
             extra = self.headers.headers(secure=secure, nonce=nonce)
-            merged = _add_missing(
-                [(n.encode("latin-1"), v.encode("latin-1")) for n, v in headers], extra
-            )
-            return start_response(
-                status, [(n.decode("latin-1"), v.decode("latin-1")) for n, v in merged], exc_info
-            )
+            return start_response(status, merge_headers(headers, extra, app_wins=True), exc_info)
 
         return self.app(environ, start_with_headers)
 

@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..core.client import ClientInfo
+from ..core.header_merge import merge_headers
 from ..errors import GuessingBlocked, StoreUnavailable
 from ..manager import SessionManager
-from .asgi import merge_headers
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -83,12 +83,7 @@ class WSGISessionMiddleware:
                 logger.warning("sessionward: store unavailable while saving: %s", exc)
                 failed = True
                 return start_response("503 Service Unavailable", _UNAVAILABLE_HEADERS, exc_info)
-            merged = merge_headers(
-                [(n.encode("latin-1"), v.encode("latin-1")) for n, v in headers], extra
-            )
-            return start_response(
-                status, [(n.decode("latin-1"), v.decode("latin-1")) for n, v in merged], exc_info
-            )
+            return start_response(status, merge_headers(headers, extra), exc_info)
 
         try:
             body = self.app(environ, start_with_session)

@@ -25,6 +25,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.deprecation import MiddlewareMixin
 
 from ...core.cookies import dump_cookie
+from ...core.header_merge import merge_headers
 from ...core.lifecycle import cookie_max_age
 from ...errors import GuessingBlocked, StoreUnavailable
 from ...session import Session
@@ -131,7 +132,7 @@ def _commit(store: SessionStore) -> Headers:
         return headers
     closing = store.manager.commit(ended)
     if not any(name == "set-cookie" for name, _ in headers):
-        return _merge(closing, headers)
+        return merge_headers(closing, headers)
     # A new session began after the logout (e.g. a message or CSRF token stored): keep its
     # cookie, and do not let Clear-Site-Data remove it.
     kept: Headers = []
@@ -142,17 +143,7 @@ def _commit(store: SessionStore) -> Headers:
                 continue
         if name != "set-cookie":
             kept.append((name, value))
-    return _merge(kept, headers)
-
-
-def _merge(first: Headers, second: Headers) -> Headers:
-    seen: set[tuple[str, str]] = set()
-    out: Headers = []
-    for item in (*first, *second):
-        if item not in seen:
-            seen.add(item)
-            out.append(item)
-    return out
+    return merge_headers(kept, headers)
 
 
 def _cookie_only(store: SessionStore) -> Headers:

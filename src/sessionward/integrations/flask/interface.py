@@ -23,11 +23,11 @@ from werkzeug.exceptions import ServiceUnavailable, TooManyRequests
 from ...core.client import ClientInfo
 from ...core.codec import TAGGED_CODEC
 from ...core.cookies import CookieConfig
+from ...core.header_merge import merge_headers
 from ...core.records import SessionRecord
 from ...errors import GuessingBlocked, StoreUnavailable
 from ...manager import SessionManager
 from ...session import Adopted, Session
-from ..asgi import merge_headers
 from ..wsgi import client_from_environ
 from .settings import cookie_config, settings_of
 
@@ -172,12 +172,10 @@ class SessionwardInterface(SessionInterface):
             make_unavailable(response)
             return
         if extra:
-            current = [
-                (k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()
-            ]
+            merged = merge_headers(response.headers.items(), extra)
             response.headers.clear()
-            for name, value in merge_headers(current, extra):
-                response.headers.add(name.decode("latin-1"), value.decode("latin-1"))
+            for name, value in merged:
+                response.headers.add(name, value)
 
     def _load_to_refresh(self, app: flask.Flask, session: FlaskSession) -> bool:
         """SESSION_REFRESH_EACH_REQUEST for a request that did not use the session.
