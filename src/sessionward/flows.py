@@ -262,14 +262,31 @@ class SessionFlows:
                     session.apply(Saved(stored))
                 refresh = touch and session.refresh_cookie and self._persistent(session)
                 session.cookie_changed = session.cookie_changed or refresh
-        if session.cookie_changed and session.record is not None and session.token is not None:
-            max_age: int | None = None
-            if self._persistent(session):
-                max_age = lifecycle.cookie_max_age(session.record, self.policy, now)
-                if session.cookie_lifetime is not None:
-                    max_age = min(max_age, max(0, int(session.cookie_lifetime)))
-            headers.append(("set-cookie", dump_cookie(self.cookie, session.token, max_age=max_age)))
+        headers.extend(self._cookie_lines(session, now))
         return headers
+
+    def failed(self, session: BaseSession) -> Headers:
+        """The rule for a response the app answered with a 5xx (every shell follows it).
+
+        Nothing is saved: no new session, no data change, no last-seen touch (Django's rule).
+        A token that already changed in the store during the request (login, rotation) is
+        still sent, or the browser would keep a token that no longer exists. No I/O.
+        """
+        if not session.loaded:
+            return []
+        return self._cookie_lines(session, self.clock.now())
+
+    def _cookie_lines(self, session: BaseSession, now: float) -> Headers:
+        """The Set-Cookie line for a session whose token the browser must be sent."""
+        record, token = session.record, session.token
+        if not session.cookie_changed or record is None or token is None:
+            return []
+        max_age: int | None = None
+        if self._persistent(session):
+            max_age = lifecycle.cookie_max_age(record, self.policy, now)
+            if session.cookie_lifetime is not None:
+                max_age = min(max_age, max(0, int(session.cookie_lifetime)))
+        return [("set-cookie", dump_cookie(self.cookie, token, max_age=max_age))]
 
     def _persistent(self, session: BaseSession) -> bool:
         """Whether the cookie carries Max-Age (else it is a browser-session cookie)."""

@@ -144,6 +144,14 @@ class _Base:
         """
         self.flows.observer.emit(kind, client=client, reason=reason, user_id=user_id, **detail)
 
+    def failed_response_headers(self, session: BaseSession) -> Headers:
+        """Headers for a response the app answered with a 5xx: nothing is saved.
+
+        Only a token that already changed in the store (a login before the error) is sent.
+        Every shell calls this instead of :meth:`commit` for a 5xx; no store call.
+        """
+        return response_headers(session, self.flows.failed(session))
+
     def needs_reauthentication(self, session: BaseSession, max_age: Seconds) -> bool:
         """Whether ``session`` must re-enter its password before a sensitive action.
 

@@ -112,7 +112,10 @@ class DeviceBindingMiddleware:
             reply = await self.manager._run(
                 self.binding.handle(kind, session, binding_request(scope))
             )
-            extra = await self.manager.commit(session)
+            if reply.status >= 500:
+                extra = self.manager.failed_response_headers(session)
+            else:
+                extra = await self.manager.commit(session)
         except GuessingBlocked as blocked:
             await send_too_many(send, blocked.retry_after, blocked.headers)
             return

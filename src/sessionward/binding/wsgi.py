@@ -62,7 +62,10 @@ def handle_endpoint(
     try:
         session = manager.load(cookie_header, client, gated=False)
         reply = manager._run(binding.handle(kind, session, request))
-        extra = manager.commit(session)
+        if reply.status >= 500:
+            extra = manager.failed_response_headers(session)
+        else:
+            extra = manager.commit(session)
     except GuessingBlocked as blocked:
         return Reply(
             429, [("retry-after", str(max(1, int(blocked.retry_after) + 1))), *blocked.headers]

@@ -148,7 +148,10 @@ class SessionMiddleware:
             if message["type"] == "http.response.start":
                 started = True
                 try:
-                    extra = await self.manager.commit(session)
+                    if message.get("status", 200) >= 500:
+                        extra = self.manager.failed_response_headers(session)
+                    else:
+                        extra = await self.manager.commit(session)
                 except StoreUnavailable as exc:
                     logger.warning("sessionward: store unavailable while saving: %s", exc)
                     failed = True

@@ -78,7 +78,10 @@ class WSGISessionMiddleware:
         ) -> Any:
             nonlocal failed
             try:
-                extra = self.manager.commit(session)
+                if status[:1] == "5":
+                    extra = self.manager.failed_response_headers(session)
+                else:
+                    extra = self.manager.commit(session)
             except StoreUnavailable as exc:
                 logger.warning("sessionward: store unavailable while saving: %s", exc)
                 failed = True

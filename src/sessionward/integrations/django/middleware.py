@@ -24,9 +24,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.cache import patch_vary_headers
 from django.utils.deprecation import MiddlewareMixin
 
-from ...core.cookies import dump_cookie
 from ...core.header_merge import merge_headers
-from ...core.lifecycle import cookie_max_age
 from ...errors import GuessingBlocked, StoreUnavailable
 from ...session import Session
 from . import conf
@@ -106,7 +104,7 @@ class SessionwardMiddleware(SessionMiddleware):  # type: ignore[misc]
         if not isinstance(store, SessionStore):
             return response
         try:
-            # Django parity: a failed (5xx) request saves nothing.
+            # Django's rule, which every shell follows: a failed (5xx) request saves nothing.
             failed = response.status_code >= 500
             headers = _cookie_only(store) if failed else _commit(store)
         except StoreUnavailable as exc:
@@ -147,13 +145,9 @@ def _commit(store: SessionStore) -> Headers:
 
 
 def _cookie_only(store: SessionStore) -> Headers:
-    """On a 5xx: no data saved, but a token already changed in the store must reach the client."""
+    """On a 5xx: the rule every shell follows (nothing saved; a changed token still sent)."""
     sw: Session | None = store._sw
-    if sw is None or not sw.cookie_changed or sw.record is None or sw.token is None:
-        return []
-    manager = store.manager
-    age = cookie_max_age(sw.record, manager.policy, manager.flows.clock.now())
-    return [("set-cookie", dump_cookie(manager.cookie, sw.token, max_age=age))]
+    return [] if sw is None else store.manager.failed_response_headers(sw)
 
 
 def apply_headers(response: HttpResponseBase, headers: Headers) -> None:

@@ -154,7 +154,8 @@ class SessionwardInterface(SessionInterface):
                 response.headers.add(header, text)
             return
         refresh = bool(app.config.get("SESSION_REFRESH_EACH_REQUEST", True))
-        if not session.loaded and not (refresh and self._load_to_refresh(app, session)):
+        failed = response.status_code >= 500  # the rule of every shell: a 5xx saves nothing
+        if not session.loaded and (failed or not (refresh and self._load_to_refresh(app, session))):
             return
         self.apply_settings(app)
         # Read without marking the session accessed: only the app's own use does that.
@@ -166,7 +167,10 @@ class SessionwardInterface(SessionInterface):
         if session._force_modified and session.record is not None:
             session.cookie_changed = True  # Flask's "save it": re-send the cookie
         try:
-            extra = self.manager.commit(session)
+            if failed:
+                extra = self.manager.failed_response_headers(session)
+            else:
+                extra = self.manager.commit(session)
         except StoreUnavailable as exc:
             app.logger.warning("sessionward: store unavailable while saving: %s", exc)
             make_unavailable(response)
