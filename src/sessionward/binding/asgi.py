@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 
 from ..core.header_merge import merge_headers, raw_headers, text_headers
+from ..core.request import view_of_scope
 from ..errors import GuessingBlocked, StoreUnavailable
 from ..integrations.asgi import (
     ASGIApp,
@@ -32,18 +33,14 @@ from ..manager import AsyncSessionManager
 from .protocol import RESPONSE, SESSION_ID, BindingRequest, DeviceBinding, Reply
 
 logger = logging.getLogger("sessionward")
-_RESPONSE = RESPONSE.lower().encode("ascii")
-_SESSION_ID = SESSION_ID.lower().encode("ascii")
 
 
 def binding_request(scope: Scope) -> BindingRequest:
-    session_id = response = None
-    for name, value in scope.get("headers", ()):
-        if name == _SESSION_ID:
-            session_id = value
-        elif name == _RESPONSE:
-            response = value
-    return BindingRequest(scope.get("method", "GET"), scope.get("path", ""), session_id, response)
+    view = view_of_scope(scope)
+    # The last line of each header counts, as it always has here.
+    session_id = view.lines(SESSION_ID.lower())[-1:] or (None,)
+    response = view.lines(RESPONSE.lower())[-1:] or (None,)
+    return BindingRequest(view.method, view.path, session_id[0], response[0])
 
 
 async def send_reply(send: Send, reply: Reply, extra: list[tuple[str, str]] | None = None) -> None:

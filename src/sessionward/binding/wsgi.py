@@ -17,6 +17,7 @@ from typing import Any
 
 from ..core.client import ClientInfo
 from ..core.header_merge import merge_headers
+from ..core.request import view_of_environ
 from ..errors import GuessingBlocked, StoreUnavailable
 from ..integrations.wsgi import (
     ENVIRON_KEY,
@@ -27,7 +28,7 @@ from ..integrations.wsgi import (
     client_from_environ,
 )
 from ..manager import SessionManager
-from .protocol import BindingRequest, DeviceBinding, Reply
+from .protocol import RESPONSE, SESSION_ID, BindingRequest, DeviceBinding, Reply
 
 logger = logging.getLogger("sessionward")
 _UNAVAILABLE = Reply(
@@ -42,11 +43,12 @@ _UNAVAILABLE = Reply(
 
 
 def binding_request(environ: Environ) -> BindingRequest:
+    view = view_of_environ(environ)
     return BindingRequest(
-        environ.get("REQUEST_METHOD", "GET"),
-        environ.get("PATH_INFO", ""),
-        environ.get("HTTP_SEC_SECURE_SESSION_ID"),
-        environ.get("HTTP_SECURE_SESSION_RESPONSE"),
+        view.method,
+        environ.get("PATH_INFO", ""),  # the endpoints are matched below SCRIPT_NAME
+        view.header(SESSION_ID.lower()),
+        view.header(RESPONSE.lower()),
     )
 
 
@@ -119,7 +121,7 @@ class DBSCEndpoints:
             self.binding,
             self.manager,
             kind,
-            environ.get("HTTP_COOKIE"),
+            view_of_environ(environ).cookie,
             self.client_resolver(environ),
             request,
         )

@@ -20,6 +20,7 @@ from typing import Any
 
 from ..core.client import ClientInfo
 from ..core.header_merge import merge_headers, raw_headers, text_headers
+from ..core.request import view_of_scope
 from ..errors import ConfigurationError, GuessingBlocked, StoreUnavailable
 from ..manager import AsyncSessionManager
 from ..session import AsyncSession
@@ -42,21 +43,14 @@ def client_from_scope(scope: Scope) -> ClientInfo:
     Behind a reverse proxy, pass a resolver that trusts forwarded headers only from your
     proxies' addresses.
     """
-    peer = scope.get("client")
-    user_agent: bytes | None = None
-    for name, value in scope.get("headers", ()):
-        if name == b"user-agent":
-            user_agent = value
-            break
-    return ClientInfo.from_raw(peer[0] if peer else None, user_agent)
+    view = view_of_scope(scope)
+    return ClientInfo.from_raw(view.peer, view.header("user-agent"))
 
 
 def cookie_header(scope: Scope) -> bytes | None:
     """All Cookie header lines of a request joined as one (HTTP/2 may split them)."""
-    values = [value for name, value in scope.get("headers", ()) if name == b"cookie"]
-    if not values:
-        return None
-    return b"; ".join(values)
+    cookie = view_of_scope(scope).cookie
+    return cookie if isinstance(cookie, bytes) else None
 
 
 async def send_unavailable(send: Send) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..core.client import ClientInfo
 from ..core.header_merge import merge_headers
+from ..core.request import view_of_environ
 from ..errors import GuessingBlocked, StoreUnavailable
 from ..manager import SessionManager
 
@@ -34,7 +35,8 @@ _UNAVAILABLE_HEADERS = [
 
 
 def client_from_environ(environ: Environ) -> ClientInfo:
-    return ClientInfo.from_raw(environ.get("REMOTE_ADDR"), environ.get("HTTP_USER_AGENT"))
+    view = view_of_environ(environ)
+    return ClientInfo.from_raw(view.peer, view.header("user-agent"))
 
 
 class WSGISessionMiddleware:
@@ -56,7 +58,7 @@ class WSGISessionMiddleware:
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         client = self.client_resolver(environ)
         try:
-            session = self.manager.load(environ.get("HTTP_COOKIE"), client)
+            session = self.manager.load(view_of_environ(environ).cookie, client)
         except GuessingBlocked as blocked:
             # A blocked guesser's address presented a forged or dead ID (never a live
             # session): 429, clearing that cookie (see the ASGI middleware).

@@ -25,6 +25,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.deprecation import MiddlewareMixin
 
 from ...core.header_merge import merge_headers
+from ...core.request import view_of_environ
 from ...errors import GuessingBlocked, StoreUnavailable
 from ...session import Session
 from . import conf
@@ -60,7 +61,7 @@ class SessionwardMiddleware(SessionMiddleware):  # type: ignore[misc]
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
         client = conf.client_of(request.META)
         manager = self.manager
-        header = request.META.get("HTTP_COOKIE")
+        header = view_of_environ(request.META).cookie
         try:
             session: Session | None
             if header:

@@ -25,6 +25,7 @@ from ...core.codec import TAGGED_CODEC
 from ...core.cookies import CookieConfig
 from ...core.header_merge import merge_headers
 from ...core.records import SessionRecord
+from ...core.request import view_of_environ
 from ...errors import GuessingBlocked, StoreUnavailable
 from ...manager import SessionManager
 from ...session import Adopted, Session
@@ -113,7 +114,8 @@ class SessionwardInterface(SessionInterface):
         self.apply_settings(app)
         client = self.client_resolver(request.environ)
         session = FlaskSession(self.manager, client)
-        header = request.headers.get("Cookie")
+        cookie = view_of_environ(request.environ).cookie
+        header = cookie if isinstance(cookie, str) else None  # WSGI: always text
         if header:
             session._cookie_header = header
             session._defer(self._loader(app, session, header, client))
