@@ -1,6 +1,6 @@
 """Every session operation written once, as a generator of store calls.
 
-A flow yields :class:`Op` values ("call this store method with these arguments") and
+A flow yields :class:`StoreCall` values ("call this store method with these arguments") and
 receives each result back; it never touches I/O itself. :mod:`sessionward.manager` drives the
 same flows against a synchronous store (``SessionManager``) or an async one
 (``AsyncSessionManager``), so the two twins cannot drift apart.
@@ -9,17 +9,18 @@ same flows against a synchronous store (``SessionManager``) or an async one
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .calls import Flow, StoreCall
 from .core import anomaly, csrf, lifecycle, renewal
 from .core.client import ClientInfo
 from .core.clock import Clock
 from .core.cookies import CookieConfig, dump_cookie, expire_cookie, find_cookie
-from .core.events import EventKind, EventSink, RevokeReason, fingerprint
+from .core.events import EventKind, RevokeReason, fingerprint
 from .core.keys import SecretKeyRing
-from .core.monitoring import Monitoring
 from .core.policy import SessionPolicy
 from .core.records import SessionRecord, encode_data
 from .core.tokens import (
@@ -32,10 +33,9 @@ from .core.tokens import (
     session_key,
     tag_token,
 )
-from .errors import SessionLimitExceeded, StoreUnavailable
-from .monitor import Monitor
-from .ops import Flow, Op
-from .session import BaseSession, SessionInfo
+from .errors import GuessingBlocked, SessionLimitExceeded, StoreUnavailable
+from .observer import Observer
+from .session import Adopted, BaseSession, Ended, Saved, SessionInfo
 from .stores.base import RecordUpdate, SessionLimit
 
 Headers = list[tuple[str, str]]
@@ -49,8 +49,12 @@ class Loaded:
     token: str | None = None
 
 
-class Flows(Monitor):
-    """The session life cycle over policy, cookie settings, a clock and event sinks."""
+class SessionFlows:
+    """The session life cycle over policy, cookie settings, a clock and an observer.
+
+    The flows decide and ask for store calls; ``observer`` (events, device labels, the
+    guessing guard's counts) reports and never changes the store.
+    """
 
     def __init__(
         self,
@@ -58,11 +62,11 @@ class Flows(Monitor):
         policy: SessionPolicy,
         cookie: CookieConfig,
         clock: Clock,
-        sinks: Sequence[EventSink],
-        monitoring: Monitoring | None = None,
+        observer: Observer,
         token_keys: SecretKeyRing | None = None,
     ) -> None:
-        super().__init__(clock=clock, sinks=sinks, monitoring=monitoring)
+        self.clock = clock
+        self.observer = observer
         # Tokens are tagged under token_keys. Without a configured ring, a key made for this
         # process tags them and a tag it does not know is still looked up (another instance
         # or an earlier process issued it); with one, an unknown tag is refused unseen.
@@ -84,17 +88,19 @@ class Flows(Monitor):
             # A cookie whose name is ours only after normalising: planted by a sibling host
             # (cookie tossing). Never used; recorded. Not counted as guessing: the victim's
             # browser sends it, so counting it would let the attacker get the victim blocked.
-            self.emit(EventKind.MALFORMED_ID, client=client, reason="cookie_tossing")
+            self.observer.emit(EventKind.MALFORMED_ID, client=client, reason="cookie_tossing")
         if not lookup.present:
             return Loaded()
-        key = self.monitoring.fingerprint_key
+        key = self.observer.monitoring.fingerprint_key
         if lookup.duplicate or lookup.value is None:
             if isinstance(cookie_header, bytes):
                 text = cookie_header.decode("latin-1")
             else:
                 text = cookie_header or ""
             presented = fingerprint(text[:4096], key)
-            self.emit(EventKind.MALFORMED_ID, client=client, reason="duplicate or oversized")
+            self.observer.emit(
+                EventKind.MALFORMED_ID, client=client, reason="duplicate or oversized"
+            )
             yield from self._forged(client, presented)
             return Loaded()
         return (yield from self._lookup(lookup.value, client))
@@ -104,11 +110,11 @@ class Flows(Monitor):
         return (yield from self._lookup(token, client))
 
     def _lookup(self, token: str, client: ClientInfo) -> Flow[Loaded]:
-        key = self.monitoring.fingerprint_key
+        key = self.observer.monitoring.fingerprint_key
         if not is_well_formed_token(token):
             # Strict mode: a value we could not have issued is never looked up or adopted.
             presented = fingerprint(token, key)
-            self.emit(
+            self.observer.emit(
                 EventKind.MALFORMED_ID,
                 client=client,
                 reason="shape",
@@ -122,39 +128,76 @@ class Flows(Monitor):
             # With a configured key ring, a tag none of its keys made is a forgery: refused
             # without a store call.
             presented = fingerprint(token, key)
-            self.emit(EventKind.MALFORMED_ID, client=client, reason="tag", presented=presented)
+            self.observer.emit(
+                EventKind.MALFORMED_ID, client=client, reason="tag", presented=presented
+            )
             yield from self._forged(client, presented)
             return Loaded()
-        record: SessionRecord | None = yield Op("get", (session_key(token),))
+        record: SessionRecord | None = yield StoreCall("get", (session_key(token),))
         if record is not None and renewal.is_stub(record):
             # A token renewed moments ago: within the grace window, continue as its successor.
             successor = self._successor(record, token, self.clock.now())
-            record = None if successor is None else (yield Op("get", (session_key(successor),)))
+            record = (
+                None if successor is None else (yield StoreCall("get", (session_key(successor),)))
+            )
             token = successor or token
         if record is None:
             presented = fingerprint(token, key)
             # A valid tag means sessionward issued this token: its session ended (logout,
             # expiry, a store that lost its data). That is not guessing, so it is not counted.
             genuine = tag is Tag.VALID
-            self.emit(EventKind.UNKNOWN_ID, client=client, presented=presented, issued=genuine)
+            self.observer.emit(
+                EventKind.UNKNOWN_ID, client=client, presented=presented, issued=genuine
+            )
             if not genuine:
                 yield from self._forged(client, presented)
             return Loaded()
         verdict = lifecycle.check(record, self.policy, self.clock.now())
         if verdict is not lifecycle.Verdict.VALID:
-            yield Op("delete", (record.key,))
+            yield StoreCall("delete", (record.key,))
             kind = (
                 EventKind.EXPIRED_IDLE
                 if verdict is lifecycle.Verdict.EXPIRED_IDLE
                 else EventKind.EXPIRED_ABSOLUTE
             )
-            self.emit(kind, client=client, record=record)
+            self.observer.emit(kind, client=client, record=record)
             return Loaded()
-        findings = anomaly.inspect(record, client, self.monitoring.rules)
+        findings = anomaly.inspect(record, client, self.observer.monitoring.rules)
         if findings:
             kept = yield from self._react(record, client, findings)
             return Loaded() if kept is None else Loaded(kept, token)
         return Loaded(record, token)
+
+    def _forged(self, client: ClientInfo, presented: str) -> Flow[None]:
+        """A forged, malformed or ambiguous session ID: counted; a blocked client is refused.
+
+        While blocked, such requests raise :class:`GuessingBlocked` (a 429 from the shells)
+        carrying a header that clears the dead cookie, so a genuine user sharing the address
+        gets one 429 and then reaches the login page without a cookie.
+        """
+        wait = yield from self.observer.forged(client, presented)
+        if wait is not None:
+            raise GuessingBlocked(wait, (("set-cookie", expire_cookie(self.cookie)),))
+
+    def _react(
+        self, record: SessionRecord, client: ClientInfo, findings: list[anomaly.Finding]
+    ) -> Flow[SessionRecord | None]:
+        """Apply the anomaly rules that fired: revoke, or remember and flag the session."""
+        self.observer.findings(record, client, findings)
+        if anomaly.strongest(findings) == "revoke":
+            gone: SessionRecord | None = yield StoreCall("delete", (record.key,))
+            if gone is not None:
+                self.observer.emit(
+                    EventKind.REVOKED,
+                    client=client,
+                    record=gone,
+                    reason=RevokeReason.ANOMALY,
+                    rule=",".join(f.rule for f in findings if f.action == "revoke"),
+                )
+            return None
+        change = RecordUpdate(set_meta=anomaly.meta_after(record, findings))
+        stored: SessionRecord | None = yield StoreCall("update", (record.key, change))
+        return stored
 
     # -- commit (end of request) ---------------------------------------------------------
 
@@ -163,13 +206,13 @@ class Flows(Monitor):
         if not session.loaded:
             return headers  # nothing used the session: no store call, no header
         now = self.clock.now()
-        if session._ending is not None:
+        ending = session.take_ending()
+        if ending is not None:
             # clear() ended a stored session: destroy it now, as logout() would have.
-            ending, session._ending = session._ending, None
             yield from self._destroy(session, *ending)
         record = session.record
         if session.ended and record is None:
-            changed, _ = session._changes()
+            changed, _ = session.pending_changes()
             # Written to after logout (a flash("logged out")): a fresh anonymous session takes
             # the writes, as Django's flush() does; its cookie replaces the old one, so
             # Clear-Site-Data must not also wipe cookies.
@@ -181,18 +224,18 @@ class Flows(Monitor):
             if changed:
                 yield from self._create_anonymous(session, changed, now)
         elif record is None:
-            changed, _ = session._changes()
+            changed, _ = session.pending_changes()
             if changed:
                 yield from self._create_anonymous(session, changed, now)
         else:
-            changed, deleted = session._changes()
+            changed, deleted = session.pending_changes()
             touch = lifecycle.needs_touch(record, self.policy, now)
             renew = renewal.due(record, self.policy, now)
             if renewal.recently_renewed(record, self.policy, now):
                 session.cookie_changed = True
             if changed or deleted or touch or renew:
                 if changed:
-                    encode_data(session._stored_data(), max_bytes=self.policy.max_data_bytes)
+                    encode_data(session.data_to_store(), max_bytes=self.policy.max_data_bytes)
                 seen = lifecycle.touched(record, self.policy, now) if touch else None
                 change = RecordUpdate(
                     set_data=changed,
@@ -201,7 +244,7 @@ class Flows(Monitor):
                     expires_at=None if seen is None else seen.expires_at,
                     set_meta={renewal.META_RENEWED_AT: now} if renew else {},
                 )
-                stored: SessionRecord | None = yield Op("update", (record.key, change))
+                stored: SessionRecord | None = yield StoreCall("update", (record.key, change))
                 if stored is not None and renewal.is_stub(stored):
                     # A concurrent request renewed the token: save under its successor.
                     stored = yield from self._follow(session, stored, change, now)
@@ -214,20 +257,37 @@ class Flows(Monitor):
                     stored = None
                 if stored is None:
                     # Revoked or logged out by a concurrent request: never resurrect it.
-                    session._end()
+                    session.apply(Ended())
                     return [("set-cookie", expire_cookie(self.cookie))]
                 if not renew:
-                    session._persisted(stored)
+                    session.apply(Saved(stored))
                 refresh = touch and session.refresh_cookie and self._persistent(session)
                 session.cookie_changed = session.cookie_changed or refresh
-        if session.cookie_changed and session.record is not None and session.token is not None:
-            max_age: int | None = None
-            if self._persistent(session):
-                max_age = lifecycle.cookie_max_age(session.record, self.policy, now)
-                if session.cookie_lifetime is not None:
-                    max_age = min(max_age, max(0, int(session.cookie_lifetime)))
-            headers.append(("set-cookie", dump_cookie(self.cookie, session.token, max_age=max_age)))
+        headers.extend(self._cookie_lines(session, now))
         return headers
+
+    def failed(self, session: BaseSession) -> Headers:
+        """The rule for a response the app answered with a 5xx (every shell follows it).
+
+        Nothing is saved: no new session, no data change, no last-seen touch (Django's rule).
+        A token that already changed in the store during the request (login, rotation) is
+        still sent, or the browser would keep a token that no longer exists. No I/O.
+        """
+        if not session.loaded:
+            return []
+        return self._cookie_lines(session, self.clock.now())
+
+    def _cookie_lines(self, session: BaseSession, now: float) -> Headers:
+        """The Set-Cookie line for a session whose token the browser must be sent."""
+        record, token = session.record, session.token
+        if not session.cookie_changed or record is None or token is None:
+            return []
+        max_age: int | None = None
+        if self._persistent(session):
+            max_age = lifecycle.cookie_max_age(record, self.policy, now)
+            if session.cookie_lifetime is not None:
+                max_age = min(max_age, max(0, int(session.cookie_lifetime)))
+        return [("set-cookie", dump_cookie(self.cookie, token, max_age=max_age))]
 
     def _persistent(self, session: BaseSession) -> bool:
         """Whether the cookie carries Max-Age (else it is a browser-session cookie)."""
@@ -237,7 +297,7 @@ class Flows(Monitor):
         """Store a new anonymous session now, even one without data (an explicit save)."""
         if session.record is not None or session.ended:
             raise ValueError("create() needs a new session")
-        yield from self._create_anonymous(session, session._stored_data(), self.clock.now())
+        yield from self._create_anonymous(session, session.data_to_store(), self.clock.now())
 
     def _create_anonymous(
         self, session: BaseSession, data: dict[str, Any], now: float
@@ -245,16 +305,15 @@ class Flows(Monitor):
         encode_data(data, max_bytes=self.policy.max_data_bytes)
         token = new_token(self.token_keys)
         record = self._new_record(token, None, session.client, now, "anonymous", data=data)
-        yield Op("create", (record,), {"now": now})
-        session._adopt(record, token)
-        self.emit(EventKind.SESSION_CREATED, client=session.client, record=record)
-        session.cookie_changed = True
+        yield StoreCall("create", (record,), {"now": now})
+        session.apply(Adopted(record, token, new_cookie=True))
+        self.observer.emit(EventKind.SESSION_CREATED, client=session.client, record=record)
 
     def exists(self, token: str) -> Flow[bool]:
         """Whether ``token`` names a live session; no events, no side effects."""
         if not isinstance(token, str) or not is_well_formed_token(token):
             return False
-        record: SessionRecord | None = yield Op("get", (session_key(token),))
+        record: SessionRecord | None = yield StoreCall("get", (session_key(token),))
         if record is None or renewal.is_stub(record):
             return False
         return lifecycle.check(record, self.policy, self.clock.now()) is lifecycle.Verdict.VALID
@@ -266,10 +325,9 @@ class Flows(Monitor):
         successor = None if token is None else self._successor(stub, token, now)
         if successor is None:
             return None
-        stored: SessionRecord | None = yield Op("update", (session_key(successor), change))
+        stored: SessionRecord | None = yield StoreCall("update", (session_key(successor), change))
         if stored is not None:
-            session._adopt(stored, successor)
-            session.cookie_changed = True
+            session.apply(Adopted(stored, successor, new_cookie=True))
         return stored
 
     def _successor(self, stub: SessionRecord, token: str, now: float) -> str | None:
@@ -284,7 +342,7 @@ class Flows(Monitor):
         token = session.token
         if self.policy.renew_interval is None or token is None:
             return record.key
-        current: SessionRecord | None = yield Op("get", (record.key,))
+        current: SessionRecord | None = yield StoreCall("get", (record.key,))
         now = self.clock.now()
         successor = None if current is None else self._successor(current, token, now)
         return record.key if successor is None else session_key(successor)
@@ -296,21 +354,20 @@ class Flows(Monitor):
             return True
         raw, stub = renewal.plan(stored, random_part(token), self.policy, now)
         new = tag_token(raw, self.token_keys)
-        moved: SessionRecord | None = yield Op(
+        moved: SessionRecord | None = yield StoreCall(
             "renew", (stored.key, session_key(new), stub), {"handle": stored.handle}
         )
         if moved is None:
             # Another request renewed it first (or it just ended): follow that renewal.
-            current: SessionRecord | None = yield Op("get", (stored.key,))
+            current: SessionRecord | None = yield StoreCall("get", (stored.key,))
             successor = None if current is None else self._successor(current, token, now)
             if successor is not None:
-                moved = yield Op("get", (session_key(successor),))
+                moved = yield StoreCall("get", (session_key(successor),))
                 new = successor
         if moved is None:
             return False
-        session._adopt(moved, new)
-        session.cookie_changed = True
-        self.emit(EventKind.ROTATED, client=session.client, record=moved, reason="renewal")
+        session.apply(Adopted(moved, new, new_cookie=True))
+        self.observer.emit(EventKind.ROTATED, client=session.client, record=moved, reason="renewal")
         return True
 
     def _new_record(
@@ -338,7 +395,7 @@ class Flows(Monitor):
             ip=client.ip,
             user_agent=client.user_agent,
             data=dict(data),
-            meta=self._client_meta(client),
+            meta=self.observer.client_meta(client),
         )
         return record.evolve(expires_at=lifecycle.expires_at(record, self.policy))
 
@@ -350,7 +407,7 @@ class Flows(Monitor):
             # anonymous (the None == None trap); refuse it loudly.
             raise ValueError("login() needs a non-empty string user id")
         now = self.clock.now()
-        data = session._stored_data(keep)
+        data = session.data_to_store(keep)
         data.pop(csrf.SESSION_DATA_KEY, None)  # CSRF tokens from before login die here
         encode_data(data, max_bytes=self.policy.max_data_bytes)
         token = new_token(self.token_keys)
@@ -364,16 +421,15 @@ class Flows(Monitor):
                 record, {"now": now, "replaces": replaces, "limit": self.limit}
             )
         except SessionLimitExceeded:
-            self.emit(EventKind.LIMIT_REJECTED, client=session.client, record=record)
+            self.observer.emit(EventKind.LIMIT_REJECTED, client=session.client, record=record)
             raise
         for gone in evicted:
-            self.emit(
+            self.observer.emit(
                 EventKind.REVOKED, client=session.client, record=gone, reason=RevokeReason.LIMIT
             )
-        session._adopt(record, token)
-        session.cookie_changed = True
+        session.apply(Adopted(record, token, new_cookie=True))
         session.accessed = True
-        self.emit(
+        self.observer.emit(
             EventKind.LOGIN_SUCCEEDED,
             client=session.client,
             record=record,
@@ -393,7 +449,7 @@ class Flows(Monitor):
             now,
             "rotation",
             # A privilege change ends the CSRF epoch: tokens issued before it stop working.
-            data={k: v for k, v in session._stored_data().items() if k != csrf.SESSION_DATA_KEY},
+            data={k: v for k, v in session.data_to_store().items() if k != csrf.SESSION_DATA_KEY},
             handle=old.handle,
             created_at=old.created_at,
             # Only a password check counts as authentication: a rotation for a privilege
@@ -407,10 +463,9 @@ class Flows(Monitor):
         encode_data(record.data, max_bytes=self.policy.max_data_bytes)
         replaces = yield from self._live_key(session, old)
         yield from self._create_or_take_back(record, {"now": now, "replaces": replaces})
-        session._adopt(record, token)
-        session.cookie_changed = True
+        session.apply(Adopted(record, token, new_cookie=True))
         session.accessed = True
-        self.emit(EventKind.ROTATED, client=session.client, record=record)
+        self.observer.emit(EventKind.ROTATED, client=session.client, record=record)
 
     def _create_or_take_back(
         self, record: SessionRecord, options: Mapping[str, Any]
@@ -422,10 +477,10 @@ class Flows(Monitor):
         counting against its user's limit until it idles out; a retried login must not meet it.
         """
         try:
-            evicted: list[SessionRecord] = yield Op("create", (record,), options)
+            evicted: list[SessionRecord] = yield StoreCall("create", (record,), options)
         except StoreUnavailable:
             with contextlib.suppress(StoreUnavailable):
-                yield Op("delete", (record.key,))
+                yield StoreCall("delete", (record.key,))
             raise
         return evicted
 
@@ -438,41 +493,41 @@ class Flows(Monitor):
         if session.record is None or session.record.user_id is None:
             raise ValueError("reauthenticate() needs a logged-in session")
         yield from self.rotate(session, reauthenticated=True)
-        self.emit(EventKind.REAUTHENTICATED, client=session.client, record=session.record)
+        self.observer.emit(EventKind.REAUTHENTICATED, client=session.client, record=session.record)
 
     def logout(self, session: BaseSession) -> Flow[None]:
         record = session.record
         if record is not None:
             yield from self._destroy(session, record, session.token)
-        session._end()
+        session.apply(Ended())
 
     def _destroy(
         self, session: BaseSession, record: SessionRecord, token: str | None
     ) -> Flow[None]:
-        gone: SessionRecord | None = yield Op("delete", (record.key,))
+        gone: SessionRecord | None = yield StoreCall("delete", (record.key,))
         if gone is not None and token is not None:
             # Renewed while this request ran: the session lives on under the successor.
             successor = self._successor(gone, token, self.clock.now())
             if successor is not None:
-                yield Op("delete", (session_key(successor),))
-        self.emit(EventKind.LOGOUT, client=session.client, record=record)
+                yield StoreCall("delete", (session_key(successor),))
+        self.observer.emit(EventKind.LOGOUT, client=session.client, record=record)
 
     def logout_everywhere(self, session: BaseSession) -> Flow[int]:
         record = session.record
         count = 0
         if record is not None and record.user_id is not None:
-            gone: list[SessionRecord] = yield Op("delete_by_user", (record.user_id,))
+            gone: list[SessionRecord] = yield StoreCall("delete_by_user", (record.user_id,))
             for other in gone:
                 if other.key != record.key:
-                    self.emit(
+                    self.observer.emit(
                         EventKind.REVOKED,
                         client=session.client,
                         record=other,
                         reason=RevokeReason.LOGOUT_EVERYWHERE,
                     )
             count = len(gone)
-            self.emit(EventKind.LOGOUT, client=session.client, record=record)
-            session._end()
+            self.observer.emit(EventKind.LOGOUT, client=session.client, record=record)
+            session.apply(Ended())
             return count
         yield from self.logout(session)
         return count
@@ -483,7 +538,7 @@ class Flows(Monitor):
         self, user_id: str, current_handle: str | None = None
     ) -> Flow[list[SessionInfo]]:
         now = self.clock.now()
-        records: list[SessionRecord] = yield Op("list_by_user", (user_id,))
+        records: list[SessionRecord] = yield StoreCall("list_by_user", (user_id,))
         return [
             SessionInfo.of(r, current_handle=current_handle)
             for r in records
@@ -501,30 +556,30 @@ class Flows(Monitor):
         """Delete the session named ``handle``; with ``owner``, only if it belongs to them."""
         if not isinstance(handle, str) or not handle:
             return False
-        record: SessionRecord | None = yield Op("get_by_handle", (handle,))
+        record: SessionRecord | None = yield StoreCall("get_by_handle", (handle,))
         if record is None or (owner is not None and record.user_id != owner):
             return False
-        gone: SessionRecord | None = yield Op("delete", (record.key,))
+        gone: SessionRecord | None = yield StoreCall("delete", (record.key,))
         if gone is not None:
-            self.emit(EventKind.REVOKED, client=client, record=gone, reason=reason)
+            self.observer.emit(EventKind.REVOKED, client=client, record=gone, reason=reason)
         return gone is not None
 
     def revoke_user(
         self, user_id: str, reason: RevokeReason, keep: BaseSession | None = None
     ) -> Flow[int]:
         kept = None if keep is None or keep.record is None else keep.record.key
-        gone: list[SessionRecord] = yield Op("delete_by_user", (user_id,), {"keep": kept})
+        gone: list[SessionRecord] = yield StoreCall("delete_by_user", (user_id,), {"keep": kept})
         for record in gone:
-            self.emit(EventKind.REVOKED, record=record, reason=reason)
+            self.observer.emit(EventKind.REVOKED, record=record, reason=reason)
         return len(gone)
 
     def revoke_all(self) -> Flow[int]:
-        count: int = yield Op("delete_all")
-        self.emit(EventKind.REVOKED, reason=RevokeReason.ADMIN, scope="all", count=count)
+        count: int = yield StoreCall("delete_all")
+        self.observer.emit(EventKind.REVOKED, reason=RevokeReason.ADMIN, scope="all", count=count)
         return count
 
     def purge_expired(self) -> Flow[int]:
-        count: int = yield Op("purge_expired", (self.clock.now(),))
+        count: int = yield StoreCall("purge_expired", (self.clock.now(),))
         return count
 
 
@@ -537,3 +592,15 @@ def response_headers(session: BaseSession, cookie_headers: Headers) -> Headers:
     if not (session.accessed or cookie_headers):
         return cookie_headers
     return [("cache-control", "no-store"), ("vary", "Cookie"), *cookie_headers]
+
+
+def __getattr__(name: str) -> Any:
+    # ``Flows`` was renamed; the old name works, with a warning, for one release.
+    if name == "Flows":
+        warnings.warn(
+            "sessionward.flows.Flows is deprecated; use sessionward.flows.SessionFlows",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return SessionFlows
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -37,7 +37,7 @@ class _Limiter:
     def _account(self, account: str) -> str:
         # Attacker-typed text never enters the trail raw: a keyed fingerprint correlates.
         return fingerprint(
-            account.strip().casefold(), self.manager.flows.monitoring.fingerprint_key
+            account.strip().casefold(), self.manager.flows.observer.monitoring.fingerprint_key
         )
 
     def _refused(self, account: str, client: ClientInfo, verdict: Verdict) -> None:
@@ -79,21 +79,21 @@ class LoginLimiter(_Limiter):
     def check(self, account: str, client: ClientInfo, device: str | None = None) -> float | None:
         """Seconds to wait before this attempt may be made, or ``None`` to go ahead."""
         flow = login_limits.check(self.limits, account, client.ip, device, self._now())
-        verdict = self.manager._run(self.manager.flows._counting(flow))
+        verdict = self.manager._run(self.manager.flows.observer.counting(flow))
         self._refused(account, client, verdict)
         return verdict.wait
 
     def failed(self, account: str, client: ClientInfo, device: str | None = None) -> float | None:
         """Count a wrong password; returns the delay it started, if any."""
         flow = login_limits.failed(self.limits, account, client.ip, device, self._now())
-        verdict = self.manager._run(self.manager.flows._counting(flow))
+        verdict = self.manager._run(self.manager.flows.observer.counting(flow))
         self._delayed(account, client, verdict)
         return verdict.wait
 
     def succeeded(self, account: str, client: ClientInfo, device: str | None = None) -> None:
         """A correct password: the address (and device) become known for the account."""
         flow = login_limits.succeeded(self.limits, account, client.ip, device, self._now())
-        self.manager._run(self.manager.flows._counting(flow))
+        self.manager._run(self.manager.flows.observer.counting(flow))
 
     def _now(self) -> float:
         return self.manager.flows.clock.now()
@@ -114,7 +114,7 @@ class AsyncLoginLimiter(_Limiter):
     ) -> float | None:
         """Seconds to wait before this attempt may be made, or ``None`` to go ahead."""
         flow = login_limits.check(self.limits, account, client.ip, device, self._now())
-        verdict = await self.manager._run(self.manager.flows._counting(flow))
+        verdict = await self.manager._run(self.manager.flows.observer.counting(flow))
         self._refused(account, client, verdict)
         return verdict.wait
 
@@ -123,14 +123,14 @@ class AsyncLoginLimiter(_Limiter):
     ) -> float | None:
         """Count a wrong password; returns the delay it started, if any."""
         flow = login_limits.failed(self.limits, account, client.ip, device, self._now())
-        verdict = await self.manager._run(self.manager.flows._counting(flow))
+        verdict = await self.manager._run(self.manager.flows.observer.counting(flow))
         self._delayed(account, client, verdict)
         return verdict.wait
 
     async def succeeded(self, account: str, client: ClientInfo, device: str | None = None) -> None:
         """A correct password: the address (and device) become known for the account."""
         flow = login_limits.succeeded(self.limits, account, client.ip, device, self._now())
-        await self.manager._run(self.manager.flows._counting(flow))
+        await self.manager._run(self.manager.flows.observer.counting(flow))
 
     def _now(self) -> float:
         return self.manager.flows.clock.now()

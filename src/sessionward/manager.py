@@ -11,6 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
+from .calls import Flow, StoreCall, drive, drive_async
 from .core.anomaly import needs_reauthentication
 from .core.client import ClientInfo
 from .core.clock import SYSTEM_CLOCK, Clock
@@ -21,10 +22,9 @@ from .core.monitoring import Monitoring
 from .core.policy import Seconds, SessionPolicy, seconds
 from .core.records import SessionRecord
 from .errors import ConfigurationError
-from .flows import Flows, Headers, response_headers
+from .flows import Headers, SessionFlows, response_headers
 from .guard import counters_for, is_local
-from .monitor import COUNTERS
-from .ops import Flow, Op, drive, drive_async
+from .observer import COUNTERS, Observer
 from .session import AsyncSession, BaseSession, Session, SessionInfo
 from .sinks import LoggingSink
 from .stores.base import AsyncStore, Store
@@ -73,12 +73,17 @@ class _Base:
                 "set renew_interval=None or use a store that supports renewal"
             )
         self.store = store
-        self.flows = Flows(
+        cookie = cookie or CookieConfig()
+        self.flows = SessionFlows(
             policy=policy or SessionPolicy(),
-            cookie=cookie or CookieConfig(),
+            cookie=cookie,
             clock=clock,
-            sinks=(LoggingSink(),) if sinks is None else sinks,
-            monitoring=monitoring,
+            observer=Observer(
+                clock=clock,
+                cookie=cookie,
+                sinks=(LoggingSink(),) if sinks is None else sinks,
+                monitoring=monitoring,
+            ),
             token_keys=token_keys,
         )
         #: Where the guessing guard and login limiters count (shared for Redis/PostgreSQL).
@@ -110,9 +115,9 @@ class _Base:
     ) -> bool:
         return record is None or all(gate(record, cookies, client) for gate in self._load_gates)
 
-    def _target(self, op: Op) -> Any:
-        if op.method.startswith(COUNTERS):
-            return getattr(self.counters, op.method[len(COUNTERS) :])
+    def _target(self, op: StoreCall) -> Any:
+        if op.target == COUNTERS:
+            return getattr(self.counters, op.method)
         return getattr(self.store, op.method)
 
     @property
@@ -137,7 +142,15 @@ class _Base:
         Pass ``user_id`` only for an account that exists (a failed login for a real user shows
         in their login history); never an unchecked name the client typed.
         """
-        self.flows.emit(kind, client=client, reason=reason, user_id=user_id, **detail)
+        self.flows.observer.emit(kind, client=client, reason=reason, user_id=user_id, **detail)
+
+    def failed_response_headers(self, session: BaseSession) -> Headers:
+        """Headers for a response the app answered with a 5xx: nothing is saved.
+
+        Only a token that already changed in the store (a login before the error) is sent.
+        Every shell calls this instead of :meth:`commit` for a 5xx; no store call.
+        """
+        return response_headers(session, self.flows.failed(session))
 
     def needs_reauthentication(self, session: BaseSession, max_age: Seconds) -> bool:
         """Whether ``session`` must re-enter its password before a sensitive action.
@@ -178,7 +191,7 @@ class SessionManager(_Base):
     def _run(self, flow: Flow[T]) -> T:
         return drive(flow, self._call)
 
-    def _call(self, op: Op) -> Any:
+    def _call(self, op: StoreCall) -> Any:
         return self._target(op)(*op.args, **op.kwargs)
 
     def retry_after(self, client: ClientInfo, cookie_header: str | bytes | None) -> float | None:
@@ -187,7 +200,7 @@ class SessionManager(_Base):
         Informational: ``load`` itself raises :class:`~sessionward.errors.GuessingBlocked` for
         such a client's forged IDs (never for a live session). ``None`` without a cookie.
         """
-        return self._run(self.flows.retry_after(client, cookie_header))
+        return self._run(self.flows.observer.retry_after(client, cookie_header))
 
     def load(
         self,
@@ -315,7 +328,7 @@ class AsyncSessionManager(_Base):
     async def _run(self, flow: Flow[T]) -> T:
         return await drive_async(flow, self._call)
 
-    def _call(self, op: Op) -> Awaitable[Any]:
+    def _call(self, op: StoreCall) -> Awaitable[Any]:
         result: Awaitable[Any] = self._target(op)(*op.args, **op.kwargs)
         return result
 
@@ -323,7 +336,7 @@ class AsyncSessionManager(_Base):
         self, client: ClientInfo, cookie_header: str | bytes | None
     ) -> float | None:
         """Seconds until a client blocked for guessing may retry; see ``SessionManager``."""
-        return await self._run(self.flows.retry_after(client, cookie_header))
+        return await self._run(self.flows.observer.retry_after(client, cookie_header))
 
     async def load(
         self, cookie_header: str | bytes | None, client: ClientInfo, *, gated: bool = True

@@ -22,6 +22,34 @@ if TYPE_CHECKING:
     from .manager import AsyncSessionManager, SessionManager
 
 
+# -- what happened to a session: the flows say it, the session applies it -----------------
+
+
+@dataclass(frozen=True, slots=True)
+class Adopted:
+    """The session is now ``record`` under ``token`` (loaded, created, logged in, rotated,
+    renewed). ``new_cookie``: the browser must be sent the token."""
+
+    record: SessionRecord
+    token: str
+    new_cookie: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    """The store now holds ``record``: what the session has is no longer a change."""
+
+    record: SessionRecord
+
+
+@dataclass(frozen=True, slots=True)
+class Ended:
+    """The session ended (logout, revoked meanwhile): no record, no token, no data."""
+
+
+Outcome = Adopted | Saved | Ended
+
+
 @dataclass(frozen=True, slots=True)
 class SessionInfo:
     """What a user or operator may see of a session: no data, no token, no key."""
@@ -122,6 +150,38 @@ class BaseSession(MutableMapping[str, Any]):
         if record is not None and token is not None:
             self._adopt(record, token)
 
+    # -- the state machine: the flows read these and hand back an Outcome ---------------
+
+    def apply(self, outcome: Outcome) -> None:
+        """Move to the state ``outcome`` describes (called by the flows and the shells)."""
+        if isinstance(outcome, Adopted):
+            self._adopt(outcome.record, outcome.token)
+            self.cookie_changed = self.cookie_changed or outcome.new_cookie
+        elif isinstance(outcome, Saved):
+            self._record = outcome.record
+            self._original = _snapshot(self._data)
+        else:
+            self._end()
+
+    def take_ending(self) -> tuple[SessionRecord, str | None] | None:
+        """The stored session ``clear()`` ended, to destroy now; asked once."""
+        ending, self._ending = self._ending, None
+        return ending
+
+    def pending_changes(self) -> tuple[dict[str, Any], frozenset[str]]:
+        """Changed keys (in their stored JSON form) and deleted keys since load."""
+        self._resolve()
+        changed = self._encoded(
+            {k: v for k, v in self._data.items() if self._original.get(k, _MISSING) != v}
+        )
+        deleted = frozenset(k for k in self._original if k not in self._data)
+        return changed, deleted
+
+    def data_to_store(self, keep: tuple[str, ...] | None = None) -> dict[str, Any]:
+        """All the data (or the ``keep`` keys) in its stored JSON form."""
+        self._resolve()
+        return self._encoded({k: v for k, v in self._data.items() if keep is None or k in keep})
+
     # -- state the manager maintains ----------------------------------------------------
 
     def _defer(self, loader: Callable[[], tuple[SessionRecord | None, str | None]]) -> None:
@@ -148,11 +208,6 @@ class BaseSession(MutableMapping[str, Any]):
         self._data = {k: decode(v) for k, v in record.data.items()}
         self._original = _snapshot(self._data)
 
-    def _persisted(self, record: SessionRecord) -> None:
-        """The store now holds ``record``: what we have is no longer a change."""
-        self._record = record
-        self._original = _snapshot(self._data)
-
     def _end(self) -> None:
         self._pending = None
         self._record = None
@@ -161,20 +216,6 @@ class BaseSession(MutableMapping[str, Any]):
         self._original = {}
         self.ended = True
         self.accessed = True
-
-    def _changes(self) -> tuple[dict[str, Any], frozenset[str]]:
-        """Changed keys (in their stored JSON form) and deleted keys since load."""
-        self._resolve()
-        changed = self._encoded(
-            {k: v for k, v in self._data.items() if self._original.get(k, _MISSING) != v}
-        )
-        deleted = frozenset(k for k in self._original if k not in self._data)
-        return changed, deleted
-
-    def _stored_data(self, keep: tuple[str, ...] | None = None) -> dict[str, Any]:
-        """All the data (or the ``keep`` keys) in its stored JSON form."""
-        self._resolve()
-        return self._encoded({k: v for k, v in self._data.items() if keep is None or k in keep})
 
     def _encoded(self, values: dict[str, Any]) -> dict[str, Any]:
         try:

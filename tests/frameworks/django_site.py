@@ -59,6 +59,12 @@ def fail(request: HttpRequest) -> HttpResponse:
 
 
 @csrf_exempt
+def login_then_fail(request: HttpRequest) -> HttpResponse:
+    request.sessionward.login("alice")  # type: ignore[attr-defined]
+    return HttpResponse("boom", status=500)
+
+
+@csrf_exempt
 def revoked_meanwhile(request: HttpRequest) -> HttpResponse:
     # As if another request (logout elsewhere, an admin) ended this session while this one ran.
     manager = request.session.manager  # type: ignore[attr-defined]
@@ -93,6 +99,7 @@ def where(request: HttpRequest) -> HttpResponse:
 
 urlpatterns = [
     path("fail", fail),
+    path("login-then-fail", login_then_fail),
     path("revoked", revoked_meanwhile),
     path("async", async_home),
     path("async-logout", async_logout),

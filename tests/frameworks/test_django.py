@@ -140,6 +140,14 @@ def test_a_5xx_saves_nothing(env: Any) -> None:
     assert client.get("/", secure=True).json()["n"] == 1
 
 
+def test_a_login_before_a_5xx_still_sends_the_new_token(env: Any) -> None:
+    client, manager = env[0], env[1]
+    response = client.post("/login-then-fail", secure=True)
+    assert response.status_code == 500
+    assert COOKIE in response.cookies
+    assert [s.user_id for s in manager.store.list_all()] == ["alice"]
+
+
 def test_session_ended_meanwhile_is_a_400_not_a_resurrection(env: Any) -> None:
     client, manager, _, _ = env
     client.post("/login", secure=True)

@@ -154,7 +154,7 @@ def test_no_event_ever_contains_the_token(manager: SessionManager, sink: MemoryS
 def test_logging_sink_writes_json_lines(
     manager: SessionManager, caplog: pytest.LogCaptureFixture
 ) -> None:
-    manager.flows.sinks = (LoggingSink(),)
+    manager.flows.observer.sinks = (LoggingSink(),)
     with caplog.at_level(logging.INFO, logger="sessionward.audit"):
         logged_in(manager)
     line = json.loads(caplog.records[-1].getMessage())

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 
+from ..core.header_merge import merge_headers, raw_headers, text_headers
+from ..core.request import view_of_scope
 from ..errors import GuessingBlocked, StoreUnavailable
 from ..integrations.asgi import (
     ASGIApp,
@@ -24,7 +26,6 @@ from ..integrations.asgi import (
     SessionMiddleware,
     client_from_scope,
     cookie_header,
-    merge_headers,
     send_too_many,
     send_unavailable,
 )
@@ -32,22 +33,18 @@ from ..manager import AsyncSessionManager
 from .protocol import RESPONSE, SESSION_ID, BindingRequest, DeviceBinding, Reply
 
 logger = logging.getLogger("sessionward")
-_RESPONSE = RESPONSE.lower().encode("ascii")
-_SESSION_ID = SESSION_ID.lower().encode("ascii")
 
 
 def binding_request(scope: Scope) -> BindingRequest:
-    session_id = response = None
-    for name, value in scope.get("headers", ()):
-        if name == _SESSION_ID:
-            session_id = value
-        elif name == _RESPONSE:
-            response = value
-    return BindingRequest(scope.get("method", "GET"), scope.get("path", ""), session_id, response)
+    view = view_of_scope(scope)
+    # The last line of each header counts, as it always has here.
+    session_id = view.lines(SESSION_ID.lower())[-1:] or (None,)
+    response = view.lines(RESPONSE.lower())[-1:] or (None,)
+    return BindingRequest(view.method, view.path, session_id[0], response[0])
 
 
 async def send_reply(send: Send, reply: Reply, extra: list[tuple[str, str]] | None = None) -> None:
-    headers = merge_headers([], [*reply.headers, *(extra or [])])
+    headers = raw_headers(merge_headers([], [*reply.headers, *(extra or [])]))
     await send({"type": "http.response.start", "status": reply.status, "headers": headers})
     await send({"type": "http.response.body", "body": reply.body})
 
@@ -88,7 +85,9 @@ class DeviceBindingMiddleware:
             if message["type"] == "http.response.start":
                 extra = self.binding.response_headers(scope.get("session"))
                 if extra:
-                    message["headers"] = merge_headers(message.get("headers", []), extra)
+                    message["headers"] = raw_headers(
+                        merge_headers(text_headers(message.get("headers", [])), extra)
+                    )
             await send(message)
 
         await self.sessions(scope, receive, send_with_offer)
@@ -110,7 +109,10 @@ class DeviceBindingMiddleware:
             reply = await self.manager._run(
                 self.binding.handle(kind, session, binding_request(scope))
             )
-            extra = await self.manager.commit(session)
+            if reply.status >= 500:
+                extra = self.manager.failed_response_headers(session)
+            else:
+                extra = await self.manager.commit(session)
         except GuessingBlocked as blocked:
             await send_too_many(send, blocked.retry_after, blocked.headers)
             return

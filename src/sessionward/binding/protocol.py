@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..calls import Flow, StoreCall
 from ..core import lifecycle
 from ..core.client import ClientInfo
 from ..core.cookies import CookieConfig, dump_cookie, expire_cookie, find_cookie
@@ -24,8 +25,7 @@ from ..core.events import EventKind
 from ..core.records import SessionRecord
 from ..core.tokens import is_well_formed_handle
 from ..errors import ConfigurationError
-from ..ops import Flow, Op
-from ..session import BaseSession
+from ..session import BaseSession, Saved
 from ..stores.base import RecordUpdate
 from . import challenge as challenges
 from .config import BindingConfig
@@ -126,7 +126,7 @@ class DeviceBinding:
             return True
         # The browser refreshes an expired bound cookie before it sends the request, so this
         # is a client without the device key (a copied cookie) or a failed refresh.
-        self.flows.emit(
+        self.flows.observer.emit(
             EventKind.BINDING_MISMATCH, client=client, record=record, reason=f"cookie_{verdict}"
         )
         return False
@@ -217,13 +217,13 @@ class DeviceBinding:
         state = BindingState(
             proof.alg, proof.jwk, proof.thumbprint, now, now, check.issued_ms, (check.nonce,)
         )
-        updated: SessionRecord | None = yield Op(
+        updated: SessionRecord | None = yield StoreCall(
             "update", (record.key, RecordUpdate(set_meta={META: state.as_meta()}))
         )
         if updated is None:
             return self._fail(session, record, "no_session", 401)
-        session._persisted(updated)
-        self.flows.emit(
+        session.apply(Saved(updated))
+        self.flows.observer.emit(
             EventKind.BINDING_REGISTERED, client=session.client, record=updated, alg=proof.alg
         )
         return self._issue(updated, state, now)
@@ -284,14 +284,14 @@ class DeviceBinding:
             check.issued_ms,
             nonces[-_RECENT_NONCES:],
         )
-        updated: SessionRecord | None = yield Op(
+        updated: SessionRecord | None = yield StoreCall(
             "update", (record.key, RecordUpdate(set_meta={META: fresh.as_meta()}))
         )
         if updated is None:
             self._fail(session, None, "no_session")
             return _json(200, {"session_identifier": session_id, "continue": False})
-        session._persisted(updated)
-        self.flows.emit(EventKind.BINDING_REFRESHED, client=session.client, record=updated)
+        session.apply(Saved(updated))
+        self.flows.observer.emit(EventKind.BINDING_REFRESHED, client=session.client, record=updated)
         return self._issue(updated, fresh, now)
 
     # -- replies ------------------------------------------------------------------------
@@ -349,7 +349,7 @@ class DeviceBinding:
         mismatch: bool = False,
     ) -> Reply:
         kind = EventKind.BINDING_MISMATCH if mismatch else EventKind.BINDING_FAILED
-        self.flows.emit(kind, client=session.client, record=record, reason=reason)
+        self.flows.observer.emit(kind, client=session.client, record=record, reason=reason)
         return Reply(
             status,
             [("content-type", "text/plain; charset=utf-8"), ("cache-control", "no-store")],

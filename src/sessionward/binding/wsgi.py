@@ -16,8 +16,9 @@ from http import HTTPStatus
 from typing import Any
 
 from ..core.client import ClientInfo
+from ..core.header_merge import merge_headers
+from ..core.request import view_of_environ
 from ..errors import GuessingBlocked, StoreUnavailable
-from ..integrations.asgi import merge_headers
 from ..integrations.wsgi import (
     ENVIRON_KEY,
     Environ,
@@ -27,7 +28,7 @@ from ..integrations.wsgi import (
     client_from_environ,
 )
 from ..manager import SessionManager
-from .protocol import BindingRequest, DeviceBinding, Reply
+from .protocol import RESPONSE, SESSION_ID, BindingRequest, DeviceBinding, Reply
 
 logger = logging.getLogger("sessionward")
 _UNAVAILABLE = Reply(
@@ -42,11 +43,12 @@ _UNAVAILABLE = Reply(
 
 
 def binding_request(environ: Environ) -> BindingRequest:
+    view = view_of_environ(environ)
     return BindingRequest(
-        environ.get("REQUEST_METHOD", "GET"),
-        environ.get("PATH_INFO", ""),
-        environ.get("HTTP_SEC_SECURE_SESSION_ID"),
-        environ.get("HTTP_SECURE_SESSION_RESPONSE"),
+        view.method,
+        environ.get("PATH_INFO", ""),  # the endpoints are matched below SCRIPT_NAME
+        view.header(SESSION_ID.lower()),
+        view.header(RESPONSE.lower()),
     )
 
 
@@ -62,7 +64,10 @@ def handle_endpoint(
     try:
         session = manager.load(cookie_header, client, gated=False)
         reply = manager._run(binding.handle(kind, session, request))
-        extra = manager.commit(session)
+        if reply.status >= 500:
+            extra = manager.failed_response_headers(session)
+        else:
+            extra = manager.commit(session)
     except GuessingBlocked as blocked:
         return Reply(
             429, [("retry-after", str(max(1, int(blocked.retry_after) + 1))), *blocked.headers]
@@ -83,8 +88,7 @@ def _start(start_response: StartResponse, reply: Reply) -> list[bytes]:
 
 
 def _text_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    merged = merge_headers([], headers)
-    return [(n.decode("latin-1"), v.decode("latin-1")) for n, v in merged]
+    return merge_headers([], headers)
 
 
 class DBSCEndpoints:
@@ -117,7 +121,7 @@ class DBSCEndpoints:
             self.binding,
             self.manager,
             kind,
-            environ.get("HTTP_COOKIE"),
+            view_of_environ(environ).cookie,
             self.client_resolver(environ),
             request,
         )

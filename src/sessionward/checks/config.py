@@ -312,7 +312,7 @@ def token_lifetimes(dep: Deployment, deploy: bool) -> Iterator[str]:
 )
 def anomaly_off(dep: Deployment, deploy: bool) -> Iterator[str]:
     for manager in dep.managers:
-        rules = manager.flows.monitoring.rules
+        rules = manager.flows.observer.monitoring.rules
         if rules.user_agent_change == "allow" and rules.ip_change == "allow":
             yield "stolen-session detection (User-Agent and IP change) is off."
         if rules.guessing is None:
@@ -329,5 +329,5 @@ def anomaly_off(dep: Deployment, deploy: bool) -> Iterator[str]:
 )
 def no_audit(dep: Deployment, deploy: bool) -> Iterator[str]:
     for manager in dep.managers:
-        if not any(name_of(s) == "AuditSink" for s in manager.flows.sinks):
+        if not any(name_of(s) == "AuditSink" for s in manager.flows.observer.sinks):
             yield "session events go to the log only."

@@ -23,6 +23,7 @@ from typing import Any, Literal, get_args
 
 from ..errors import ConfigurationError
 from .client import ClientInfo
+from .request import view_of_environ, view_of_scope
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -153,29 +154,20 @@ class TrustedProxies:
 
     def asgi(self, scope: Mapping[str, Any]) -> ClientInfo:
         """A ``client_resolver`` for the ASGI ``SessionMiddleware``."""
-        peer = scope.get("client")
-        forwarded: list[str] = []
-        xff: list[str] = []
-        user_agent: bytes | None = None
-        for name, value in scope.get("headers", ()):
-            if name == b"forwarded":
-                forwarded.append(value.decode("latin-1"))
-            elif name == b"x-forwarded-for":
-                xff.append(value.decode("latin-1"))
-            elif name == b"user-agent" and user_agent is None:
-                user_agent = value
+        view = view_of_scope(scope)
         ip = self.client_ip(
-            peer[0] if peer else None, forwarded=forwarded, x_forwarded_for_values=xff
+            view.peer,
+            forwarded=list(view.lines("forwarded")),
+            x_forwarded_for_values=list(view.lines("x-forwarded-for")),
         )
-        return ClientInfo.from_raw(ip, user_agent)
+        return ClientInfo.from_raw(ip, view.header("user-agent"))
 
     def wsgi(self, environ: Mapping[str, Any]) -> ClientInfo:
         """A ``client_resolver`` for the WSGI middleware (``WSGISessionMiddleware``)."""
-        forwarded = environ.get("HTTP_FORWARDED")
-        xff = environ.get("HTTP_X_FORWARDED_FOR")
+        view = view_of_environ(environ)
         ip = self.client_ip(
-            environ.get("REMOTE_ADDR"),
-            forwarded=[forwarded] if forwarded else [],
-            x_forwarded_for_values=[xff] if xff else [],
+            view.peer,
+            forwarded=[line for line in view.lines("forwarded") if line],
+            x_forwarded_for_values=[line for line in view.lines("x-forwarded-for") if line],
         )
-        return ClientInfo.from_raw(ip, environ.get("HTTP_USER_AGENT"))
+        return ClientInfo.from_raw(ip, view.header("user-agent"))

@@ -8,7 +8,9 @@ from typing import Any
 
 from ..core import csrf, forms
 from ..core.events import EventKind
+from ..core.header_merge import merge_headers
 from ..core.keys import SecretKeyRing
+from ..core.request import view_of_environ
 from ..errors import ConfigurationError
 from ..manager import SessionManager
 from ._csrf_state import STATE_KEY, CSRFState, make_config, presession_cookie, session_from
@@ -73,12 +75,13 @@ class WSGICSRFMiddleware:
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         session = session_from(environ, ENVIRON_KEY, "WSGICSRFMiddleware")
+        view = view_of_environ(environ)
         state = CSRFState(
             self.config,
             self.cookie,
             self.manager.flows.clock,
             session,
-            environ.get("HTTP_COOKIE"),
+            view.cookie,
         )
         environ[STATE_KEY] = state
         if state.tossed:
@@ -88,14 +91,11 @@ class WSGICSRFMiddleware:
                 reason="cookie_tossing",
                 cookie=self.cookie.cookie_name,
             )
-        method = str(environ.get("REQUEST_METHOD", "GET")).upper()
-        path = _wsgi_path(environ)
+        method, path = view.method, view.path
         if (
             method not in csrf.SAFE_METHODS
             and path not in self.config.exempt
-            and not csrf.is_cookieless_bearer(
-                environ.get("HTTP_COOKIE"), environ.get("HTTP_AUTHORIZATION")
-            )
+            and not csrf.is_cookieless_bearer(view.cookie, view.authorization)
         ):
             reason = self._check(environ, state, method)
             if reason is not None:
@@ -106,35 +106,34 @@ class WSGICSRFMiddleware:
         ) -> Callable[[bytes], Any]:
             extra = state.response_headers()
             if extra:
-                kept = [(n, v) for n, v in headers if n.lower() != "cache-control"]
-                headers = [*kept, *extra]
+                headers = merge_headers(headers, extra)
             result: Callable[[bytes], Any] = start_response(status, headers, exc_info)
             return result
 
         return self.app(environ, start_with_cookie)
 
     def _check(self, environ: Environ, state: CSRFState, method: str) -> csrf.Reason | None:
-        scheme = str(environ.get("wsgi.url_scheme", "http"))
+        view = view_of_environ(environ)
         reason = csrf.check_source(
             method,
-            app_origin=self.config.origin or csrf.origin_of(scheme, environ.get("HTTP_HOST")),
+            app_origin=self.config.origin or csrf.origin_of(view.scheme, view.host),
             trusted=self.config.trusted_origins,
-            secure=scheme == "https",
-            sec_fetch_site=environ.get("HTTP_SEC_FETCH_SITE"),
-            origin=environ.get("HTTP_ORIGIN"),
-            referer=environ.get("HTTP_REFERER"),
+            secure=view.scheme == "https",
+            sec_fetch_site=view.sec_fetch_site,
+            origin=view.origin,
+            referer=view.referer,
         )
         if reason is not None:
             return reason
-        presented: str | bytes | None = environ.get("HTTP_X_CSRF_TOKEN")
-        if presented is None and forms.is_form(environ.get("CONTENT_TYPE")):
+        presented: str | bytes | None = view.header(csrf.HEADER_NAME)
+        if presented is None and forms.is_form(view.content_type):
             presented = self._read_token(environ)
         return state.verify(presented)
 
     def _read_token(self, environ: Environ) -> bytes | None:
         length = _content_length(environ)
         stream = environ["wsgi.input"]
-        content_type = environ.get("CONTENT_TYPE")
+        content_type = view_of_environ(environ).content_type
         body = bytearray()
         scan = forms.FormScan(None, False)
         while len(body) < length:
@@ -168,10 +167,10 @@ class WSGICSRFMiddleware:
             method=method[:16],
             path=path[:200],
             handle=state.session.handle,
-            origin=(environ.get("HTTP_ORIGIN") or "")[:200] or None,
-            sec_fetch_site=(environ.get("HTTP_SEC_FETCH_SITE") or "")[:32] or None,
+            origin=(view_of_environ(environ).origin or "")[:200] or None,
+            sec_fetch_site=(view_of_environ(environ).sec_fetch_site or "")[:32] or None,
         )
-        content_type, body = csrf.rejection(reason, environ.get("HTTP_ACCEPT"))
+        content_type, body = csrf.rejection(reason, view_of_environ(environ).header("accept"))
         start_response(
             "403 Forbidden",
             [
@@ -181,9 +180,3 @@ class WSGICSRFMiddleware:
             ],
         )
         return [body]
-
-
-def _wsgi_path(environ: Environ) -> str:
-    # PEP 3333 hands PATH_INFO over as latin-1-decoded bytes; re-decode it as UTF-8 like ASGI.
-    raw = str(environ.get("SCRIPT_NAME", "")) + str(environ.get("PATH_INFO", "")) or "/"
-    return raw.encode("latin-1", "replace").decode("utf-8", "replace")

@@ -19,6 +19,8 @@ from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
 from ..core.client import ClientInfo
+from ..core.header_merge import merge_headers, raw_headers, text_headers
+from ..core.request import view_of_scope
 from ..errors import ConfigurationError, GuessingBlocked, StoreUnavailable
 from ..manager import AsyncSessionManager
 from ..session import AsyncSession
@@ -41,21 +43,14 @@ def client_from_scope(scope: Scope) -> ClientInfo:
     Behind a reverse proxy, pass a resolver that trusts forwarded headers only from your
     proxies' addresses.
     """
-    peer = scope.get("client")
-    user_agent: bytes | None = None
-    for name, value in scope.get("headers", ()):
-        if name == b"user-agent":
-            user_agent = value
-            break
-    return ClientInfo.from_raw(peer[0] if peer else None, user_agent)
+    view = view_of_scope(scope)
+    return ClientInfo.from_raw(view.peer, view.header("user-agent"))
 
 
 def cookie_header(scope: Scope) -> bytes | None:
     """All Cookie header lines of a request joined as one (HTTP/2 may split them)."""
-    values = [value for name, value in scope.get("headers", ()) if name == b"cookie"]
-    if not values:
-        return None
-    return b"; ".join(values)
+    cookie = view_of_scope(scope).cookie
+    return cookie if isinstance(cookie, bytes) else None
 
 
 async def send_unavailable(send: Send) -> None:
@@ -147,14 +142,19 @@ class SessionMiddleware:
             if message["type"] == "http.response.start":
                 started = True
                 try:
-                    extra = await self.manager.commit(session)
+                    if message.get("status", 200) >= 500:
+                        extra = self.manager.failed_response_headers(session)
+                    else:
+                        extra = await self.manager.commit(session)
                 except StoreUnavailable as exc:
                     logger.warning("sessionward: store unavailable while saving: %s", exc)
                     failed = True
                     await send_unavailable(send)
                     return
                 if extra:
-                    message["headers"] = merge_headers(message.get("headers", []), extra)
+                    message["headers"] = raw_headers(
+                        merge_headers(text_headers(message.get("headers", [])), extra)
+                    )
             await send(message)
 
         try:
@@ -166,38 +166,6 @@ class SessionMiddleware:
                 raise
             logger.warning("sessionward: store unavailable inside the app: %s", exc)
             await send_unavailable(send)
-
-
-def merge_headers(existing: Any, extra: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
-    """Add session headers to a response's raw ASGI headers.
-
-    Our ``Cache-Control`` replaces the app's (a personalised response must not be cached);
-    ``Vary`` is extended rather than replaced.
-    """
-    names = {name for name, _ in extra}
-    headers: list[tuple[bytes, bytes]] = []
-    vary: list[str] = []
-    for name, value in existing:
-        lower = bytes(name).lower()
-        if lower == b"vary":
-            vary.append(bytes(value).decode("latin-1"))
-            continue
-        if lower == b"cache-control" and "cache-control" in names:
-            continue
-        headers.append((bytes(name), bytes(value)))
-    for name, value in extra:
-        if name == "vary":
-            vary.append(value)
-            continue
-        headers.append((name.encode("latin-1"), value.encode("latin-1")))
-    if vary:
-        parts: list[str] = []
-        for item in ", ".join(vary).split(","):
-            item = item.strip()
-            if item and item.lower() not in (p.lower() for p in parts):
-                parts.append(item)
-        headers.append((b"vary", ", ".join(parts).encode("latin-1")))
-    return headers
 
 
 def session_of(request: Any) -> AsyncSession:

@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
 from ..core.client import ClientInfo
+from ..core.request import view_of_environ, view_of_scope
 from ..errors import StoreUnavailable
 from ..tokens.access import AccessClaims
 from ..tokens.errors import InvalidRequest, MissingToken, TokenError
@@ -92,8 +93,8 @@ def unauthorized(error: TokenError, *, realm: str = "api") -> tuple[int, list[tu
     ]
 
 
-def _authorization(scope: Scope) -> bytes | None:
-    found = [v for n, v in scope.get("headers", ()) if n == b"authorization"]
+def _authorization(scope: Scope) -> str | None:
+    found = view_of_scope(scope).lines("authorization")
     if len(found) > 1:
         raise InvalidRequest("duplicate", "The Authorization header is malformed.")
     return found[0] if found else None
@@ -160,7 +161,7 @@ WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 def authenticate_wsgi(tokens: TokenManager, environ: Environ) -> AccessClaims:
     """Verify the bearer token of a WSGI request; raise :class:`TokenError` when refused."""
-    token = bearer_token(environ.get("HTTP_AUTHORIZATION"))
+    token = bearer_token(view_of_environ(environ).authorization)
     return tokens.verify(token, client_from_environ(environ))
 
 

@@ -17,7 +17,9 @@ from collections.abc import Iterable
 
 from ..core import csrf, forms
 from ..core.events import EventKind
+from ..core.header_merge import merge_headers, raw_headers, text_headers
 from ..core.keys import SecretKeyRing
+from ..core.request import view_of_scope
 from ..errors import ConfigurationError
 from ..manager import AsyncSessionManager
 from ._csrf_state import (
@@ -32,13 +34,6 @@ from ._csrf_wsgi import WSGICSRFMiddleware
 from .asgi import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["STATE_KEY", "CSRFMiddleware", "CSRFState", "WSGICSRFMiddleware", "csrf_token"]
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", ()):
-        if key == name:
-            return bytes(value).decode("latin-1")
-    return None
 
 
 class CSRFMiddleware:
@@ -70,8 +65,8 @@ class CSRFMiddleware:
             await self.app(scope, receive, send)
             return
         session = session_from(scope, "session", "CSRFMiddleware")
-        cookies = [bytes(v) for k, v in scope.get("headers", ()) if k == b"cookie"]
-        cookie_header = b"; ".join(cookies) if cookies else None
+        view = view_of_scope(scope)
+        cookie_header = view.cookie
         state = CSRFState(
             self.config, self.cookie, self.manager.flows.clock, session, cookie_header
         )
@@ -83,12 +78,11 @@ class CSRFMiddleware:
                 reason="cookie_tossing",
                 cookie=self.cookie.cookie_name,
             )
-        method = str(scope.get("method", "GET")).upper()
-        path = str(scope.get("path", "/"))
+        method, path = view.method, view.path
         if (
             method not in csrf.SAFE_METHODS
             and path not in self.config.exempt
-            and not csrf.is_cookieless_bearer(cookie_header, _header(scope, b"authorization"))
+            and not csrf.is_cookieless_bearer(cookie_header, view.authorization)
         ):
             reason, receive = await self._check(scope, receive, state, method)
             if reason is not None:
@@ -99,26 +93,22 @@ class CSRFMiddleware:
             if message["type"] == "http.response.start":
                 extra = state.response_headers()
                 if extra:
-                    message["headers"] = [
-                        *(
-                            (n, v)
-                            for n, v in message.get("headers", [])
-                            if bytes(n).lower() != b"cache-control"
-                        ),
-                        *((n.encode("latin-1"), v.encode("latin-1")) for n, v in extra),
-                    ]
+                    message["headers"] = raw_headers(
+                        merge_headers(text_headers(message.get("headers", [])), extra)
+                    )
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
-        scheme = str(scope.get("scheme", "ws"))
+        view = view_of_scope(scope)
+        scheme = view.scheme
         reason = csrf.check_websocket(
-            app_origin=self.config.origin or csrf.origin_of(scheme, _header(scope, b"host")),
+            app_origin=self.config.origin or csrf.origin_of(scheme, view.host),
             trusted=self.config.trusted_origins,
-            origin=_header(scope, b"origin"),
+            origin=view.origin,
         )
-        path = str(scope.get("path", "/"))
+        path = view.path
         if reason is None or path in self.config.exempt:
             await self.app(scope, receive, send)
             return
@@ -130,7 +120,7 @@ class CSRFMiddleware:
             method="WEBSOCKET",
             path=path[:200],
             handle=getattr(session, "handle", None),
-            origin=(_header(scope, b"origin") or "")[:200] or None,
+            origin=(view.origin or "")[:200] or None,
         )
         # Closing before accepting makes the server answer the handshake with 403.
         await send({"type": "websocket.close", "code": 1008})
@@ -138,21 +128,22 @@ class CSRFMiddleware:
     async def _check(
         self, scope: Scope, receive: Receive, state: CSRFState, method: str
     ) -> tuple[csrf.Reason | None, Receive]:
-        scheme = str(scope.get("scheme", "http"))
+        view = view_of_scope(scope)
+        scheme = view.scheme
         reason = csrf.check_source(
             method,
-            app_origin=self.config.origin or csrf.origin_of(scheme, _header(scope, b"host")),
+            app_origin=self.config.origin or csrf.origin_of(scheme, view.host),
             trusted=self.config.trusted_origins,
-            secure=scheme in ("https", "wss"),
-            sec_fetch_site=_header(scope, b"sec-fetch-site"),
-            origin=_header(scope, b"origin"),
-            referer=_header(scope, b"referer"),
+            secure=view.secure,
+            sec_fetch_site=view.sec_fetch_site,
+            origin=view.origin,
+            referer=view.referer,
         )
         if reason is not None:
             return reason, receive
-        presented: str | bytes | None = _header(scope, csrf.HEADER_NAME.encode())
+        presented: str | bytes | None = view.header(csrf.HEADER_NAME)
         if presented is None:
-            content_type = _header(scope, b"content-type")
+            content_type = view.content_type
             if forms.is_form(content_type):
                 presented, receive = await self._read_token(receive, content_type)
         return state.verify(presented), receive
@@ -193,6 +184,7 @@ class CSRFMiddleware:
         method: str,
         path: str,
     ) -> None:
+        view = view_of_scope(scope)
         self.manager.emit(
             EventKind.CSRF_REJECTED,
             client=state.session.client,
@@ -201,10 +193,10 @@ class CSRFMiddleware:
             method=method[:16],
             path=path[:200],
             handle=state.session.handle,
-            origin=(_header(scope, b"origin") or "")[:200] or None,
-            sec_fetch_site=(_header(scope, b"sec-fetch-site") or "")[:32] or None,
+            origin=(view.origin or "")[:200] or None,
+            sec_fetch_site=(view.sec_fetch_site or "")[:32] or None,
         )
-        content_type, body = csrf.rejection(reason, _header(scope, b"accept"))
+        content_type, body = csrf.rejection(reason, view.header("accept"))
         await send(
             {
                 "type": "http.response.start",

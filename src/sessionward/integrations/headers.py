@@ -17,8 +17,10 @@ from collections.abc import Iterable, MutableMapping
 from typing import Any
 
 from ..core import transport
+from ..core.header_merge import merge_headers, raw_headers, text_headers
 from ..core.headers import SecurityHeaders, new_nonce
 from ..core.proxies import TrustedProxies
+from ..core.request import view_of_environ, view_of_scope
 from ..errors import ConfigurationError
 from .asgi import ASGIApp, Message, Receive, Scope, Send
 from .wsgi import Environ, StartResponse, WSGIApp
@@ -47,18 +49,6 @@ def _check_headers(headers: SecurityHeaders | None) -> SecurityHeaders:
     return headers
 
 
-def _add_missing(
-    existing: list[tuple[bytes, bytes]], extra: list[tuple[str, str]]
-) -> list[tuple[bytes, bytes]]:
-    present = {bytes(name).lower() for name, _ in existing}
-    added = [
-        (name.encode("latin-1"), value.encode("latin-1"))
-        for name, value in extra
-        if name.encode("latin-1") not in present
-    ]
-    return [*existing, *added]
-
-
 class SecurityHeadersMiddleware:
     """Add HSTS (over HTTPS only), a nonce-based CSP and the other security headers."""
 
@@ -72,13 +62,13 @@ class SecurityHeadersMiddleware:
             return
         nonce = new_nonce()
         scope[NONCE_KEY] = nonce
-        secure = scope.get("scheme") == "https"
+        secure = view_of_scope(scope).scheme == "https"
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 extra = self.headers.headers(secure=secure, nonce=nonce)
-                message["headers"] = _add_missing(
-                    [(bytes(n), bytes(v)) for n, v in message.get("headers", [])], extra
+                message["headers"] = raw_headers(
+                    merge_headers(text_headers(message.get("headers", [])), extra, app_wins=True)
                 )
             await send(message)
 
@@ -95,18 +85,13 @@ class WSGISecurityHeadersMiddleware:
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         nonce = new_nonce()
         environ[NONCE_KEY] = nonce
-        secure = environ.get("wsgi.url_scheme") == "https"
+        secure = view_of_environ(environ).scheme == "https"
 
         def start_with_headers(
             status: str, headers: list[tuple[str, str]], exc_info: Any = None
         ) -> Any:
             extra = self.headers.headers(secure=secure, nonce=nonce)
-            merged = _add_missing(
-                [(n.encode("latin-1"), v.encode("latin-1")) for n, v in headers], extra
-            )
-            return start_response(
-                status, [(n.decode("latin-1"), v.decode("latin-1")) for n, v in merged], exc_info
-            )
+            return start_response(status, merge_headers(headers, extra, app_wins=True), exc_info)
 
         return self.app(environ, start_with_headers)
 
@@ -156,20 +141,14 @@ class HTTPSRedirectMiddleware(_Redirect):
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        headers: dict[bytes, list[str]] = {b"host": [], b"x-forwarded-proto": [], b"forwarded": []}
-        for name, value in scope.get("headers", ()):
-            if name in headers:
-                # Every line: a proxy appends its own after the client's, and only that counts.
-                headers[name].append(bytes(value).decode("latin-1"))
-        plain = "ws" if scope["type"] == "websocket" else "http"
-        scheme = str(scope.get("scheme", plain))
-        peer = scope.get("client")
+        view = view_of_scope(scope)
         real = transport.forwarded_scheme(
-            "https" if scheme in ("https", "wss") else "http",
-            peer=peer[0] if peer else None,
+            "https" if view.secure else "http",
+            peer=view.peer,
             proxies=self.proxies,
-            x_forwarded_proto=headers[b"x-forwarded-proto"],
-            forwarded=headers[b"forwarded"],
+            # Every line: a proxy appends its own after the client's, and only that counts.
+            x_forwarded_proto=view.lines("x-forwarded-proto"),
+            forwarded=view.lines("forwarded"),
         )
         if real == "https":
             scope = dict(scope)
@@ -180,8 +159,8 @@ class HTTPSRedirectMiddleware(_Redirect):
             await send({"type": "websocket.close", "code": 1008})
             return
         target = transport.redirect_target(
-            headers[b"host"][0] if headers[b"host"] else None,
-            str(scope.get("path", "/")),
+            view.host,
+            view.path,
             bytes(scope.get("query_string", b"")).decode("latin-1"),
             host=self.host,
             port=self.https_port,
@@ -231,12 +210,13 @@ class WSGIHTTPSRedirectMiddleware(_Redirect):
         self.app = app
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        view = view_of_environ(environ)
         real = transport.forwarded_scheme(
-            "https" if environ.get("wsgi.url_scheme") == "https" else "http",
-            peer=environ.get("REMOTE_ADDR"),
+            "https" if view.scheme == "https" else "http",
+            peer=view.peer,
             proxies=self.proxies,
-            x_forwarded_proto=environ.get("HTTP_X_FORWARDED_PROTO"),
-            forwarded=environ.get("HTTP_FORWARDED"),
+            x_forwarded_proto=view.header("x-forwarded-proto"),
+            forwarded=view.header("forwarded"),
         )
         if real == "https":
             environ["wsgi.url_scheme"] = "https"
@@ -247,7 +227,7 @@ class WSGIHTTPSRedirectMiddleware(_Redirect):
             .decode("utf-8", "replace")
         )
         target = transport.redirect_target(
-            environ.get("HTTP_HOST"),
+            view.host,
             str(environ.get("SCRIPT_NAME", "")) + path,
             str(environ.get("QUERY_STRING", "")),
             host=self.host,

@@ -14,9 +14,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..core.client import ClientInfo
+from ..core.header_merge import merge_headers
+from ..core.request import view_of_environ
 from ..errors import GuessingBlocked, StoreUnavailable
 from ..manager import SessionManager
-from .asgi import merge_headers
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -34,7 +35,8 @@ _UNAVAILABLE_HEADERS = [
 
 
 def client_from_environ(environ: Environ) -> ClientInfo:
-    return ClientInfo.from_raw(environ.get("REMOTE_ADDR"), environ.get("HTTP_USER_AGENT"))
+    view = view_of_environ(environ)
+    return ClientInfo.from_raw(view.peer, view.header("user-agent"))
 
 
 class WSGISessionMiddleware:
@@ -56,7 +58,7 @@ class WSGISessionMiddleware:
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         client = self.client_resolver(environ)
         try:
-            session = self.manager.load(environ.get("HTTP_COOKIE"), client)
+            session = self.manager.load(view_of_environ(environ).cookie, client)
         except GuessingBlocked as blocked:
             # A blocked guesser's address presented a forged or dead ID (never a live
             # session): 429, clearing that cookie (see the ASGI middleware).
@@ -78,17 +80,15 @@ class WSGISessionMiddleware:
         ) -> Any:
             nonlocal failed
             try:
-                extra = self.manager.commit(session)
+                if status[:1] == "5":
+                    extra = self.manager.failed_response_headers(session)
+                else:
+                    extra = self.manager.commit(session)
             except StoreUnavailable as exc:
                 logger.warning("sessionward: store unavailable while saving: %s", exc)
                 failed = True
                 return start_response("503 Service Unavailable", _UNAVAILABLE_HEADERS, exc_info)
-            merged = merge_headers(
-                [(n.encode("latin-1"), v.encode("latin-1")) for n, v in headers], extra
-            )
-            return start_response(
-                status, [(n.decode("latin-1"), v.decode("latin-1")) for n, v in merged], exc_info
-            )
+            return start_response(status, merge_headers(headers, extra), exc_info)
 
         try:
             body = self.app(environ, start_with_session)

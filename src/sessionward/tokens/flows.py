@@ -17,7 +17,7 @@ from ..core.client import ClientInfo
 from ..core.events import EventKind, RevokeReason, fingerprint
 from ..core.records import SessionRecord
 from ..errors import ConfigurationError
-from ..flows import Flows
+from ..flows import SessionFlows
 from ..stores.base import RecordUpdate
 from .access import AccessClaims, AccessTokens
 from .errors import InvalidGrant, InvalidToken, TokenError
@@ -97,7 +97,7 @@ class TokenPair:
 class TokenFlows:
     """Issue, verify, refresh and revoke, over access tokens and the session flows."""
 
-    def __init__(self, access: AccessTokens, policy: TokenPolicy, sessions: Flows) -> None:
+    def __init__(self, access: AccessTokens, policy: TokenPolicy, sessions: SessionFlows) -> None:
         if access.clock is not sessions.clock:
             raise ConfigurationError("access tokens and sessions must share one clock")
         self.access = access
@@ -113,7 +113,7 @@ class TokenFlows:
 
     def _reject(self, exc: E, client: ClientInfo | None, **detail: Any) -> E:
         """Record a refused token in the audit trail; return the exception to raise."""
-        self.sessions.emit(
+        self.sessions.observer.emit(
             EventKind.TOKEN_REJECTED,
             client=client,
             reason=exc.reason,
@@ -154,7 +154,7 @@ class TokenFlows:
             ),
         )
         pair = self._pair(record, refresh, expires)
-        self.sessions.emit(EventKind.TOKEN_ISSUED, client=client, record=record)
+        self.sessions.observer.emit(EventKind.TOKEN_ISSUED, client=client, record=record)
         return pair
 
     def _pair(self, record: SessionRecord, refresh: str, refresh_expires: float) -> TokenPair:
@@ -225,7 +225,9 @@ class TokenFlows:
                 )
                 if won:
                     record = yield from self._touch(record)
-                    self.sessions.emit(EventKind.TOKEN_REFRESHED, client=client, record=record)
+                    self.sessions.observer.emit(
+                        EventKind.TOKEN_REFRESHED, client=client, record=record
+                    )
                     return self._pair(record, successor, current.expires_at)
                 current = yield TokenOp("tokens", "get", (key,))
                 continue
@@ -234,7 +236,7 @@ class TokenFlows:
                 successor_or_none = unseal(presented, current.sealed)
                 if successor_or_none is not None:
                     record = yield from self._session_for(current, client)
-                    self.sessions.emit(
+                    self.sessions.observer.emit(
                         EventKind.TOKEN_REFRESHED, client=client, record=record, grace=True
                     )
                     return self._pair(record, successor_or_none, current.expires_at)
@@ -286,7 +288,7 @@ class TokenFlows:
             (current.session,),
             {"now": now, "until": now + self.revocation_lifetime},
         )
-        self.sessions.emit(
+        self.sessions.observer.emit(
             EventKind.REFRESH_REUSED,
             client=client,
             record=found,
@@ -316,7 +318,7 @@ class TokenFlows:
             {"now": now, "until": now + self.revocation_lifetime},
         )
         if gone is not None:
-            self.sessions.emit(
+            self.sessions.observer.emit(
                 EventKind.LOGOUT, client=client, record=gone, reason=RevokeReason.USER
             )
         return gone is not None

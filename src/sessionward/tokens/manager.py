@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Mapping
 from typing import Any, TypeVar
 
+from ..calls import drive, drive_async
 from ..core.client import ClientInfo
 from ..core.events import Event, EventKind
 from ..manager import AsyncSessionManager, SessionManager
-from ..ops import drive, drive_async
 from ..session import BaseSession
 from .access import AccessClaims, AccessSettings, AccessTokens
 from .flows import TokenFlow, TokenFlows, TokenOp, TokenPair, TokenPolicy

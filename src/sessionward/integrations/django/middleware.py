@@ -24,8 +24,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.cache import patch_vary_headers
 from django.utils.deprecation import MiddlewareMixin
 
-from ...core.cookies import dump_cookie
-from ...core.lifecycle import cookie_max_age
+from ...core.header_merge import merge_headers
+from ...core.request import view_of_environ
 from ...errors import GuessingBlocked, StoreUnavailable
 from ...session import Session
 from . import conf
@@ -61,7 +61,7 @@ class SessionwardMiddleware(SessionMiddleware):  # type: ignore[misc]
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
         client = conf.client_of(request.META)
         manager = self.manager
-        header = request.META.get("HTTP_COOKIE")
+        header = view_of_environ(request.META).cookie
         try:
             session: Session | None
             if header:
@@ -105,7 +105,7 @@ class SessionwardMiddleware(SessionMiddleware):  # type: ignore[misc]
         if not isinstance(store, SessionStore):
             return response
         try:
-            # Django parity: a failed (5xx) request saves nothing.
+            # Django's rule, which every shell follows: a failed (5xx) request saves nothing.
             failed = response.status_code >= 500
             headers = _cookie_only(store) if failed else _commit(store)
         except StoreUnavailable as exc:
@@ -131,7 +131,7 @@ def _commit(store: SessionStore) -> Headers:
         return headers
     closing = store.manager.commit(ended)
     if not any(name == "set-cookie" for name, _ in headers):
-        return _merge(closing, headers)
+        return merge_headers(closing, headers)
     # A new session began after the logout (e.g. a message or CSRF token stored): keep its
     # cookie, and do not let Clear-Site-Data remove it.
     kept: Headers = []
@@ -142,27 +142,13 @@ def _commit(store: SessionStore) -> Headers:
                 continue
         if name != "set-cookie":
             kept.append((name, value))
-    return _merge(kept, headers)
-
-
-def _merge(first: Headers, second: Headers) -> Headers:
-    seen: set[tuple[str, str]] = set()
-    out: Headers = []
-    for item in (*first, *second):
-        if item not in seen:
-            seen.add(item)
-            out.append(item)
-    return out
+    return merge_headers(kept, headers)
 
 
 def _cookie_only(store: SessionStore) -> Headers:
-    """On a 5xx: no data saved, but a token already changed in the store must reach the client."""
+    """On a 5xx: the rule every shell follows (nothing saved; a changed token still sent)."""
     sw: Session | None = store._sw
-    if sw is None or not sw.cookie_changed or sw.record is None or sw.token is None:
-        return []
-    manager = store.manager
-    age = cookie_max_age(sw.record, manager.policy, manager.flows.clock.now())
-    return [("set-cookie", dump_cookie(manager.cookie, sw.token, max_age=age))]
+    return [] if sw is None else store.manager.failed_response_headers(sw)
 
 
 def apply_headers(response: HttpResponseBase, headers: Headers) -> None:

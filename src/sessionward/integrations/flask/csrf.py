@@ -31,6 +31,7 @@ import flask
 from ...core import csrf
 from ...core.events import EventKind
 from ...core.keys import SecretKeyRing
+from ...core.request import view_of_environ
 from ...errors import ConfigurationError
 from .._csrf_state import CSRFState, make_config, presession_cookie
 from . import current_session
@@ -83,7 +84,7 @@ class CSRFProtect:
                 self.cookie,
                 self.manager.flows.clock,
                 current_session(),
-                request.headers.get("Cookie"),
+                view_of_environ(request.environ).cookie,
             )
             setattr(flask.g, _G_KEY, state)
         return state
@@ -96,17 +97,18 @@ class CSRFProtect:
         if getattr(view, _EXEMPT_ATTR, False) or request.path in self.config.exempt:
             return None
         state = self._state()
+        seen = view_of_environ(request.environ)
         reason = csrf.check_source(
             request.method,
             app_origin=self.config.origin or csrf.origin_of(request.scheme, request.host),
             trusted=self.config.trusted_origins,
             secure=request.scheme == "https",
-            sec_fetch_site=request.headers.get("Sec-Fetch-Site"),
-            origin=request.headers.get("Origin"),
-            referer=request.headers.get("Referer"),
+            sec_fetch_site=seen.sec_fetch_site,
+            origin=seen.origin,
+            referer=seen.referer,
         )
         if reason is None:
-            presented = request.headers.get(csrf.HEADER_NAME)
+            presented = seen.header(csrf.HEADER_NAME)
             if presented is None and request.mimetype in (
                 "application/x-www-form-urlencoded",
                 "multipart/form-data",
@@ -124,10 +126,10 @@ class CSRFProtect:
             method=request.method[:16],
             path=request.path[:200],
             handle=session.handle,
-            origin=(request.headers.get("Origin") or "")[:200] or None,
-            sec_fetch_site=(request.headers.get("Sec-Fetch-Site") or "")[:32] or None,
+            origin=(seen.origin or "")[:200] or None,
+            sec_fetch_site=(seen.sec_fetch_site or "")[:32] or None,
         )
-        content_type, body = csrf.rejection(reason, request.headers.get("Accept"))
+        content_type, body = csrf.rejection(reason, seen.header("accept"))
         return flask.Response(
             body, status=403, content_type=content_type, headers={"Cache-Control": "no-store"}
         )

@@ -23,11 +23,12 @@ from werkzeug.exceptions import ServiceUnavailable, TooManyRequests
 from ...core.client import ClientInfo
 from ...core.codec import TAGGED_CODEC
 from ...core.cookies import CookieConfig
+from ...core.header_merge import merge_headers
 from ...core.records import SessionRecord
+from ...core.request import view_of_environ
 from ...errors import GuessingBlocked, StoreUnavailable
 from ...manager import SessionManager
-from ...session import Session
-from ..asgi import merge_headers
+from ...session import Adopted, Session
 from ..wsgi import client_from_environ
 from .settings import cookie_config, settings_of
 
@@ -113,7 +114,8 @@ class SessionwardInterface(SessionInterface):
         self.apply_settings(app)
         client = self.client_resolver(request.environ)
         session = FlaskSession(self.manager, client)
-        header = request.headers.get("Cookie")
+        cookie = view_of_environ(request.environ).cookie
+        header = cookie if isinstance(cookie, str) else None  # WSGI: always text
         if header:
             session._cookie_header = header
             session._defer(self._loader(app, session, header, client))
@@ -154,7 +156,8 @@ class SessionwardInterface(SessionInterface):
                 response.headers.add(header, text)
             return
         refresh = bool(app.config.get("SESSION_REFRESH_EACH_REQUEST", True))
-        if not session.loaded and not (refresh and self._load_to_refresh(app, session)):
+        failed = response.status_code >= 500  # the rule of every shell: a 5xx saves nothing
+        if not session.loaded and (failed or not (refresh and self._load_to_refresh(app, session))):
             return
         self.apply_settings(app)
         # Read without marking the session accessed: only the app's own use does that.
@@ -166,18 +169,19 @@ class SessionwardInterface(SessionInterface):
         if session._force_modified and session.record is not None:
             session.cookie_changed = True  # Flask's "save it": re-send the cookie
         try:
-            extra = self.manager.commit(session)
+            if failed:
+                extra = self.manager.failed_response_headers(session)
+            else:
+                extra = self.manager.commit(session)
         except StoreUnavailable as exc:
             app.logger.warning("sessionward: store unavailable while saving: %s", exc)
             make_unavailable(response)
             return
         if extra:
-            current = [
-                (k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()
-            ]
+            merged = merge_headers(response.headers.items(), extra)
             response.headers.clear()
-            for name, value in merge_headers(current, extra):
-                response.headers.add(name.decode("latin-1"), value.decode("latin-1"))
+            for name, value in merged:
+                response.headers.add(name, value)
 
     def _load_to_refresh(self, app: flask.Flask, session: FlaskSession) -> bool:
         """SESSION_REFRESH_EACH_REQUEST for a request that did not use the session.
@@ -198,7 +202,7 @@ class SessionwardInterface(SessionInterface):
             session._defer(lambda: (None, None))
             session._resolve()
             return False
-        session._adopt(loaded.record, loaded.token)
+        session.apply(Adopted(loaded.record, loaded.token))
         return True
 
 

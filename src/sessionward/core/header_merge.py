@@ -1,0 +1,69 @@
+"""The one rule for adding our headers to a response's own (sans-I/O).
+
+Every shell (ASGI, WSGI, Flask, Django, device binding, the security-headers middleware) adds
+headers to what the app answered through :func:`merge_headers`:
+
+- session headers (``app_wins=False``): our ``Cache-Control`` replaces the app's (a
+  personalised response must not be cached), ``Vary`` values from both sides are joined into
+  one header without repeats, and a line already present is not added twice;
+- defaults (``app_wins=True``, the security headers): ours are added only where the app did
+  not set that header itself.
+
+Names are compared case-insensitively; the headers we add use lower-case names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+Headers = list[tuple[str, str]]
+RawHeaders = list[tuple[bytes, bytes]]
+
+#: Our value replaces the app's for these (session headers only).
+_OURS_REPLACE = frozenset({"cache-control"})
+
+
+def merge_headers(
+    existing: Iterable[tuple[str, str]], extra: Iterable[tuple[str, str]], *, app_wins: bool = False
+) -> Headers:
+    """The response's headers ``existing`` with ``extra`` added (see the module docstring)."""
+    current = list(existing)
+    added = list(extra)
+    if app_wins:
+        present = {name.lower() for name, _ in current}
+        return [*current, *((n, v) for n, v in added if n.lower() not in present)]
+    replaced = {name.lower() for name, _ in added} & _OURS_REPLACE
+    out: Headers = []
+    vary: list[str] = []
+    for name, value in current:
+        lower = name.lower()
+        if lower == "vary":
+            vary.extend(value.split(","))
+        elif lower not in replaced:
+            out.append((name, value))
+    seen = {(name.lower(), value) for name, value in out}
+    for name, value in added:
+        lower = name.lower()
+        if lower == "vary":
+            vary.extend(value.split(","))
+        elif (lower, value) not in seen:
+            seen.add((lower, value))
+            out.append((name, value))
+    parts: list[str] = []
+    for item in vary:
+        part = item.strip()
+        if part and part.lower() not in (p.lower() for p in parts):
+            parts.append(part)
+    if parts:
+        out.append(("vary", ", ".join(parts)))
+    return out
+
+
+def text_headers(raw: Iterable[tuple[bytes, bytes]]) -> Headers:
+    """ASGI's raw header pairs as text (latin-1, as HTTP/1.1 defines them)."""
+    return [(bytes(n).decode("latin-1"), bytes(v).decode("latin-1")) for n, v in raw]
+
+
+def raw_headers(headers: Iterable[tuple[str, str]]) -> RawHeaders:
+    """Text header pairs as ASGI's raw bytes."""
+    return [(n.encode("latin-1"), v.encode("latin-1")) for n, v in headers]

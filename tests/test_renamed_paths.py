@@ -1,0 +1,46 @@
+"""Old import paths of renamed internals keep working for one release, with a warning."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import pytest
+
+from sessionward.calls import StoreCall
+
+
+def test_the_old_ops_module_warns_and_still_gives_the_store_call_type() -> None:
+    sys.modules.pop("sessionward.ops", None)
+    with pytest.warns(DeprecationWarning, match="sessionward.calls"):
+        old = importlib.import_module("sessionward.ops")
+    assert old.Op is StoreCall
+    assert old.Op("get", ("k",)) == StoreCall("get", ("k",))
+
+
+def test_the_old_monitor_module_warns_and_names_the_observer() -> None:
+    from sessionward.observer import Observer
+
+    sys.modules.pop("sessionward.monitor", None)
+    with pytest.warns(DeprecationWarning, match="sessionward.observer"):
+        old = importlib.import_module("sessionward.monitor")
+    assert old.Monitor is Observer
+
+
+def test_the_flows_observe_through_a_collaborator_not_a_base_class() -> None:
+    from sessionward import MemoryStore, SessionManager
+    from sessionward.flows import SessionFlows
+    from sessionward.observer import Observer
+
+    flows = SessionManager(MemoryStore()).flows
+    assert isinstance(flows, SessionFlows)
+    assert isinstance(flows.observer, Observer)
+    assert not isinstance(flows, Observer)
+
+
+def test_the_old_flows_name_warns_and_is_the_session_flows() -> None:
+    import sessionward.flows as flows
+
+    with pytest.warns(DeprecationWarning, match="SessionFlows"):
+        old = flows.Flows
+    assert old is flows.SessionFlows
