@@ -1,0 +1,167 @@
+"""Django under ASGI: the engine's ``a*`` methods and the middleware's async path await the
+async manager; the sync store is never touched (issue 11: async for real)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.http import HttpRequest, HttpResponse
+from django.test import AsyncClient, override_settings
+from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
+
+from sessionward import AsyncMemoryStore, AsyncSessionManager, SessionManager
+from sessionward.core.tokens import session_key
+from sessionward.integrations.django import conf
+from sessionward.testing import FakeClock
+
+from . import django_settings  # noqa: F401  (configures Django first)
+
+COOKIE = "__Host-session"
+TOUCHED: list[str] = []
+
+
+class SyncStoreThatMustNotBeTouched:
+    """Every store method records its name and fails: the async path must not call them."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+
+        def touched(*_: Any, **__: Any) -> Any:
+            TOUCHED.append(name)
+            raise AssertionError(f"sync store touched on the async path: {name}")
+
+        return touched
+
+
+def _json(request: HttpRequest, **extra: Any) -> HttpResponse:
+    body = {"user": request.sessionward.user_id, **extra}  # type: ignore[attr-defined]
+    return HttpResponse(json.dumps(body), content_type="application/json")
+
+
+@csrf_exempt
+async def write(request: HttpRequest) -> HttpResponse:
+    n = await request.session.aget("n", 0) + 1
+    await request.session.aset("n", n)
+    return _json(request, n=n)
+
+
+@csrf_exempt
+async def login(request: HttpRequest) -> HttpResponse:
+    # What django.contrib.auth.alogin() does to the session.
+    await request.session.acycle_key()
+    await request.session.aset("_auth_user_id", "alice")
+    return _json(request)
+
+
+@csrf_exempt
+async def rotate(request: HttpRequest) -> HttpResponse:
+    await request.session.acycle_key()
+    return _json(request)
+
+
+async def me(request: HttpRequest) -> HttpResponse:
+    return _json(request, n=await request.session.aget("n"))
+
+
+@csrf_exempt
+async def logout(request: HttpRequest) -> HttpResponse:
+    await request.session.aflush()
+    return _json(request)
+
+
+urlpatterns = [
+    path("write", write),
+    path("login", login),
+    path("rotate", rotate),
+    path("me", me),
+    path("logout", logout),
+]
+
+AMANAGER: AsyncSessionManager | None = None
+
+
+def make_sync_manager() -> SessionManager:
+    return SessionManager(SyncStoreThatMustNotBeTouched(), sinks=[])  # type: ignore[arg-type]
+
+
+def make_async_manager() -> AsyncSessionManager:
+    if AMANAGER is None:
+        raise RuntimeError("set AMANAGER first")
+    return AMANAGER
+
+
+@pytest.fixture
+def amanager() -> Iterator[AsyncSessionManager]:
+    global AMANAGER
+    AMANAGER = AsyncSessionManager(AsyncMemoryStore(), sinks=[], clock=FakeClock())
+    TOUCHED.clear()
+    with override_settings(
+        ROOT_URLCONF=__name__,
+        MIDDLEWARE=["sessionward.integrations.django.SessionwardMiddleware"],
+        SESSIONWARD_MANAGER=f"{__name__}.make_sync_manager",
+        SESSIONWARD_ASYNC_MANAGER=f"{__name__}.make_async_manager",
+    ):
+        conf.reset()
+        yield AMANAGER
+    conf.reset()
+    AMANAGER = None
+
+
+def test_async_views_log_in_write_rotate_log_out_without_sync_io(
+    amanager: AsyncSessionManager,
+) -> None:
+    async def journey() -> None:
+        client = AsyncClient()
+        first = await client.post("/write", secure=True)
+        assert first.json() == {"user": None, "n": 1}
+        anonymous = first.cookies[COOKIE].value
+
+        login_response = await client.post("/login", secure=True)
+        authed = login_response.cookies[COOKIE].value
+        assert authed != anonymous
+        assert await amanager.store.get(session_key(anonymous)) is None
+        assert [s.current for s in await amanager.sessions_of("alice")] == [False]
+
+        again = await client.post("/write", secure=True)
+        assert again.json() == {"user": "alice", "n": 2}
+
+        rotated = (await client.post("/rotate", secure=True)).cookies[COOKIE].value
+        assert rotated not in (authed, anonymous)
+        assert await amanager.store.get(session_key(authed)) is None
+        assert (await client.get("/me", secure=True)).json() == {"user": "alice", "n": 2}
+
+        out = await client.post("/logout", secure=True)
+        assert "Clear-Site-Data" in out
+        assert await amanager.sessions_of("alice") == []
+        replay = await client.get("/me", secure=True, headers={"cookie": f"{COOKIE}={rotated}"})
+        assert replay.json() == {"user": None, "n": None}
+
+    asyncio.run(journey())
+    assert TOUCHED == []
+
+
+def test_engine_async_methods_await_the_async_manager(amanager: AsyncSessionManager) -> None:
+    from sessionward.integrations.django.engine import SessionStore
+
+    async def contract() -> None:
+        store = SessionStore()
+        await store.aset("cart", [1, 2])
+        await store.asave()
+        key = store.session_key
+        assert key is not None and await store.aexists(key)
+        loaded = SessionStore(key)
+        assert await loaded.aget("cart") == [1, 2]
+        await loaded.acycle_key()
+        assert loaded.session_key != key and not await loaded.aexists(key)
+        await loaded.aflush()
+        assert loaded.session_key is None
+        await SessionStore.aclear_expired()
+
+    asyncio.run(contract())
+    assert TOUCHED == []
