@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +16,8 @@ from django.test import AsyncClient, override_settings
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
+from conftest import require_service
+from distributed.services import POSTGRES_URL, REDIS_URL, postgres_problem, redis_problem
 from sessionward import AsyncMemoryStore, AsyncSessionManager, SessionManager
 from sessionward.core.tokens import session_key
 from sessionward.integrations.django import conf
@@ -165,3 +169,65 @@ def test_engine_async_methods_await_the_async_manager(amanager: AsyncSessionMana
 
     asyncio.run(contract())
     assert TOUCHED == []
+
+
+def _store_url(kind: str, tmp_path: Path) -> tuple[str, dict[str, str]]:
+    unique = f"sw-djasync-{uuid.uuid4().hex[:12]}"
+    if kind == "memory":
+        return "memory://", {}
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path / 'sessions.sqlite3'}", {}
+    if kind == "redis":
+        require_service("redis", redis_problem())
+        return REDIS_URL, {"prefix": unique}
+    require_service("postgres", postgres_problem())
+    return POSTGRES_URL, {"schema": unique.replace("-", "_")}
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "redis", "postgres"])
+def test_store_url_gives_an_async_twin_over_the_same_data(kind: str, tmp_path: Path) -> None:
+    url, options = _store_url(kind, tmp_path)
+    with override_settings(
+        ROOT_URLCONF=__name__,
+        MIDDLEWARE=["sessionward.integrations.django.SessionwardMiddleware"],
+        SESSIONWARD_MANAGER=None,
+        SESSIONWARD_STORE=url,
+        SESSIONWARD_STORE_OPTIONS=options,
+        SESSIONWARD_SINKS=[],
+    ):
+        conf.reset()
+        sync = conf.get_manager()
+        ran: list[str] = []
+
+        def no_sync_flows(flow: Any) -> Any:
+            ran.append(type(flow).__name__)
+            raise AssertionError("the sync manager ran a flow on the async path")
+
+        sync._run = no_sync_flows  # type: ignore[method-assign]
+
+        async def journey() -> str:
+            client = AsyncClient()
+            await client.post("/write", secure=True)
+            token = (await client.post("/login", secure=True)).cookies[COOKIE].value
+            assert (await client.get("/me", secure=True)).json() == {"user": "alice", "n": 1}
+            twin = conf.get_async_manager()
+            assert twin is not None and twin.flows.token_keys is sync.flows.token_keys
+            await twin.store.close()
+            return token
+
+        try:
+            token = asyncio.run(journey())
+            assert ran == []
+            # The sync side reads what the async side wrote (same data, same key ring).
+            del sync._run
+            record = sync.store.get(session_key(token))
+            assert record is not None and record.user_id == "alice"
+        finally:
+            store: Any = sync.store
+            if kind == "redis":
+                store.delete_all()
+            drop = getattr(getattr(store, "plans", None), "drop_schema", None)
+            if drop is not None:
+                store._drive(drop(), atomic=True)
+            store.close()
+            conf.reset()
