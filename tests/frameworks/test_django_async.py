@@ -79,7 +79,15 @@ async def logout(request: HttpRequest) -> HttpResponse:
     return _json(request)
 
 
+@csrf_exempt
+def sync_login(request: HttpRequest) -> HttpResponse:
+    # A sync view under ASGI calls sessionward's own API without await.
+    request.sessionward.login("bob")  # type: ignore[attr-defined]
+    return _json(request)
+
+
 urlpatterns = [
+    path("sync-login", sync_login),
     path("write", write),
     path("login", login),
     path("rotate", rotate),
@@ -230,4 +238,27 @@ def test_store_url_gives_an_async_twin_over_the_same_data(kind: str, tmp_path: P
             if drop is not None:
                 store._drive(drop(), atomic=True)
             store.close()
+            conf.reset()
+
+
+def test_a_sync_view_under_asgi_gets_a_sync_session(tmp_path: Path) -> None:
+    with override_settings(
+        ROOT_URLCONF=__name__,
+        MIDDLEWARE=["sessionward.integrations.django.SessionwardMiddleware"],
+        SESSIONWARD_MANAGER=None,
+        SESSIONWARD_STORE="memory://",
+        SESSIONWARD_SINKS=[],
+    ):
+        conf.reset()
+
+        async def journey() -> list[Any]:
+            client = AsyncClient()
+            response = await client.post("/sync-login", secure=True)
+            me = await client.get("/me", secure=True)
+            return [response.json()["user"], me.json()["user"]]
+
+        try:
+            assert asyncio.run(journey()) == ["bob", "bob"]
+            assert [s.user_id for s in conf.get_manager().sessions_of("bob")] == ["bob"]
+        finally:
             conf.reset()

@@ -31,7 +31,7 @@ from ...core.client import ClientInfo
 from ...core.lifecycle import cookie_max_age
 from ...errors import GuessingBlocked, SessionLimitExceeded
 from ...manager import AsyncSessionManager, SessionManager
-from ...session import AsyncSession, BaseSession
+from ...session import AsyncSession, BaseSession, Session
 from . import conf
 
 SESSION_KEY = "_auth_user_id"  # django.contrib.auth's name, without importing its models
@@ -106,6 +106,18 @@ class SessionStore(SessionBase):  # type: ignore[misc]
         if sw is None:  # pragma: no cover - load() always sets it
             raise RuntimeError("session not loaded")
         return sw
+
+    def for_sync_view(self) -> None:
+        """A sync view under ASGI: ``request.sessionward`` becomes a sync ``Session``.
+
+        Its methods (``login()``, ``logout()``...) then run on the sync manager in the view's
+        thread, as the view expects; loading and saving stay on the async manager. Both classes
+        share ``BaseSession``'s state, so only the bound manager changes.
+        """
+        sw = self._sw
+        if isinstance(sw, AsyncSession):
+            sw.__class__ = Session  # type: ignore[assignment]
+            sw._manager = self.manager  # type: ignore[assignment]
 
     def _track(self) -> None:
         self._session_key = None if self._sw is None else self._sw.token

@@ -21,7 +21,7 @@ from collections.abc import Callable, Generator
 from http.cookies import Morsel
 from typing import Any
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.contrib.sessions.exceptions import SessionInterrupted
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
@@ -105,6 +105,16 @@ class SessionwardMiddleware(SessionMiddleware):  # type: ignore[misc]
             return _unavailable("loading a session", exc)
         _attach(request, store)
         return None
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
+    ) -> None:
+        # Under ASGI a sync view runs in a thread and calls request.sessionward's methods
+        # without await: give it the sync Session (no I/O here; the I/O stays async).
+        store = getattr(request, "session", None)
+        if isinstance(store, SessionStore) and not iscoroutinefunction(view):
+            store.for_sync_view()
+            request.sessionward = store.sessionward
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         response = await self.aprocess_request(request)
