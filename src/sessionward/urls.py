@@ -21,7 +21,7 @@ from typing import Literal
 
 from .audit.base import AuditLog
 from .errors import ConfigurationError
-from .stores.base import Store
+from .stores.base import AsyncStore, Store
 
 Backend = Literal["sqlite", "redis", "postgres", "memory"]
 _SCHEMES: dict[str, Backend] = {
@@ -82,6 +82,39 @@ def open_store(
     from .stores.postgres import PostgresStore
 
     return PostgresStore(url, schema=schema)
+
+
+def open_async_store(
+    url: str,
+    *,
+    prefix: str = "sessionward",
+    schema: str = "sessionward",
+    create: bool = False,
+    sync: Store | None = None,
+) -> AsyncStore:
+    """The :class:`~sessionward.stores.base.AsyncStore` for ``url``: the async twin of
+    :func:`open_store` over the same data.
+
+    For ``memory://`` pass ``sync``, the :class:`~sessionward.stores.memory.MemoryStore` the
+    sync side uses, so both see the same sessions (a new one is made otherwise).
+    """
+    backend = backend_of(url)
+    if backend == "memory":
+        from .stores.memory import MemoryStore
+        from .stores.threaded import AsyncMemoryStore
+
+        return AsyncMemoryStore(sync if isinstance(sync, MemoryStore) else None)
+    if backend == "sqlite":
+        from .stores.sqlite import AsyncSQLiteStore
+
+        return AsyncSQLiteStore(sqlite_path(url, create=create))
+    if backend == "redis":
+        from .stores.redis import AsyncRedisStore
+
+        return AsyncRedisStore(url=url, prefix=prefix)
+    from .stores.postgres import AsyncPostgresStore
+
+    return AsyncPostgresStore(url, schema=schema)
 
 
 def open_audit_log(

@@ -9,6 +9,13 @@ Application code uses the session's own async operations::
 
 A store failure becomes a 503 with ``Retry-After``: a page that needs the session is never
 served as anonymous because the store was unreachable.
+
+A middleware that needs the loaded session but runs *outside* ``SessionMiddleware`` (e.g.
+``CSRFMiddleware`` added with ``add_middleware`` in reading order) appends a wrapper to
+``scope["sessionward.on_load"]`` (:data:`ON_LOAD_KEY`): a function taking the inner ASGI app and
+returning an ASGI app. ``SessionMiddleware`` applies those wrappers, in the order they were
+registered (the first registered runs first), right after loading the session and before the
+app; a wrapper may answer the request itself (a 403) instead of calling the app.
 """
 
 from __future__ import annotations
@@ -31,6 +38,11 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 ClientResolver = Callable[[Scope], ClientInfo]
+OnLoad = Callable[[ASGIApp], ASGIApp]
+
+#: The scope key where middlewares outside ``SessionMiddleware`` register their
+#: ``OnLoad`` wrappers (a list); ``SessionMiddleware`` runs them after loading the session.
+ON_LOAD_KEY = "sessionward.on_load"
 
 logger = logging.getLogger("sessionward")
 _UNAVAILABLE = b"Session store unavailable; please retry shortly.\n"
@@ -106,6 +118,9 @@ class SessionMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
+        # Taken before loading, so the registering middleware can tell it was seen even when
+        # the load fails (a 429 or 503 then answers and the wrappers never run).
+        app = self._with_on_load(scope)
         client = self.client_resolver(scope)
         cookies = cookie_header(scope)
         try:
@@ -130,7 +145,7 @@ class SessionMiddleware:
         scope["sessionward.manager"] = self.manager
         if scope["type"] == "websocket":
             # A WebSocket cannot set cookies; it may read the session to authorise itself.
-            await self.app(scope, receive, send)
+            await app(scope, receive, send)
             return
 
         failed = started = False
@@ -158,7 +173,7 @@ class SessionMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_session)
+            await app(scope, receive, send_with_session)
         except StoreUnavailable as exc:
             # A session operation inside the app (login, logout, revoke) could not reach the
             # store: the same 503 as a failed load, not a 500 traceback.
@@ -166,6 +181,18 @@ class SessionMiddleware:
                 raise
             logger.warning("sessionward: store unavailable inside the app: %s", exc)
             await send_unavailable(send)
+
+    def _with_on_load(self, scope: Scope) -> ASGIApp:
+        """The app wrapped by the checks registered in ``scope[ON_LOAD_KEY]`` (taken once)."""
+        hooks = scope.get(ON_LOAD_KEY)
+        app = self.app
+        if not hooks:
+            return app
+        pending = list(hooks)
+        hooks.clear()  # a nested SessionMiddleware must not run them twice
+        for hook in reversed(pending):
+            app = hook(app)
+        return app
 
 
 def session_of(request: Any) -> AsyncSession:

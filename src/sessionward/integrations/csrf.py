@@ -1,9 +1,15 @@
 """CSRF protection for ASGI apps (:class:`CSRFMiddleware`) and WSGI apps (the sync twin
 :class:`WSGICSRFMiddleware`); the decisions live in :mod:`sessionward.core.csrf`.
 
-Place the CSRF middleware *inside* the session middleware, so the session is loaded first::
+The CSRF middleware may sit on either side of the session middleware::
 
     app = SessionMiddleware(CSRFMiddleware(app, manager=manager, keys=keys), manager=manager)
+    app = CSRFMiddleware(SessionMiddleware(app, manager=manager), manager=manager, keys=keys)
+
+Inside, it checks the session already loaded. Outside, it registers its check in
+``scope["sessionward.on_load"]`` and ``SessionMiddleware`` runs it right after loading, before
+the app: the same check either way. Without any ``SessionMiddleware`` the first request raises
+``ConfigurationError``.
 
 Every form must carry the token: ``<input type="hidden" name="csrf_token"
 value="{{ csrf_token(request) }}">``; scripts send it in the ``X-CSRF-Token`` header.
@@ -31,7 +37,7 @@ from ._csrf_state import (
     session_from,
 )
 from ._csrf_wsgi import WSGICSRFMiddleware
-from .asgi import ASGIApp, Message, Receive, Scope, Send
+from .asgi import ON_LOAD_KEY, ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["STATE_KEY", "CSRFMiddleware", "CSRFState", "WSGICSRFMiddleware", "csrf_token"]
 
@@ -64,6 +70,47 @@ class CSRFMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if "session" not in scope:
+            await self._register(scope, receive, send)
+            return
+        await self._protect(self.app, scope, receive, send)
+
+    async def _register(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Outside ``SessionMiddleware``: have it run the check once the session is loaded."""
+
+        def on_load(inner: ASGIApp) -> ASGIApp:
+            async def protected(scope: Scope, receive: Receive, send: Send) -> None:
+                await self._protect(inner, scope, receive, send)
+
+            return protected
+
+        hooks = scope.setdefault(ON_LOAD_KEY, [])
+        hooks.append(on_load)
+
+        unsafe = str(scope.get("method", "GET")).upper() not in csrf.SAFE_METHODS
+
+        def unchecked() -> None:
+            # No SessionMiddleware took the check, yet the app reads the body or answers an
+            # unsafe request: never let it run unprotected. (A middleware in between may still
+            # refuse the request itself with a 4xx/5xx, e.g. a bad Host.)
+            if unsafe and any(hook is on_load for hook in hooks):
+                raise ConfigurationError(
+                    "CSRFMiddleware found no sessionward SessionMiddleware on this request: "
+                    "add SessionMiddleware (or use add_sessionward(app, manager=..., csrf=...))"
+                )
+
+        async def guarded_receive() -> Message:
+            unchecked()
+            return await receive()
+
+        async def guarded_send(message: Message) -> None:
+            if message["type"] == "http.response.start" and int(message.get("status", 200)) < 400:
+                unchecked()
+            await send(message)
+
+        await self.app(scope, guarded_receive, guarded_send)
+
+    async def _protect(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
         session = session_from(scope, "session", "CSRFMiddleware")
         view = view_of_scope(scope)
         cookie_header = view.cookie
@@ -98,7 +145,7 @@ class CSRFMiddleware:
                     )
             await send(message)
 
-        await self.app(scope, receive, send_with_cookie)
+        await app(scope, receive, send_with_cookie)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         view = view_of_scope(scope)

@@ -15,6 +15,13 @@ Settings (only ``SESSIONWARD_STORE`` is required):
 * ``SESSIONWARD_TRUSTED_PROXIES``: addresses or networks of your reverse proxies.
 * ``SESSIONWARD_MANAGER``: instead of all the above, a ready ``SessionManager`` (or its dotted
   path, or a factory); the engine then uses exactly that.
+* ``SESSIONWARD_ASYNC_MANAGER``: with ``SESSIONWARD_MANAGER``, its async twin (an
+  ``AsyncSessionManager`` over the same data, or its dotted path, or a factory). Without it the
+  async paths run the sync manager through ``sync_to_async``.
+
+Under ASGI the engine's ``a*`` methods and the middleware's async path use an
+``AsyncSessionManager`` over the store's async twin (:func:`get_async_manager`: same store
+data, policy, cookie, monitoring, sinks and token keys as the sync manager), one per event loop.
 
 Bad values raise :class:`~sessionward.errors.ConfigurationError`, whose message says the fix,
 when the manager is first built (at start-up: the middleware builds it).
@@ -22,7 +29,9 @@ when the manager is first built (at start-up: the middleware builds it).
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import weakref
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -36,13 +45,17 @@ from ...core.monitoring import Monitoring
 from ...core.policy import SessionPolicy
 from ...core.proxies import TrustedProxies
 from ...errors import ConfigurationError
-from ...manager import SessionManager
-from ...urls import backend_of, open_store
+from ...manager import AsyncSessionManager, SessionManager
+from ...urls import backend_of, open_async_store, open_store
 
 _lock = threading.Lock()
 _manager: SessionManager | None = None
 _proxies: TrustedProxies | None = None
 _PREFIX = "SESSIONWARD_"
+#: The async twin per event loop (a store's connections belong to one loop); None: no twin.
+_async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncSessionManager | None] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def get_manager() -> SessionManager:
@@ -63,6 +76,7 @@ def reset(**_: Any) -> None:
     with _lock:
         _manager = None
         _proxies = None
+        _async.clear()
 
 
 def _on_setting_changed(*, setting: str, **_: Any) -> None:
@@ -146,6 +160,50 @@ def build_manager() -> SessionManager:
         monitoring=_from_setting("SESSIONWARD_MONITORING", Monitoring, None),
         sinks=None if sinks is None else [_named(s, "SESSIONWARD_SINKS") for s in sinks],
     )
+
+
+def get_async_manager() -> AsyncSessionManager | None:
+    """The async twin of :func:`get_manager` for the running event loop (``None``: there is
+    none, and the async paths fall back to ``sync_to_async``). Call it inside the loop."""
+    loop = asyncio.get_running_loop()
+    with _lock:
+        if loop in _async:
+            return _async[loop]
+    twin = build_async_manager(get_manager())
+    with _lock:
+        return _async.setdefault(loop, twin)
+
+
+def build_async_manager(manager: SessionManager) -> AsyncSessionManager | None:
+    if getattr(settings, "SESSIONWARD_MANAGER", None) is not None:
+        value = _named(
+            getattr(settings, "SESSIONWARD_ASYNC_MANAGER", None), "SESSIONWARD_ASYNC_MANAGER"
+        )
+        if value is None:
+            return None
+        if callable(value) and not isinstance(value, AsyncSessionManager):
+            value = value()
+        if not isinstance(value, AsyncSessionManager):
+            raise ConfigurationError(
+                "SESSIONWARD_ASYNC_MANAGER must name a sessionward.AsyncSessionManager, "
+                f"not {type(value).__name__}"
+            )
+        return value
+    url = str(getattr(settings, "SESSIONWARD_STORE", ""))
+    options = getattr(settings, "SESSIONWARD_STORE_OPTIONS", None) or {}
+    store = open_async_store(url, create=True, sync=manager.store, **options)
+    flows = manager.flows
+    twin = AsyncSessionManager(
+        store,
+        policy=manager.policy,
+        cookie=manager.cookie,
+        clock=flows.clock,
+        sinks=flows.observer.sinks,
+        monitoring=flows.observer.monitoring,
+        token_keys=flows.token_keys,  # the same key ring: tokens verify on both sides
+    )
+    twin.flows.strict_tags = flows.strict_tags
+    return twin
 
 
 def trusted_proxies() -> TrustedProxies:
