@@ -30,7 +30,12 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     ) from exc
 
 from ..core.records import SessionRecord
-from ..errors import ConfigurationError, SessionLimitExceeded, StoreUnavailable
+from ..errors import (
+    ConfigurationError,
+    DuplicateKey,
+    SessionLimitExceeded,
+    StoreUnavailable,
+)
 from . import _redis_lua as lua
 from .base import RecordUpdate, SessionLimit
 
@@ -128,7 +133,7 @@ def _translate(
     except redis.ResponseError as exc:
         message = str(exc).removeprefix("ERR ")
         if message.startswith("SWEXISTS"):
-            raise ValueError("session key or handle already exists") from exc
+            raise DuplicateKey("session key or handle already exists") from exc
         if message.startswith("SWLIMIT") and record is not None and limit is not None:
             raise SessionLimitExceeded(record.user_id or "", limit.max_sessions) from exc
         raise StoreUnavailable(f"Redis error: {exc}") from exc

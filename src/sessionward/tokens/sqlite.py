@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from typing import Any, TypeVar
+from typing import TypeVar
 
+from ..errors import DuplicateKey
 from ..stores._sqlite_db import SQLiteDatabase, take_lease
 from ..stores._sweeper import DEFAULT_BATCH, DEFAULT_INTERVAL, GRACE, Sweeper
 from .refresh import RefreshRecord
-from .store import Revocations, ThreadedAsyncTokenStore
+from .store import Revocations, ThreadedAsyncTokenStore, refresh_row
 
 T = TypeVar("T")
 SCHEMA_VERSION = 1
@@ -42,19 +43,6 @@ CREATE TABLE IF NOT EXISTS sessionward_revocations (
     until REAL NOT NULL
 ) STRICT, WITHOUT ROWID;
 """
-
-
-def _row(record: RefreshRecord) -> tuple[Any, ...]:
-    return (
-        record.key,
-        record.family,
-        record.session,
-        record.user_id,
-        record.issued_at,
-        record.expires_at,
-        record.rotated_at,
-        record.sealed,
-    )
 
 
 class SQLiteTokenStore:
@@ -94,13 +82,13 @@ class SQLiteTokenStore:
             conn.execute(
                 f"INSERT INTO sessionward_refresh_tokens ({_COLUMNS}) "  # noqa: S608 (constant)
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                _row(record),
+                refresh_row(record),
             )
 
         try:
             self.db.run(add, write=True)
         except sqlite3.IntegrityError as exc:
-            raise ValueError("refresh token key already exists") from exc
+            raise DuplicateKey("refresh token key already exists") from exc
 
     def get(self, key: str) -> RefreshRecord | None:
         def get(conn: sqlite3.Connection) -> RefreshRecord | None:
@@ -124,7 +112,7 @@ class SQLiteTokenStore:
             conn.execute(
                 f"INSERT INTO sessionward_refresh_tokens ({_COLUMNS}) "  # noqa: S608 (constant)
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                _row(successor),
+                refresh_row(successor),
             )
             return True
 
