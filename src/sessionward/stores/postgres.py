@@ -13,7 +13,7 @@ within a fraction of a second when the server is back.
 from __future__ import annotations
 
 import contextlib
-from typing import TypeVar
+from typing import Any, TypeVar
 
 try:
     import psycopg
@@ -41,36 +41,8 @@ def _unavailable(exc: Exception) -> Exception:
     return StoreUnavailable(f"PostgreSQL unavailable: {exc}")
 
 
-def _target(
-    plans: Plans,
-    conninfo: str,
-    min_size: int,
-    max_size: int,
-    connect_timeout: float,
-    statement_timeout: float,
-    pool_timeout: float,
-) -> PgTarget:
-    return PgTarget(
-        conninfo,
-        plans.schema,
-        f"sessionward-{plans.schema}",
-        plans.migrate,
-        _unavailable,
-        min_size=min_size,
-        max_size=max_size,
-        connect_timeout=connect_timeout,
-        statement_timeout=statement_timeout,
-        pool_timeout=pool_timeout,
-    )
-
-
-class PostgresStore:
-    """Sessions in PostgreSQL for synchronous apps.
-
-    ``conninfo`` is a libpq URL or DSN. ``schema`` holds the store's tables; give each app (or
-    test run) its own. The schema is created or migrated here, at construction (or, if the
-    server is unreachable then, on first use).
-    """
+class _Postgres:
+    """What both PostgreSQL stores take and build: their settings, plans and sweeper."""
 
     def __init__(
         self,
@@ -86,28 +58,45 @@ class PostgresStore:
         purge_batch: int = DEFAULT_BATCH,
         purge_grace: float = GRACE,
     ) -> None:
-        self.sweeper = Sweeper(
-            "sessions", self._sweep, interval=purge_interval, batch=purge_batch, grace=purge_grace
-        )
         self.plans = Plans(schema)
-        self.runner = PgRunner(
-            _target(
-                self.plans,
+        self._start(
+            PgTarget(
                 conninfo,
-                min_size,
-                max_size,
-                connect_timeout,
-                statement_timeout,
-                pool_timeout,
-            )
+                schema,
+                f"sessionward-{schema}",
+                self.plans.migrate,
+                _unavailable,
+                min_size=min_size,
+                max_size=max_size,
+                connect_timeout=connect_timeout,
+                statement_timeout=statement_timeout,
+                pool_timeout=pool_timeout,
+            ),
+            {"interval": purge_interval, "batch": purge_batch, "grace": purge_grace},
         )
+
+    def _start(self, target: PgTarget, purge: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(schema={self.plans.schema!r})"
+
+
+class PostgresStore(_Postgres):
+    """Sessions in PostgreSQL for synchronous apps.
+
+    ``conninfo`` is a libpq URL or DSN. ``schema`` holds the store's tables; give each app (or
+    test run) its own. The schema is created or migrated here, at construction (or, if the
+    server is unreachable then, on first use).
+    """
+
+    def _start(self, target: PgTarget, purge: dict[str, Any]) -> None:
+        self.sweeper = Sweeper("sessions", self._sweep, **purge)
+        self.runner = PgRunner(target)
         self.pool = self.runner.pool
         # Not reachable yet? Start anyway (requests get 503s) and migrate on first use.
         with contextlib.suppress(StoreUnavailable):
             self.runner.ensure_schema()
-
-    def __repr__(self) -> str:
-        return f"PostgresStore(schema={self.plans.schema!r})"
 
     def _drive(self, plan: Plan[T], *, atomic: bool) -> T:
         return self.runner.drive(plan, atomic=atomic)
@@ -169,45 +158,16 @@ class PostgresStore:
         self.runner.close()
 
 
-class AsyncPostgresStore:
+class AsyncPostgresStore(_Postgres):
     """Sessions in PostgreSQL for async apps; see :class:`PostgresStore`.
 
     The pool opens and the schema is migrated on first use (or ``await store.open()`` at
     application start-up), inside the running event loop.
     """
 
-    def __init__(
-        self,
-        conninfo: str,
-        *,
-        schema: str = "sessionward",
-        min_size: int = 1,
-        max_size: int = 10,
-        connect_timeout: float = 2.0,
-        statement_timeout: float = 2.0,
-        pool_timeout: float = 2.0,
-        purge_interval: float | None = DEFAULT_INTERVAL,
-        purge_batch: int = DEFAULT_BATCH,
-        purge_grace: float = GRACE,
-    ) -> None:
-        self.sweeper = AsyncSweeper(
-            "sessions", self._sweep, interval=purge_interval, batch=purge_batch, grace=purge_grace
-        )
-        self.plans = Plans(schema)
-        self.runner = AsyncPgRunner(
-            _target(
-                self.plans,
-                conninfo,
-                min_size,
-                max_size,
-                connect_timeout,
-                statement_timeout,
-                pool_timeout,
-            )
-        )
-
-    def __repr__(self) -> str:
-        return f"AsyncPostgresStore(schema={self.plans.schema!r})"
+    def _start(self, target: PgTarget, purge: dict[str, Any]) -> None:
+        self.sweeper = AsyncSweeper("sessions", self._sweep, **purge)
+        self.runner = AsyncPgRunner(target)
 
     async def open(self) -> None:
         """Open the pool and create or migrate the schema (idempotent)."""

@@ -151,29 +151,8 @@ def _failure(exc: Exception) -> Exception:
     return StoreUnavailable(f"PostgreSQL unavailable: {exc}")
 
 
-def _target(
-    plans: _Plans,
-    conninfo: str,
-    max_size: int,
-    connect_timeout: float,
-    statement_timeout: float,
-    pool_timeout: float,
-) -> PgTarget:
-    return PgTarget(
-        conninfo,
-        plans.schema,
-        f"sessionward-tokens-{plans.schema}",
-        plans.migrate,
-        _failure,
-        max_size=max_size,
-        connect_timeout=connect_timeout,
-        statement_timeout=statement_timeout,
-        pool_timeout=pool_timeout,
-    )
-
-
-class PostgresTokenStore:
-    """A :class:`~sessionward.tokens.store.TokenStore` in PostgreSQL (sync, pooled)."""
+class _Postgres:
+    """What both PostgreSQL token stores take and build: settings, plans and sweeper."""
 
     def __init__(
         self,
@@ -188,19 +167,32 @@ class PostgresTokenStore:
         purge_batch: int = DEFAULT_BATCH,
         purge_grace: float = GRACE,
     ) -> None:
-        self.sweeper = Sweeper(
-            "refresh_tokens",
-            self._sweep,
-            interval=purge_interval,
-            batch=purge_batch,
-            grace=purge_grace,
-        )
         self.plans = _Plans(schema)
-        self.runner = PgRunner(
-            _target(
-                self.plans, conninfo, max_size, connect_timeout, statement_timeout, pool_timeout
-            )
+        self._start(
+            PgTarget(
+                conninfo,
+                schema,
+                f"sessionward-tokens-{schema}",
+                self.plans.migrate,
+                _failure,
+                max_size=max_size,
+                connect_timeout=connect_timeout,
+                statement_timeout=statement_timeout,
+                pool_timeout=pool_timeout,
+            ),
+            {"interval": purge_interval, "batch": purge_batch, "grace": purge_grace},
         )
+
+    def _start(self, target: PgTarget, purge: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+
+class PostgresTokenStore(_Postgres):
+    """A :class:`~sessionward.tokens.store.TokenStore` in PostgreSQL (sync, pooled)."""
+
+    def _start(self, target: PgTarget, purge: dict[str, Any]) -> None:
+        self.sweeper = Sweeper("refresh_tokens", self._sweep, **purge)
+        self.runner = PgRunner(target)
         self.pool = self.runner.pool
         self.runner.ensure_schema()
 
@@ -237,35 +229,12 @@ class PostgresTokenStore:
         self.runner.close()
 
 
-class AsyncPostgresTokenStore:
+class AsyncPostgresTokenStore(_Postgres):
     """The asyncio twin of :class:`PostgresTokenStore`; the pool opens on first use."""
 
-    def __init__(
-        self,
-        conninfo: str,
-        *,
-        schema: str = "sessionward",
-        max_size: int = 10,
-        connect_timeout: float = 2.0,
-        statement_timeout: float = 2.0,
-        pool_timeout: float = 2.0,
-        purge_interval: float | None = DEFAULT_INTERVAL,
-        purge_batch: int = DEFAULT_BATCH,
-        purge_grace: float = GRACE,
-    ) -> None:
-        self.sweeper = AsyncSweeper(
-            "refresh_tokens",
-            self._sweep,
-            interval=purge_interval,
-            batch=purge_batch,
-            grace=purge_grace,
-        )
-        self.plans = _Plans(schema)
-        self.runner = AsyncPgRunner(
-            _target(
-                self.plans, conninfo, max_size, connect_timeout, statement_timeout, pool_timeout
-            )
-        )
+    def _start(self, target: PgTarget, purge: dict[str, Any]) -> None:
+        self.sweeper = AsyncSweeper("refresh_tokens", self._sweep, **purge)
+        self.runner = AsyncPgRunner(target)
 
     async def open(self) -> None:
         await self.runner.ensure_schema()
