@@ -16,8 +16,8 @@ from typing import Any, ParamSpec, TypeVar
 
 from ..core.records import SessionRecord, decode_data, encode_data
 from ..errors import ConfigurationError, DuplicateKey
-from ._sqlite_db import SQLiteDatabase, WouldBlock, take_lease
-from ._sweeper import DEFAULT_BATCH, DEFAULT_INTERVAL, GRACE, Sweeper
+from ._sqlite_db import SQLiteBackend, WouldBlock, take_lease
+from ._sweeper import DEFAULT_BATCH, DEFAULT_INTERVAL, GRACE
 from .base import (
     RecordUpdate,
     SessionLimit,
@@ -79,7 +79,7 @@ def _encode_meta(meta: Mapping[str, Any]) -> str:
     return json.dumps(dict(meta), separators=(",", ":"))
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteBackend):
     """Sessions in one SQLite database file (created with mode 0600 if missing).
 
     ``busy_timeout`` (seconds) bounds how long a call waits for another writer; past it the call
@@ -91,30 +91,10 @@ class SQLiteStore:
     ``purge_interval=None`` turns it off (then run ``sessionward purge`` from cron).
     """
 
-    def __init__(
-        self,
-        path: str | os.PathLike[str],
-        *,
-        busy_timeout: float = 5.0,
-        purge_interval: float | None = DEFAULT_INTERVAL,
-        purge_batch: int = DEFAULT_BATCH,
-        purge_grace: float = GRACE,
-    ) -> None:
-        self.sweeper = Sweeper(
-            "sessions",
-            self._sweep,
-            interval=purge_interval,
-            batch=purge_batch,
-            grace=purge_grace,
-            thread_done=lambda: self.db.release_thread(),
-        )
-        self.db = SQLiteDatabase(path, busy_timeout=busy_timeout, owner="SQLiteStore")
-        self.path = self.db.path
-        self.busy_timeout = self.db.busy_timeout
-        self.db.migrate(_SCHEMA, version_table="sessionward_schema", version=SCHEMA_VERSION)
-
-    def __repr__(self) -> str:
-        return f"SQLiteStore({str(self.path)!r})"
+    sweep_name = "sessions"
+    schema = _SCHEMA
+    version_table = "sessionward_schema"
+    version = SCHEMA_VERSION
 
     def call_nowait(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         """Run a store method only if it needs no lock wait; see ``SQLiteDatabase``."""

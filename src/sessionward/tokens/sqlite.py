@@ -12,8 +12,8 @@ import sqlite3
 from typing import TypeVar
 
 from ..errors import DuplicateKey
-from ..stores._sqlite_db import SQLiteDatabase, take_lease
-from ..stores._sweeper import DEFAULT_BATCH, DEFAULT_INTERVAL, GRACE, Sweeper
+from ..stores._sqlite_db import SQLiteBackend, take_lease
+from ..stores._sweeper import DEFAULT_BATCH, DEFAULT_INTERVAL, GRACE
 from .refresh import RefreshRecord
 from .store import Revocations, ThreadedAsyncTokenStore, refresh_row
 
@@ -45,33 +45,13 @@ CREATE TABLE IF NOT EXISTS sessionward_revocations (
 """
 
 
-class SQLiteTokenStore:
+class SQLiteTokenStore(SQLiteBackend):
     """A :class:`~sessionward.tokens.store.TokenStore` in one SQLite file (mode 0600)."""
 
-    def __init__(
-        self,
-        path: str | os.PathLike[str],
-        *,
-        busy_timeout: float = 5.0,
-        purge_interval: float | None = DEFAULT_INTERVAL,
-        purge_batch: int = DEFAULT_BATCH,
-        purge_grace: float = GRACE,
-    ) -> None:
-        self.sweeper = Sweeper(
-            "refresh_tokens",
-            self._sweep,
-            interval=purge_interval,
-            batch=purge_batch,
-            grace=purge_grace,
-            thread_done=lambda: self.db.release_thread(),
-        )
-        self.db = SQLiteDatabase(path, busy_timeout=busy_timeout, owner="SQLiteTokenStore")
-        self.path = self.db.path
-        self.busy_timeout = self.db.busy_timeout
-        self.db.migrate(_SCHEMA, version_table="sessionward_token_schema", version=SCHEMA_VERSION)
-
-    def __repr__(self) -> str:
-        return f"SQLiteTokenStore({str(self.path)!r})"
+    sweep_name = "refresh_tokens"
+    schema = _SCHEMA
+    version_table = "sessionward_token_schema"
+    version = SCHEMA_VERSION
 
     # -- the TokenStore protocol -----------------------------------------------------------
 
