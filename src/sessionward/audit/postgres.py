@@ -23,7 +23,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from ..core.events import Event, EventKind
 from ..errors import ConfigurationError, StoreUnavailable
-from ..stores._pg_runner import PgRunner, PgTarget, Plan, query
+from ..stores._pg_runner import PgLimits, PgRunner, PgTarget, Plan, query
 from ..stores._pg_settings import check_schema
 from .base import AuditEntry, check_limit
 
@@ -171,18 +171,10 @@ class PostgresAuditLog:
         self.plans = AuditPlans(check_schema(schema))
         self.schema = schema
         self.table = self.plans.table
+        limits = PgLimits(1, max_size, connect_timeout, statement_timeout, pool_timeout)
+        name = f"sessionward-audit-{schema}"
         self.runner = PgRunner(
-            PgTarget(
-                conninfo,
-                schema,
-                f"sessionward-audit-{schema}",
-                self.plans.migrate,
-                _unavailable,
-                max_size=max_size,
-                connect_timeout=connect_timeout,
-                statement_timeout=statement_timeout,
-                pool_timeout=pool_timeout,
-            )
+            PgTarget(conninfo, schema, name, self.plans.migrate, _unavailable, limits)
         )
         self.pool = self.runner.pool
         try:

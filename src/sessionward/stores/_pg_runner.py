@@ -17,7 +17,7 @@ import contextlib
 import threading
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 import psycopg
 import psycopg_pool
@@ -34,6 +34,7 @@ from ._pg_settings import (
     open_pool,
     pooled,
 )
+from ._sweeper import DEFAULT_BATCH, DEFAULT_INTERVAL, GRACE
 
 T = TypeVar("T")
 Plan = Generator[Op, Any, T]
@@ -46,36 +47,96 @@ def query(text: Statement, params: Sequence[Any] = ()) -> Op:
 
 
 @dataclass(frozen=True, slots=True)
-class PgTarget:
-    """Where a backend's plans run and how long each wait may last (see :mod:`._pg_settings`)."""
+class PgLimits:
+    """The pool's size and every wait's bound (see :mod:`._pg_settings`)."""
 
-    conninfo: str
-    schema: str
-    name: str
-    migrate: Callable[[], Plan[None]]
-    failure: Callable[[Exception], Exception]
     min_size: int = 1
     max_size: int = 10
     connect_timeout: float = 2.0
     statement_timeout: float = 2.0
     pool_timeout: float = 2.0
 
+
+@dataclass(frozen=True, slots=True)
+class PgTarget:
+    """Where a backend's plans run, how it migrates, and what its failures become."""
+
+    conninfo: str
+    schema: str
+    name: str
+    migrate: Callable[[], Plan[None]]
+    failure: Callable[[Exception], Exception]
+    limits: PgLimits = PgLimits()
+
     def pool_arguments(self) -> dict[str, Any]:
+        limits = self.limits
         kwargs = connection_kwargs(
             self.schema,
-            connect_timeout=self.connect_timeout,
-            statement_timeout=self.statement_timeout,
-            pool_timeout=self.pool_timeout,
-            max_size=self.max_size,
+            connect_timeout=limits.connect_timeout,
+            statement_timeout=limits.statement_timeout,
+            pool_timeout=limits.pool_timeout,
+            max_size=limits.max_size,
         )
         return {
             "conninfo": self.conninfo,
             "kwargs": kwargs,
-            "min_size": min(self.min_size, self.max_size),
-            "max_size": self.max_size,
-            "timeout": self.pool_timeout,
+            "min_size": min(limits.min_size, limits.max_size),
+            "max_size": limits.max_size,
+            "timeout": limits.pool_timeout,
             "name": self.name,
         }
+
+
+class Migrating(Protocol):
+    schema: str
+
+    def migrate(self) -> Plan[None]: ...
+
+
+class PgBackend:
+    """The constructor of the PostgreSQL backends that purge on their own (sessions, tokens).
+
+    A subclass names its pool (``pool_name`` + schema), makes its plans (``_plans``), says what
+    a driver error becomes (``_failure``) and, in ``_start``, builds its runner and sweeper.
+    """
+
+    pool_name: ClassVar[str]
+
+    def __init__(
+        self,
+        conninfo: str,
+        *,
+        schema: str = "sessionward",
+        min_size: int = 1,
+        max_size: int = 10,
+        connect_timeout: float = 2.0,
+        statement_timeout: float = 2.0,
+        pool_timeout: float = 2.0,
+        purge_interval: float | None = DEFAULT_INTERVAL,
+        purge_batch: int = DEFAULT_BATCH,
+        purge_grace: float = GRACE,
+    ) -> None:
+        self._schema = schema
+        plans = self._plans(schema)
+        limits = PgLimits(min_size, max_size, connect_timeout, statement_timeout, pool_timeout)
+        target = PgTarget(
+            conninfo, schema, self.pool_name + schema, plans.migrate, self._failure, limits
+        )
+        self._start(
+            target, {"interval": purge_interval, "batch": purge_batch, "grace": purge_grace}
+        )
+
+    def _plans(self, schema: str) -> Migrating:
+        raise NotImplementedError
+
+    def _failure(self, exc: Exception) -> Exception:
+        raise NotImplementedError
+
+    def _start(self, target: PgTarget, purge: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(schema={self._schema!r})"
 
 
 def _execute(conn: psycopg.Connection[tuple[Any, ...]], op: Op) -> Any:
@@ -96,7 +157,7 @@ class PgRunner:
 
     def __init__(self, target: PgTarget) -> None:
         self.target = target
-        self.deadline = call_deadline(target.statement_timeout)
+        self.deadline = call_deadline(target.limits.statement_timeout)
         self.pool: Pool = open_pool(**target.pool_arguments())
         self._ready = False
         self._lock = threading.Lock()
@@ -132,7 +193,7 @@ class AsyncPgRunner:
 
     def __init__(self, target: PgTarget) -> None:
         self.target = target
-        self.deadline = call_deadline(target.statement_timeout)
+        self.deadline = call_deadline(target.limits.statement_timeout)
         self.pool: AsyncPool | None = None
         self._ready = False
         self._opening: asyncio.Lock | None = None

@@ -26,8 +26,8 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 from ..core.records import SessionRecord
 from ..errors import DuplicateKey, SessionDataError, StoreUnavailable
 from ._pg_plans import Plans
-from ._pg_runner import AsyncPgRunner, PgRunner, PgTarget, Plan
-from ._sweeper import DEFAULT_BATCH, DEFAULT_INTERVAL, GRACE, AsyncSweeper, Sweeper
+from ._pg_runner import AsyncPgRunner, PgBackend, PgRunner, PgTarget, Plan
+from ._sweeper import AsyncSweeper, Sweeper
 from .base import RecordUpdate, SessionLimit
 
 T = TypeVar("T")
@@ -41,45 +41,17 @@ def _unavailable(exc: Exception) -> Exception:
     return StoreUnavailable(f"PostgreSQL unavailable: {exc}")
 
 
-class _Postgres:
-    """What both PostgreSQL stores take and build: their settings, plans and sweeper."""
+class _Postgres(PgBackend):
+    """What both PostgreSQL stores share: their plans and what a failure becomes."""
 
-    def __init__(
-        self,
-        conninfo: str,
-        *,
-        schema: str = "sessionward",
-        min_size: int = 1,
-        max_size: int = 10,
-        connect_timeout: float = 2.0,
-        statement_timeout: float = 2.0,
-        pool_timeout: float = 2.0,
-        purge_interval: float | None = DEFAULT_INTERVAL,
-        purge_batch: int = DEFAULT_BATCH,
-        purge_grace: float = GRACE,
-    ) -> None:
+    pool_name = "sessionward-"
+
+    def _plans(self, schema: str) -> Plans:
         self.plans = Plans(schema)
-        self._start(
-            PgTarget(
-                conninfo,
-                schema,
-                f"sessionward-{schema}",
-                self.plans.migrate,
-                _unavailable,
-                min_size=min_size,
-                max_size=max_size,
-                connect_timeout=connect_timeout,
-                statement_timeout=statement_timeout,
-                pool_timeout=pool_timeout,
-            ),
-            {"interval": purge_interval, "batch": purge_batch, "grace": purge_grace},
-        )
+        return self.plans
 
-    def _start(self, target: PgTarget, purge: dict[str, Any]) -> None:
-        raise NotImplementedError
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(schema={self.plans.schema!r})"
+    def _failure(self, exc: Exception) -> Exception:
+        return _unavailable(exc)
 
 
 class PostgresStore(_Postgres):

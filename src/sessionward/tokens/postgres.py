@@ -24,9 +24,9 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 from ..errors import DuplicateKey, StoreUnavailable
 from ..ops import Op
 from ..stores._pg_plans import sweep_batch
-from ..stores._pg_runner import AsyncPgRunner, PgRunner, PgTarget, Plan, query
+from ..stores._pg_runner import AsyncPgRunner, PgBackend, PgRunner, PgTarget, Plan, query
 from ..stores._pg_settings import check_schema
-from ..stores._sweeper import DEFAULT_BATCH, DEFAULT_INTERVAL, GRACE, AsyncSweeper, Sweeper
+from ..stores._sweeper import AsyncSweeper, Sweeper
 from .refresh import RefreshRecord
 from .store import Revocations, refresh_row
 
@@ -151,40 +151,17 @@ def _failure(exc: Exception) -> Exception:
     return StoreUnavailable(f"PostgreSQL unavailable: {exc}")
 
 
-class _Postgres:
-    """What both PostgreSQL token stores take and build: settings, plans and sweeper."""
+class _Postgres(PgBackend):
+    """What both PostgreSQL token stores share: their plans and what a failure becomes."""
 
-    def __init__(
-        self,
-        conninfo: str,
-        *,
-        schema: str = "sessionward",
-        max_size: int = 10,
-        connect_timeout: float = 2.0,
-        statement_timeout: float = 2.0,
-        pool_timeout: float = 2.0,
-        purge_interval: float | None = DEFAULT_INTERVAL,
-        purge_batch: int = DEFAULT_BATCH,
-        purge_grace: float = GRACE,
-    ) -> None:
+    pool_name = "sessionward-tokens-"
+
+    def _plans(self, schema: str) -> _Plans:
         self.plans = _Plans(schema)
-        self._start(
-            PgTarget(
-                conninfo,
-                schema,
-                f"sessionward-tokens-{schema}",
-                self.plans.migrate,
-                _failure,
-                max_size=max_size,
-                connect_timeout=connect_timeout,
-                statement_timeout=statement_timeout,
-                pool_timeout=pool_timeout,
-            ),
-            {"interval": purge_interval, "batch": purge_batch, "grace": purge_grace},
-        )
+        return self.plans
 
-    def _start(self, target: PgTarget, purge: dict[str, Any]) -> None:
-        raise NotImplementedError
+    def _failure(self, exc: Exception) -> Exception:
+        return _failure(exc)
 
 
 class PostgresTokenStore(_Postgres):
