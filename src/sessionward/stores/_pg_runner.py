@@ -30,8 +30,7 @@ from ._pg_settings import (
     async_pooled,
     call_deadline,
     connection_kwargs,
-    open_async_pool,
-    open_pool,
+    pool_options,
     pooled,
 )
 from ._sweeper import DEFAULT_BATCH, DEFAULT_INTERVAL, GRACE
@@ -90,17 +89,21 @@ class PgTarget:
 class Migrating(Protocol):
     schema: str
 
+    def __init__(self, schema: str) -> None: ...
+
     def migrate(self) -> Plan[None]: ...
 
 
 class PgBackend:
     """The constructor of the PostgreSQL backends that purge on their own (sessions, tokens).
 
-    A subclass names its pool (``pool_name`` + schema), makes its plans (``_plans``), says what
-    a driver error becomes (``_failure``) and, in ``_start``, builds its runner and sweeper.
+    A subclass names its pool (``pool_name`` + schema), its plans (``plans_type``, made from the
+    schema) and what a driver error becomes (``failure``); ``_start`` builds its runner and
+    sweeper.
     """
 
     pool_name: ClassVar[str]
+    plans_type: ClassVar[type[Migrating]]
 
     def __init__(
         self,
@@ -117,26 +120,24 @@ class PgBackend:
         purge_grace: float = GRACE,
     ) -> None:
         self._schema = schema
-        plans = self._plans(schema)
+        self.plans = plans = self.plans_type(schema)
         limits = PgLimits(min_size, max_size, connect_timeout, statement_timeout, pool_timeout)
         target = PgTarget(
-            conninfo, schema, self.pool_name + schema, plans.migrate, self._failure, limits
+            conninfo, schema, self.pool_name + schema, plans.migrate, self.failure, limits
         )
         self._start(
             target, {"interval": purge_interval, "batch": purge_batch, "grace": purge_grace}
         )
-
-    def _plans(self, schema: str) -> Migrating:
-        raise NotImplementedError
-
-    def _failure(self, exc: Exception) -> Exception:
-        raise NotImplementedError
 
     def _start(self, target: PgTarget, purge: dict[str, Any]) -> None:
         raise NotImplementedError
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(schema={self._schema!r})"
+
+    @staticmethod
+    def failure(exc: Exception) -> Exception:
+        raise NotImplementedError
 
 
 def _execute(conn: psycopg.Connection[tuple[Any, ...]], op: Op) -> Any:
@@ -158,7 +159,7 @@ class PgRunner:
     def __init__(self, target: PgTarget) -> None:
         self.target = target
         self.deadline = call_deadline(target.limits.statement_timeout)
-        self.pool: Pool = open_pool(**target.pool_arguments())
+        self.pool: Pool = Pool(**pool_options(**target.pool_arguments()))
         self._ready = False
         self._lock = threading.Lock()
         self.pool.open(wait=False)
@@ -206,7 +207,7 @@ class AsyncPgRunner:
             if self._ready:
                 return
             if self.pool is None:
-                self.pool = open_async_pool(**self.target.pool_arguments())
+                self.pool = AsyncPool(**pool_options(**self.target.pool_arguments()))
                 await self.pool.open(wait=False)
             await self.drive(self.target.migrate(), atomic=True)
             self._ready = True

@@ -46,12 +46,9 @@ class _Postgres(PgBackend):
 
     pool_name = "sessionward-"
 
-    def _plans(self, schema: str) -> Plans:
-        self.plans = Plans(schema)
-        return self.plans
-
-    def _failure(self, exc: Exception) -> Exception:
-        return _unavailable(exc)
+    plans: Plans
+    plans_type = Plans
+    failure = staticmethod(_unavailable)
 
 
 class PostgresStore(_Postgres):

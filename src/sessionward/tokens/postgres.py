@@ -156,12 +156,9 @@ class _Postgres(PgBackend):
 
     pool_name = "sessionward-tokens-"
 
-    def _plans(self, schema: str) -> _Plans:
-        self.plans = _Plans(schema)
-        return self.plans
-
-    def _failure(self, exc: Exception) -> Exception:
-        return _failure(exc)
+    plans: _Plans
+    plans_type = _Plans
+    failure = staticmethod(_failure)
 
 
 class PostgresTokenStore(_Postgres):
