@@ -14,10 +14,10 @@ from typing import Any, TypeVar
 from ..core.client import ClientInfo
 from ..core.events import Event, EventKind
 from ..manager import AsyncSessionManager, SessionManager
-from ..ops import drive, drive_async
+from ..ops import Op, drive, drive_async
 from ..session import BaseSession
 from .access import AccessClaims, AccessSettings, AccessTokens
-from .flows import TokenFlow, TokenFlows, TokenOp, TokenPair, TokenPolicy
+from .flows import TokenFlow, TokenFlows, TokenPair, TokenPolicy
 from .keys import KeyRing
 from .store import AsyncTokenStore, ThreadedAsyncTokenStore, TokenStore
 
@@ -82,9 +82,10 @@ class TokenManager(_Base):
     def _run(self, flow: TokenFlow[T]) -> T:
         return drive(flow, self._call)
 
-    def _call(self, op: TokenOp) -> Any:
-        target = self._sync_sessions.store if op.target == "sessions" else self.store
-        return getattr(target, op.method)(*op.args, **op.kwargs)
+    def _call(self, op: Op) -> Any:
+        store, _, method = op.method.partition(".")
+        target = self._sync_sessions.store if store == "sessions" else self.store
+        return getattr(target, method)(*op.args, **op.kwargs)
 
     def issue(self, session: BaseSession) -> TokenPair:
         """Tokens for a session that is already logged in (e.g. a browser session)."""
@@ -130,9 +131,10 @@ class AsyncTokenManager(_Base):
     async def _run(self, flow: TokenFlow[T]) -> T:
         return await drive_async(flow, self._call)
 
-    def _call(self, op: TokenOp) -> Awaitable[Any]:
-        target = self._async_sessions.store if op.target == "sessions" else self.store
-        result: Awaitable[Any] = getattr(target, op.method)(*op.args, **op.kwargs)
+    def _call(self, op: Op) -> Awaitable[Any]:
+        store, _, method = op.method.partition(".")
+        target = self._async_sessions.store if store == "sessions" else self.store
+        result: Awaitable[Any] = getattr(target, method)(*op.args, **op.kwargs)
         return result
 
     async def issue(self, session: BaseSession) -> TokenPair:
