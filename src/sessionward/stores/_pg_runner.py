@@ -30,7 +30,8 @@ from ._pg_settings import (
     async_pooled,
     call_deadline,
     connection_kwargs,
-    pool_options,
+    open_async_pool,
+    open_pool,
     pooled,
 )
 from ._sweeper import DEFAULT_BATCH, DEFAULT_INTERVAL, GRACE
@@ -159,7 +160,7 @@ class PgRunner:
     def __init__(self, target: PgTarget) -> None:
         self.target = target
         self.deadline = call_deadline(target.limits.statement_timeout)
-        self.pool: Pool = Pool(**pool_options(**target.pool_arguments()))
+        self.pool: Pool = open_pool(**target.pool_arguments())
         self._ready = False
         self._lock = threading.Lock()
         self.pool.open(wait=False)
@@ -207,7 +208,7 @@ class AsyncPgRunner:
             if self._ready:
                 return
             if self.pool is None:
-                self.pool = AsyncPool(**pool_options(**self.target.pool_arguments()))
+                self.pool = open_async_pool(**self.target.pool_arguments())
                 await self.pool.open(wait=False)
             await self.drive(self.target.migrate(), atomic=True)
             self._ready = True

@@ -137,6 +137,17 @@ def pool_options(
     }
 
 
+def open_pool(conninfo: str, kwargs: dict[str, Any], **sizes: Any) -> Pool:
+    """A closed :class:`Pool` with our settings (call ``open``); ``sizes`` as for
+    :func:`pool_options`."""
+    return Pool(**pool_options(conninfo, kwargs, **sizes))
+
+
+def open_async_pool(conninfo: str, kwargs: dict[str, Any], **sizes: Any) -> AsyncPool:
+    """A closed :class:`AsyncPool` (``await pool.open()`` inside the event loop)."""
+    return AsyncPool(**pool_options(conninfo, kwargs, **sizes))
+
+
 def _cut(fd: int) -> None:
     """Shut a connection's socket down so that whoever waits on it fails now."""
     with contextlib.suppress(OSError, ValueError):

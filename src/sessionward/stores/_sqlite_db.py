@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar, ParamSpec, TypeVar
+from typing import ClassVar, ParamSpec, TypedDict, TypeVar
 
 from ..errors import ConfigurationError, StoreUnavailable
 from ._sweeper import DEFAULT_BATCH, DEFAULT_INTERVAL, GRACE, Sweeper
@@ -222,6 +222,15 @@ def take_lease(conn: sqlite3.Connection, name: str, holder: str, now: float, unt
     """
     conn.execute(_LEASES)
     return conn.execute(_TAKE_LEASE, (name, holder, until, now)).rowcount == 1
+
+
+class SQLiteOptions(TypedDict, total=False):
+    """The keyword options of :class:`SQLiteBackend`, for wrappers that pass them on."""
+
+    busy_timeout: float
+    purge_interval: float | None
+    purge_batch: int
+    purge_grace: float
 
 
 class SQLiteBackend:

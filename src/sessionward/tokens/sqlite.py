@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from typing import TypeVar
+from typing import TypeVar, Unpack
 
 from ..errors import DuplicateKey
-from ..stores._sqlite_db import SQLiteBackend, take_lease
-from ..stores._sweeper import DEFAULT_BATCH, DEFAULT_INTERVAL, GRACE
+from ..stores._sqlite_db import SQLiteBackend, SQLiteOptions, take_lease
 from .refresh import RefreshRecord
 from .store import Revocations, ThreadedAsyncTokenStore, refresh_row
 
@@ -174,21 +173,6 @@ class SQLiteTokenStore(SQLiteBackend):
 class AsyncSQLiteTokenStore(ThreadedAsyncTokenStore):
     """The SQLite token store for async apps: each call runs in a worker thread."""
 
-    def __init__(
-        self,
-        path: str | os.PathLike[str],
-        *,
-        busy_timeout: float = 5.0,
-        purge_interval: float | None = DEFAULT_INTERVAL,
-        purge_batch: int = DEFAULT_BATCH,
-        purge_grace: float = GRACE,
-    ) -> None:
-        super().__init__(
-            SQLiteTokenStore(
-                path,
-                busy_timeout=busy_timeout,
-                purge_interval=purge_interval,
-                purge_batch=purge_batch,
-                purge_grace=purge_grace,
-            )
-        )
+    def __init__(self, path: str | os.PathLike[str], **options: Unpack[SQLiteOptions]) -> None:
+        """``options`` as for :class:`SQLiteTokenStore` (``busy_timeout``, ``purge_*``)."""
+        super().__init__(SQLiteTokenStore(path, **options))
