@@ -8,7 +8,8 @@ Everything sessionward raises on purpose derives from :class:`SessionwardError`:
     ├── SessionLimitExceeded                   login refused by the concurrent-session limit
     ├── GuessingBlocked                        (shells only) a blocked guesser's request, answer 429
     └── StoreError
-        └── StoreUnavailable (also ConnectionError)  the store cannot be reached in time
+        ├── StoreUnavailable (also ConnectionError)  the store cannot be reached in time
+        └── DuplicateKey (also ValueError)   a create/put reused a key or handle that exists
 
 Attacker-caused conditions (a forged cookie, an expired session) are *not* exceptions: they
 become "no session" plus an audit event. Only programmer, configuration and infrastructure
@@ -49,6 +50,15 @@ class StoreUnavailable(StoreError, ConnectionError):
 
     Integrations turn this into a 503 response: an authenticated page is never silently served
     as anonymous because the store was down.
+    """
+
+
+class DuplicateKey(StoreError, ValueError):
+    """A store was asked to create a session or refresh token under a key (or handle) it holds.
+
+    Keys are 256-bit random values, so this is a programming error (the same record created
+    twice), never an outage: integrations do not turn it into a 503. It subclasses
+    :class:`ValueError`, which stores raised before it existed.
     """
 
 

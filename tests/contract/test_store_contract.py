@@ -10,6 +10,7 @@ import pytest
 
 from sessionward import RecordUpdate, SessionLimit, SessionLimitExceeded, SessionRecord
 from sessionward.core.tokens import new_handle, new_token, token_key
+from sessionward.errors import DuplicateKey, StoreUnavailable
 
 from .stores import FACTORIES
 
@@ -208,13 +209,15 @@ def test_sql_metacharacters_are_plain_data(store: Any) -> None:
     assert store.get(nasty) is None
 
 
-def test_create_refuses_an_existing_key_or_handle_with_value_error(store: Any) -> None:
-    """A clash is a programming error the caller sees as ValueError, never an outage (503)."""
+def test_create_refuses_an_existing_key_or_handle_with_duplicate_key(store: Any) -> None:
+    """A clash is a programming error (DuplicateKey, a ValueError), never an outage (503)."""
     record = make()
     store.create(record, now=NOW)
-    with pytest.raises(ValueError, match="already exists"):
+    with pytest.raises(DuplicateKey, match="already exists") as raised:
         store.create(make().evolve(key=record.key), now=NOW)
-    with pytest.raises(ValueError, match="already exists"):
+    assert isinstance(raised.value, ValueError)
+    assert not isinstance(raised.value, StoreUnavailable)
+    with pytest.raises(DuplicateKey, match="already exists"):
         store.create(make().evolve(handle=record.handle), now=NOW)
     assert store.get(record.key) == record
 

@@ -11,6 +11,7 @@ import pytest
 
 from conftest import require_service
 from distributed.services import POSTGRES_URL, REDIS_URL, postgres_problem, redis_problem
+from sessionward.errors import DuplicateKey
 from sessionward.tokens import MemoryTokenStore, SQLiteTokenStore, TokenStore
 from sessionward.tokens.refresh import RefreshRecord
 from sessionward.tokens.sqlite import AsyncSQLiteTokenStore
@@ -80,8 +81,9 @@ def test_add_get_and_no_duplicate_keys(store: TokenStore) -> None:
     store.add(record("a"))
     assert store.get("a") == record("a")
     assert store.get("missing") is None
-    with pytest.raises(ValueError, match="exists"):
+    with pytest.raises(DuplicateKey, match="exists") as raised:
         store.add(record("a"))
+    assert isinstance(raised.value, ValueError)
 
 
 def test_rotate_is_a_compare_and_set(store: TokenStore) -> None:

@@ -15,8 +15,9 @@ from typing import Any
 
 from psycopg import sql
 
+from ..calls import StoreCall
 from ..core.guessing import MAX_MEMBERS
-from ..stores._pg_plans import Plan, Query
+from ..stores._pg_runner import Plan, query
 from ..stores.postgres import AsyncPostgresStore, PostgresStore
 
 _SWEEP_BATCH = 100
@@ -30,11 +31,11 @@ class GuardPlans:
         self.schema = schema
         self.table = sql.Identifier(schema, "guard_state")
 
-    def _q(self, template: str, *params: Any) -> Query:
-        return Query(sql.SQL(template).format(table=self.table), params)
+    def _q(self, template: str, *params: Any) -> StoreCall:
+        return query(sql.SQL(template).format(table=self.table), params)
 
     def migrate(self) -> Plan[None]:
-        yield Query(
+        yield query(
             sql.SQL("SELECT pg_advisory_xact_lock(hashtextextended({}, 0))").format(
                 sql.Literal("sessionward-guard:" + self.schema)
             )
@@ -47,7 +48,7 @@ class GuardPlans:
                 expires_at double precision NOT NULL
             )"""
         )
-        yield Query(
+        yield query(
             sql.SQL("CREATE INDEX IF NOT EXISTS guard_state_by_expiry ON {} (expires_at)").format(
                 self.table
             )

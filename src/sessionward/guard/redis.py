@@ -50,24 +50,44 @@ def _until(raw: Any) -> float | None:
         return None
 
 
-class RedisCounters:
-    """:class:`~sessionward.core.guessing.Counters` on a :class:`RedisStore`'s server."""
+class _Keys:
+    """Key names and the parts of each call, shared by the sync and async counters."""
 
-    def __init__(self, store: RedisStore) -> None:
-        self.client = store.client
+    def __init__(self, store: RedisStore | AsyncRedisStore) -> None:
         self.tag = store._layout.tag
-        self._hit = self.client.register_script(_HIT)
+        self._hit: Any = store.client.register_script(_HIT)
 
     def __repr__(self) -> str:
-        return f"RedisCounters(tag={self.tag!r})"
+        return f"{type(self).__name__}(tag={self.tag!r})"
 
     def _key(self, key: str, kind: str = "c") -> str:
         return f"{self.tag}g:{kind}:{key}"
 
+    def _hit_call(self, key: str, member: str | None, window: float) -> dict[str, Any]:
+        return {"keys": [self._key(key)], "args": [member or "", _ms(window), MAX_MEMBERS]}
+
+    def _marks(self, keys: Sequence[str]) -> list[str]:
+        return [self._key(k, "m") for k in keys]
+
+    @staticmethod
+    def _live(raw: Sequence[Any], now: float) -> list[float | None]:
+        found = [_until(value) for value in raw]
+        return [None if u is None or u <= now else u for u in found]
+
+    def _both(self, keys: Sequence[str]) -> list[str]:
+        return [self._key(k, kind) for k in keys for kind in "cm"]
+
+
+class RedisCounters(_Keys):
+    """:class:`~sessionward.core.guessing.Counters` on a :class:`RedisStore`'s server."""
+
+    def __init__(self, store: RedisStore) -> None:
+        super().__init__(store)
+        self.client = store.client
+
     def hit(self, key: str, member: str | None, window: float, now: float) -> int:
         with _translate():
-            args: list[str | int] = [member or "", _ms(window), MAX_MEMBERS]
-            return int(self._hit(keys=[self._key(key)], args=args))
+            return int(self._hit(**self._hit_call(key, member, window)))
 
     def mark(self, key: str, until: float, now: float) -> None:
         # The TTL is relative (the app's clock need not match the server's); the value is the
@@ -77,34 +97,24 @@ class RedisCounters:
 
     def marks(self, keys: Sequence[str], now: float) -> list[float | None]:
         with _translate():
-            raw = self.client.mget([self._key(k, "m") for k in keys])
-        found = [_until(value) for value in raw]
-        return [None if u is None or u <= now else u for u in found]
+            return self._live(self.client.mget(self._marks(keys)), now)
 
     def clear(self, keys: Sequence[str]) -> None:
         if keys:
             with _translate():
-                self.client.unlink(*[self._key(k, kind) for k in keys for kind in "cm"])
+                self.client.unlink(*self._both(keys))
 
 
-class AsyncRedisCounters:
+class AsyncRedisCounters(_Keys):
     """The async twin of :class:`RedisCounters`, on an :class:`AsyncRedisStore`'s server."""
 
     def __init__(self, store: AsyncRedisStore) -> None:
+        super().__init__(store)
         self.client = store.client
-        self.tag = store._layout.tag
-        self._hit = self.client.register_script(_HIT)
-
-    def __repr__(self) -> str:
-        return f"AsyncRedisCounters(tag={self.tag!r})"
-
-    def _key(self, key: str, kind: str = "c") -> str:
-        return f"{self.tag}g:{kind}:{key}"
 
     async def hit(self, key: str, member: str | None, window: float, now: float) -> int:
         with _translate():
-            args: list[str | int] = [member or "", _ms(window), MAX_MEMBERS]
-            return int(await self._hit(keys=[self._key(key)], args=args))
+            return int(await self._hit(**self._hit_call(key, member, window)))
 
     async def mark(self, key: str, until: float, now: float) -> None:
         with _translate():
@@ -112,14 +122,12 @@ class AsyncRedisCounters:
 
     async def marks(self, keys: Sequence[str], now: float) -> list[float | None]:
         with _translate():
-            raw = await self.client.mget([self._key(k, "m") for k in keys])
-        found = [_until(value) for value in raw]
-        return [None if u is None or u <= now else u for u in found]
+            return self._live(await self.client.mget(self._marks(keys)), now)
 
     async def clear(self, keys: Sequence[str]) -> None:
         if keys:
             with _translate():
-                await self.client.unlink(*[self._key(k, kind) for k in keys for kind in "cm"])
+                await self.client.unlink(*self._both(keys))
 
 
 def shared_redis_counters(store: Any, *, asynchronous: bool) -> Any:

@@ -1,72 +1,49 @@
 """SQL and the store operations for PostgreSQL, written once for the sync and async stores.
 
-Like :mod:`sessionward.flows`, each operation is a generator: it yields :class:`Query` values
-and receives each result (rows, or a row count); the drivers in
-:mod:`sessionward.stores.postgres` run them on a pooled connection. An operation of more
-than one statement runs in one transaction; a single statement runs in autocommit (one round
-trip for ``get`` and ``update``).
+Like :mod:`sessionward.flows`, each operation is a generator: it yields
+:class:`~sessionward.calls.StoreCall` values (:func:`._pg_runner.query`) and receives each
+result (rows, or a row count); the executors in :mod:`sessionward.stores._pg_runner` run them on
+a pooled connection. An operation of more than one statement runs in one transaction; a single
+statement runs in autocommit (one round trip for ``get`` and ``update``).
 
 ``update`` is one statement (``data - deleted || set``) on the row as stored *now*, under the
-row lock PostgreSQL takes for an ``UPDATE``: concurrent per-key deltas all survive and a
-deleted row is not recreated. ``create`` with a limit first takes a transaction-scoped
-advisory lock on the user, so parallel logins of one user, from any number of app processes,
-count and evict one after another.
+row lock PostgreSQL takes for an ``UPDATE``: concurrent per-key deltas all survive and a deleted
+row is not recreated. ``create`` with a limit first takes a transaction-scoped advisory lock on
+the user, so parallel logins of one user, from any number of app processes, count and evict one
+after another.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Generator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from psycopg import sql
 
+from ..calls import StoreCall
 from ..core.records import SessionRecord, encode_data
-from .base import RecordUpdate, SessionLimit, select_evictions
+from ._pg_runner import Plan, query
+from .base import (
+    RECORD_COLUMNS,
+    RecordUpdate,
+    SessionLimit,
+    record_row,
+    row_record,
+    select_evictions,
+)
 
 T = TypeVar("T")
 SCHEMA_VERSION = 1
-_COLUMNS = (
-    "key",
-    "handle",
-    "user_id",
-    "created_at",
-    "last_seen_at",
-    "expires_at",
-    "authenticated_at",
-    "origin",
-    "ip",
-    "user_agent",
-    "data",
-    "meta",
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Query:
-    text: sql.SQL | sql.Composed
-    params: Sequence[Any] = ()
-
-
-Plan = Generator[Query, Any, T]
+_COLUMNS = RECORD_COLUMNS
 
 
 def _record(row: Sequence[Any]) -> SessionRecord:
-    return SessionRecord(
-        key=row[0],
-        handle=row[1],
-        user_id=row[2],
-        created_at=row[3],
-        last_seen_at=row[4],
-        expires_at=row[5],
-        authenticated_at=row[6],
-        origin=row[7],
-        ip=row[8],
-        user_agent=row[9],
-        data={name: json.loads(text) for name, text in row[10].items()},
-        meta=row[11],
-    )
+    return row_record(row, _decode_data, dict)
+
+
+def _decode_data(column: Mapping[str, str]) -> dict[str, Any]:
+    return {name: json.loads(text) for name, text in column.items()}
 
 
 def _json(value: Any) -> str:
@@ -88,20 +65,20 @@ def _json_value(value: Any) -> str:
     return _json([value])[1:-1]
 
 
-def sweep_batch(delete: Query, lock_name: str, *more: Query) -> Plan[int | None]:
+def sweep_batch(delete: StoreCall, lock_name: str, *more: StoreCall) -> Plan[int | None]:
     """Run ``delete`` (and ``more``) only if this transaction gets the sweep's advisory lock.
 
     The lock is transaction-scoped and tried, never waited for: while one instance deletes a
     batch the others skip their round (the automatic purge, :mod:`._sweeper`).
     """
-    rows = yield Query(
+    rows = yield query(
         sql.SQL("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))"), (lock_name,)
     )
     if not rows[0][0]:
         return None
     count: int = yield delete
-    for query in more:  # noqa: UP028 (the driver sends results: a plain iterator cannot take them)
-        yield query
+    for step in more:  # noqa: UP028 (the driver sends results: a plain iterator cannot take them)
+        yield step
     return count
 
 
@@ -113,24 +90,24 @@ class Plans:
         self.table = sql.Identifier(schema, "sessions")
         self.cols = sql.SQL(", ").join(map(sql.Identifier, _COLUMNS))
 
-    def _q(self, template: str, *params: Any) -> Query:
+    def _q(self, template: str, *params: Any) -> StoreCall:
         text = sql.SQL(template).format(table=self.table, cols=self.cols)
-        return Query(text, params)
+        return query(text, params)
 
     def migrate(self) -> Plan[None]:
         schema = sql.Identifier(self.schema)
         # Two processes starting at once must not race on CREATE ... IF NOT EXISTS.
-        yield Query(
+        yield query(
             sql.SQL("SELECT pg_advisory_xact_lock(hashtextextended({}, 0))").format(
                 sql.Literal("sessionward-migrate:" + self.schema)
             )
         )
-        yield Query(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
+        yield query(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
         version = sql.Identifier(self.schema, "schema_version")
-        yield Query(
+        yield query(
             sql.SQL("CREATE TABLE IF NOT EXISTS {} (version integer NOT NULL)").format(version)
         )
-        rows = yield Query(sql.SQL("SELECT max(version) FROM {}").format(version))
+        rows = yield query(sql.SQL("SELECT max(version) FROM {}").format(version))
         found = rows[0][0]
         if found is not None and found > SCHEMA_VERSION:
             from ..errors import ConfigurationError
@@ -157,19 +134,19 @@ class Plans:
                 meta jsonb NOT NULL
             )"""
         )
-        yield Query(
+        yield query(
             sql.SQL(
                 "CREATE INDEX IF NOT EXISTS sessions_by_user ON {} (user_id, last_seen_at) "
                 "WHERE user_id IS NOT NULL"
             ).format(self.table)
         )
-        yield Query(
+        yield query(
             sql.SQL("CREATE INDEX IF NOT EXISTS sessions_by_expiry ON {} (expires_at)").format(
                 self.table
             )
         )
-        yield Query(sql.SQL("DELETE FROM {}").format(version))
-        yield Query(
+        yield query(sql.SQL("DELETE FROM {}").format(version))
+        yield query(
             sql.SQL("INSERT INTO {} (version) VALUES (%s)").format(version), (SCHEMA_VERSION,)
         )
 
@@ -182,7 +159,7 @@ class Plans:
     ) -> Plan[list[SessionRecord]]:
         evicted: list[SessionRecord] = []
         if limit is not None and record.user_id is not None:
-            yield Query(
+            yield query(
                 sql.SQL("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"),
                 (f"sessionward-user:{self.schema}:{record.user_id}",),
             )
@@ -199,22 +176,11 @@ class Plans:
         yield self._insert(record)
         return evicted
 
-    def _insert(self, record: SessionRecord) -> Query:
+    def _insert(self, record: SessionRecord) -> StoreCall:
         return self._q(
             "INSERT INTO {table} ({cols}) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb)",
-            record.key,
-            record.handle,
-            record.user_id,
-            record.created_at,
-            record.last_seen_at,
-            record.expires_at,
-            record.authenticated_at,
-            record.origin,
-            record.ip,
-            record.user_agent,
-            _data_json(record.data),
-            _json(record.meta),
+            *record_row(record, _data_json, _json),
         )
 
     def get(self, column: str, value: str) -> Plan[SessionRecord | None]:
@@ -300,4 +266,4 @@ class Plans:
 
     def drop_schema(self) -> Plan[None]:
         """Remove the whole schema (tests and uninstalls)."""
-        yield Query(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(self.schema)))
+        yield query(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(self.schema)))

@@ -114,7 +114,7 @@ class AsyncPool(psycopg_pool.AsyncConnectionPool[AsyncConnection]):
         )
 
 
-def open_pool(
+def pool_options(
     conninfo: str,
     kwargs: dict[str, Any],
     *,
@@ -122,40 +122,30 @@ def open_pool(
     max_size: int,
     timeout: float,
     name: str,
-) -> Pool:
-    """A closed :class:`Pool` with our settings (call ``open``)."""
-    return Pool(
-        conninfo,
-        kwargs=kwargs,
-        min_size=min(min_size, max_size),
-        max_size=max_size,
-        timeout=timeout,
-        open=False,
-        name=name,
-        reconnect_timeout=60.0,
-    )
+) -> dict[str, Any]:
+    """Our settings for a closed :class:`Pool` or :class:`AsyncPool` (open it afterwards:
+    ``pool.open()``, or ``await pool.open()`` inside the event loop)."""
+    return {
+        "conninfo": conninfo,
+        "kwargs": kwargs,
+        "min_size": min(min_size, max_size),
+        "max_size": max_size,
+        "timeout": timeout,
+        "open": False,
+        "name": name,
+        "reconnect_timeout": 60.0,
+    }
 
 
-def open_async_pool(
-    conninfo: str,
-    kwargs: dict[str, Any],
-    *,
-    min_size: int,
-    max_size: int,
-    timeout: float,
-    name: str,
-) -> AsyncPool:
-    """A closed :class:`AsyncPool` with our settings (``await pool.open()`` in the loop)."""
-    return AsyncPool(
-        conninfo,
-        kwargs=kwargs,
-        min_size=min(min_size, max_size),
-        max_size=max_size,
-        timeout=timeout,
-        open=False,
-        name=name,
-        reconnect_timeout=60.0,
-    )
+def open_pool(conninfo: str, kwargs: dict[str, Any], **sizes: Any) -> Pool:
+    """A closed :class:`Pool` with our settings (call ``open``); ``sizes`` as for
+    :func:`pool_options`."""
+    return Pool(**pool_options(conninfo, kwargs, **sizes))
+
+
+def open_async_pool(conninfo: str, kwargs: dict[str, Any], **sizes: Any) -> AsyncPool:
+    """A closed :class:`AsyncPool` (``await pool.open()`` inside the event loop)."""
+    return AsyncPool(**pool_options(conninfo, kwargs, **sizes))
 
 
 def _cut(fd: int) -> None:

@@ -24,9 +24,10 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import ClassVar, ParamSpec, TypedDict, TypeVar
 
 from ..errors import ConfigurationError, StoreUnavailable
+from ._sweeper import DEFAULT_BATCH, DEFAULT_INTERVAL, GRACE, Sweeper
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -221,3 +222,53 @@ def take_lease(conn: sqlite3.Connection, name: str, holder: str, now: float, unt
     """
     conn.execute(_LEASES)
     return conn.execute(_TAKE_LEASE, (name, holder, until, now)).rowcount == 1
+
+
+class SQLiteOptions(TypedDict, total=False):
+    """The keyword options of :class:`SQLiteBackend`, for wrappers that pass them on."""
+
+    busy_timeout: float
+    purge_interval: float | None
+    purge_batch: int
+    purge_grace: float
+
+
+class SQLiteBackend:
+    """The constructor the SQLite session and token stores share: file, schema, automatic purge.
+
+    A subclass names its sweep (``sweep_name``), its schema script and version table, and
+    implements ``_sweep`` (one purge batch).
+    """
+
+    sweep_name: ClassVar[str]
+    schema: ClassVar[str]
+    version_table: ClassVar[str]
+    version: ClassVar[int] = 1
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout: float = 5.0,
+        purge_interval: float | None = DEFAULT_INTERVAL,
+        purge_batch: int = DEFAULT_BATCH,
+        purge_grace: float = GRACE,
+    ) -> None:
+        self.sweeper = Sweeper(
+            self.sweep_name,
+            self._sweep,
+            interval=purge_interval,
+            batch=purge_batch,
+            grace=purge_grace,
+            thread_done=lambda: self.db.release_thread(),
+        )
+        self.db = SQLiteDatabase(path, busy_timeout=busy_timeout, owner=type(self).__name__)
+        self.path = self.db.path
+        self.busy_timeout = self.db.busy_timeout
+        self.db.migrate(self.schema, version_table=self.version_table, version=self.version)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self.path)!r})"
+
+    def _sweep(self, now: float, batch: int, holder: str, until: float) -> int | None:
+        raise NotImplementedError

@@ -26,6 +26,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 
+from ..calls import drive, drive_async
 from ..errors import ConfigurationError
 
 logger = logging.getLogger("sessionward")
@@ -179,19 +180,8 @@ class Sweeper(_Schedule):
                 self._thread_done()
 
     def _drive(self, now: float) -> int:
-        plan = self._round(now)
-        try:
-            size = next(plan)
-            while True:
-                try:
-                    deleted = self._step(now, size, self.holder, now + (self.interval or 0.0))
-                except Exception as exc:
-                    size = plan.throw(exc)
-                else:
-                    size = plan.send(deleted)
-        except StopIteration as done:
-            value: int = done.value
-            return value
+        until = now + (self.interval or 0.0)
+        return drive(self._round(now), lambda size: self._step(now, size, self.holder, until))
 
     def wait(self, timeout: float = 10.0) -> None:
         """Wait (bounded) for a round in progress; closing the store calls this."""
@@ -228,19 +218,10 @@ class AsyncSweeper(_Schedule):
         return await self._drive(now)
 
     async def _drive(self, now: float) -> int:
-        plan = self._round(now)
-        try:
-            size = next(plan)
-            while True:
-                try:
-                    deleted = await self._step(now, size, self.holder, now + (self.interval or 0.0))
-                except Exception as exc:
-                    size = plan.throw(exc)
-                else:
-                    size = plan.send(deleted)
-        except StopIteration as done:
-            value: int = done.value
-            return value
+        until = now + (self.interval or 0.0)
+        return await drive_async(
+            self._round(now), lambda size: self._step(now, size, self.holder, until)
+        )
 
     async def wait(self, timeout: float = 10.0) -> None:
         task = self._task

@@ -21,7 +21,7 @@ against each store, on the real server):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -193,3 +193,61 @@ def select_evictions(
     if limit.policy == "reject_new":
         raise SessionLimitExceeded(user_id, limit.max_sessions)
     return sorted(live, key=lambda r: (r.last_seen_at, r.created_at))[:excess]
+
+
+#: The columns of a stored session, in the order :func:`record_row` and :func:`row_record` use.
+RECORD_COLUMNS = (
+    "key",
+    "handle",
+    "user_id",
+    "created_at",
+    "last_seen_at",
+    "expires_at",
+    "authenticated_at",
+    "origin",
+    "ip",
+    "user_agent",
+    "data",
+    "meta",
+)
+
+
+def record_row(
+    record: SessionRecord, data: Callable[[Mapping[str, Any]], Any], meta: Callable[[Any], Any]
+) -> tuple[Any, ...]:
+    """A record as column values (:data:`RECORD_COLUMNS`); ``data``/``meta`` encode those two."""
+    return (
+        record.key,
+        record.handle,
+        record.user_id,
+        record.created_at,
+        record.last_seen_at,
+        record.expires_at,
+        record.authenticated_at,
+        record.origin,
+        record.ip,
+        record.user_agent,
+        data(record.data),
+        meta(record.meta),
+    )
+
+
+def row_record(
+    row: Sequence[Any], data: Callable[[Any], Any], meta: Callable[[Any], Any]
+) -> SessionRecord:
+    """The inverse of :func:`record_row`: ``data``/``meta`` decode those two columns."""
+    key, handle, user_id, created, seen, expires, authenticated, origin, ip, agent = row[:10]
+    return SessionRecord(
+        key,
+        handle,
+        user_id,
+        created,
+        seen,
+        expires,
+        authenticated,
+        origin,
+        ip,
+        agent,
+        data=data(row[10]),
+        meta=meta(row[11]),
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 
 from ..core.records import SessionRecord, decode_data, encode_data
+from ..errors import DuplicateKey
 from .base import RecordUpdate, SessionLimit, apply_update, select_evictions
 
 
@@ -53,7 +54,7 @@ class MemoryStore:
         frozen = self._freeze(record)
         with self._lock:
             if record.key in self._rows or self._handles.get(record.handle, replaces) != replaces:
-                raise ValueError("session key or handle already exists")
+                raise DuplicateKey("session key or handle already exists")
             evicted: list[SessionRecord] = []
             if limit is not None and record.user_id is not None:
                 live = [
@@ -131,7 +132,7 @@ class MemoryStore:
             if row is None or row[0].handle != handle or new_key in self._rows:
                 return None
             if stub.handle in self._handles:
-                raise ValueError("session key or handle already exists")
+                raise DuplicateKey("session key or handle already exists")
             moved = (row[0].evolve(key=new_key), row[1])
             self._rows[new_key] = moved
             self._handles[handle] = new_key

@@ -12,33 +12,22 @@ within a fraction of a second when the server is back.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import threading
 from typing import Any, TypeVar
 
 try:
     import psycopg
-    import psycopg_pool
+    import psycopg_pool  # noqa: F401 (the PostgreSQL extra: checked here, used by the runner)
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError(
         "sessionward's PostgreSQL store needs psycopg 3: pip install 'sessionward[postgres]'"
     ) from exc
 
 from ..core.records import SessionRecord
-from ..errors import SessionDataError, StoreUnavailable
-from ._pg_plans import Plan, Plans
-from ._pg_settings import (
-    AsyncPool,
-    Pool,
-    async_pooled,
-    call_deadline,
-    connection_kwargs,
-    open_async_pool,
-    open_pool,
-    pooled,
-)
-from ._sweeper import DEFAULT_BATCH, DEFAULT_INTERVAL, GRACE, AsyncSweeper, Sweeper
+from ..errors import DuplicateKey, SessionDataError, StoreUnavailable
+from ._pg_plans import Plans
+from ._pg_runner import AsyncPgRunner, PgBackend, PgRunner, PgTarget, Plan
+from ._sweeper import AsyncSweeper, Sweeper
 from .base import RecordUpdate, SessionLimit
 
 T = TypeVar("T")
@@ -46,13 +35,23 @@ T = TypeVar("T")
 
 def _unavailable(exc: Exception) -> Exception:
     if isinstance(exc, psycopg.errors.UniqueViolation):
-        return ValueError("session key or handle already exists")
+        return DuplicateKey("session key or handle already exists")
     if isinstance(exc, psycopg.DataError):
         return SessionDataError(f"PostgreSQL cannot store this session data: {exc}")
     return StoreUnavailable(f"PostgreSQL unavailable: {exc}")
 
 
-class PostgresStore:
+class _Postgres(PgBackend):
+    """What both PostgreSQL stores share: their plans and what a failure becomes."""
+
+    pool_name = "sessionward-"
+
+    plans: Plans
+    plans_type = Plans
+    failure = staticmethod(_unavailable)
+
+
+class PostgresStore(_Postgres):
     """Sessions in PostgreSQL for synchronous apps.
 
     ``conninfo`` is a libpq URL or DSN. ``schema`` holds the store's tables; give each app (or
@@ -60,82 +59,19 @@ class PostgresStore:
     server is unreachable then, on first use).
     """
 
-    def __init__(
-        self,
-        conninfo: str,
-        *,
-        schema: str = "sessionward",
-        min_size: int = 1,
-        max_size: int = 10,
-        connect_timeout: float = 2.0,
-        statement_timeout: float = 2.0,
-        pool_timeout: float = 2.0,
-        purge_interval: float | None = DEFAULT_INTERVAL,
-        purge_batch: int = DEFAULT_BATCH,
-        purge_grace: float = GRACE,
-    ) -> None:
-        self.sweeper = Sweeper(
-            "sessions", self._sweep, interval=purge_interval, batch=purge_batch, grace=purge_grace
-        )
-        kwargs = connection_kwargs(
-            schema,
-            connect_timeout=connect_timeout,
-            statement_timeout=statement_timeout,
-            pool_timeout=pool_timeout,
-            max_size=max_size,
-        )
-        self.plans = Plans(schema)
-        self.deadline = call_deadline(statement_timeout)
-        self.pool: Pool = open_pool(
-            conninfo,
-            kwargs,
-            min_size=min_size,
-            max_size=max_size,
-            timeout=pool_timeout,
-            name=f"sessionward-{schema}",
-        )
-        self._ready = False
-        self._lock = threading.Lock()
-        self.pool.open(wait=False)
+    def _start(self, target: PgTarget, purge: dict[str, Any]) -> None:
+        self.sweeper = Sweeper("sessions", self._sweep, **purge)
+        self.runner = PgRunner(target)
+        self.pool = self.runner.pool
         # Not reachable yet? Start anyway (requests get 503s) and migrate on first use.
         with contextlib.suppress(StoreUnavailable):
-            self._ensure_schema()
-
-    def __repr__(self) -> str:
-        return f"PostgresStore(schema={self.plans.schema!r})"
-
-    def _ensure_schema(self) -> None:
-        with self._lock:
-            if not self._ready:
-                self._drive(self.plans.migrate(), atomic=True)
-                self._ready = True
+            self.runner.ensure_schema()
 
     def _drive(self, plan: Plan[T], *, atomic: bool) -> T:
-        try:
-            with pooled(self.pool, self.deadline) as conn:
-                if atomic:
-                    with conn.transaction():
-                        return self._steps(conn, plan)
-                return self._steps(conn, plan)
-        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
-            raise _unavailable(exc) from exc
-
-    @staticmethod
-    def _steps(conn: psycopg.Connection[tuple[Any, ...]], plan: Plan[T]) -> T:
-        try:
-            query = next(plan)
-            while True:
-                cursor = conn.execute(query.text, query.params)
-                result = cursor.fetchall() if cursor.description else cursor.rowcount
-                query = plan.send(result)
-        except StopIteration as done:
-            value: T = done.value
-            return value
+        return self.runner.drive(plan, atomic=atomic)
 
     def _run(self, plan: Plan[T], *, atomic: bool = False) -> T:
-        if not self._ready:
-            self._ensure_schema()
-        return self._drive(plan, atomic=atomic)
+        return self.runner.run(plan, atomic=atomic)
 
     def create(
         self,
@@ -180,7 +116,7 @@ class PostgresStore:
     ) -> SessionRecord | None:
         try:
             return self._run(self.plans.renew(key, new_key, stub, handle), atomic=True)
-        except ValueError:  # the new key or the stub's handle is taken: change nothing
+        except DuplicateKey:  # the new key or the stub's handle is taken: change nothing
             return None
 
     def _sweep(self, now: float, batch: int, holder: str, until: float) -> int | None:
@@ -188,98 +124,26 @@ class PostgresStore:
 
     def close(self) -> None:
         self.sweeper.wait()
-        self.pool.close()
+        self.runner.close()
 
 
-class AsyncPostgresStore:
+class AsyncPostgresStore(_Postgres):
     """Sessions in PostgreSQL for async apps; see :class:`PostgresStore`.
 
     The pool opens and the schema is migrated on first use (or ``await store.open()`` at
     application start-up), inside the running event loop.
     """
 
-    def __init__(
-        self,
-        conninfo: str,
-        *,
-        schema: str = "sessionward",
-        min_size: int = 1,
-        max_size: int = 10,
-        connect_timeout: float = 2.0,
-        statement_timeout: float = 2.0,
-        pool_timeout: float = 2.0,
-        purge_interval: float | None = DEFAULT_INTERVAL,
-        purge_batch: int = DEFAULT_BATCH,
-        purge_grace: float = GRACE,
-    ) -> None:
-        self.sweeper = AsyncSweeper(
-            "sessions", self._sweep, interval=purge_interval, batch=purge_batch, grace=purge_grace
-        )
-        self._kwargs = connection_kwargs(
-            schema,
-            connect_timeout=connect_timeout,
-            statement_timeout=statement_timeout,
-            pool_timeout=pool_timeout,
-            max_size=max_size,
-        )
-        self._conninfo = conninfo
-        self._sizes = (min(min_size, max_size), max_size)
-        self._pool_timeout = pool_timeout
-        self.deadline = call_deadline(statement_timeout)
-        self.plans = Plans(schema)
-        self.pool: AsyncPool
-        self._ready = False
-        self._opening: asyncio.Lock | None = None
-
-    def __repr__(self) -> str:
-        return f"AsyncPostgresStore(schema={self.plans.schema!r})"
+    def _start(self, target: PgTarget, purge: dict[str, Any]) -> None:
+        self.sweeper = AsyncSweeper("sessions", self._sweep, **purge)
+        self.runner = AsyncPgRunner(target)
 
     async def open(self) -> None:
         """Open the pool and create or migrate the schema (idempotent)."""
-        if self._opening is None:
-            self._opening = asyncio.Lock()
-        async with self._opening:
-            if self._ready:
-                return
-            if not hasattr(self, "pool"):
-                self.pool = open_async_pool(
-                    self._conninfo,
-                    self._kwargs,
-                    min_size=self._sizes[0],
-                    max_size=self._sizes[1],
-                    timeout=self._pool_timeout,
-                    name=f"sessionward-{self.plans.schema}",
-                )
-                await self.pool.open(wait=False)
-            await self._drive(self.plans.migrate(), atomic=True)
-            self._ready = True
-
-    async def _drive(self, plan: Plan[T], *, atomic: bool) -> T:
-        try:
-            async with async_pooled(self.pool, self.deadline) as conn:
-                if atomic:
-                    async with conn.transaction():
-                        return await self._steps(conn, plan)
-                return await self._steps(conn, plan)
-        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
-            raise _unavailable(exc) from exc
-
-    @staticmethod
-    async def _steps(conn: psycopg.AsyncConnection[tuple[Any, ...]], plan: Plan[T]) -> T:
-        try:
-            query = next(plan)
-            while True:
-                cursor = await conn.execute(query.text, query.params)
-                result = await cursor.fetchall() if cursor.description else cursor.rowcount
-                query = plan.send(result)
-        except StopIteration as done:
-            value: T = done.value
-            return value
+        await self.runner.ensure_schema()
 
     async def _run(self, plan: Plan[T], *, atomic: bool = False) -> T:
-        if not self._ready:
-            await self.open()
-        return await self._drive(plan, atomic=atomic)
+        return await self.runner.run(plan, atomic=atomic)
 
     async def create(
         self,
@@ -324,7 +188,7 @@ class AsyncPostgresStore:
     ) -> SessionRecord | None:
         try:
             return await self._run(self.plans.renew(key, new_key, stub, handle), atomic=True)
-        except ValueError:
+        except DuplicateKey:
             return None
 
     async def _sweep(self, now: float, batch: int, holder: str, until: float) -> int | None:
@@ -332,5 +196,4 @@ class AsyncPostgresStore:
 
     async def close(self) -> None:
         await self.sweeper.wait()
-        if hasattr(self, "pool"):
-            await self.pool.close()
+        await self.runner.close()

@@ -15,7 +15,7 @@ reconnects by itself. With an injected client, its own time-outs apply.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -30,7 +30,12 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     ) from exc
 
 from ..core.records import SessionRecord
-from ..errors import ConfigurationError, SessionLimitExceeded, StoreUnavailable
+from ..errors import (
+    ConfigurationError,
+    DuplicateKey,
+    SessionLimitExceeded,
+    StoreUnavailable,
+)
 from . import _redis_lua as lua
 from .base import RecordUpdate, SessionLimit
 
@@ -128,7 +133,7 @@ def _translate(
     except redis.ResponseError as exc:
         message = str(exc).removeprefix("ERR ")
         if message.startswith("SWEXISTS"):
-            raise ValueError("session key or handle already exists") from exc
+            raise DuplicateKey("session key or handle already exists") from exc
         if message.startswith("SWLIMIT") and record is not None and limit is not None:
             raise SessionLimitExceeded(record.user_id or "", limit.max_sessions) from exc
         raise StoreUnavailable(f"Redis error: {exc}") from exc
@@ -148,6 +153,26 @@ def _client_options(socket_timeout: float, connect_timeout: float, retries: int)
     }
 
 
+def _connect(
+    owner: str,
+    client: Any,
+    url: str | None,
+    from_url: Callable[..., Any],
+    socket_timeout: float,
+    connect_timeout: float,
+    retries: int,
+) -> Any:
+    """The injected client, or one for ``url`` with bounded waits (exactly one of the two)."""
+    if (client is None) == (url is None):
+        raise ConfigurationError(f"{owner} needs exactly one of client= or url=")
+    options = _client_options(socket_timeout, connect_timeout, retries)
+    return client if client is not None else from_url(url or "", **options)
+
+
+def _register(client: Any) -> dict[str, Any]:
+    return {name: client.register_script(getattr(lua, name)) for name in _SCRIPTS}
+
+
 class RedisStore:
     """Sessions in Redis for synchronous apps.
 
@@ -165,15 +190,13 @@ class RedisStore:
         connect_timeout: float = 1.0,
         retries: int = 0,
     ) -> None:
-        if (client is None) == (url is None):
-            raise ConfigurationError("RedisStore needs exactly one of client= or url=")
-        self._layout = _Layout(prefix)
-        options = _client_options(socket_timeout, connect_timeout, retries)
-        self._owns_client = client is None
-        self.client: redis.Redis | redis.RedisCluster = client or redis.Redis.from_url(
-            url or "", **options
+        timeouts = (socket_timeout, connect_timeout, retries)
+        self.client: redis.Redis | redis.RedisCluster = _connect(
+            "RedisStore", client, url, redis.Redis.from_url, *timeouts
         )
-        self._scripts = {name: self.client.register_script(getattr(lua, name)) for name in _SCRIPTS}
+        self._owns_client = client is None
+        self._layout = _Layout(prefix)
+        self._scripts = _register(self.client)
 
     def __repr__(self) -> str:
         return f"RedisStore(prefix={self._layout.prefix!r})"
@@ -312,16 +335,16 @@ class AsyncRedisStore:
         retries: int = 0,
         multiplex: bool = True,
     ) -> None:
-        if (client is None) == (url is None):
-            raise ConfigurationError("AsyncRedisStore needs exactly one of client= or url=")
+        timeouts = (socket_timeout, connect_timeout, retries)
+        self.client: aioredis.Redis = _connect(
+            "AsyncRedisStore", client, url, aioredis.Redis.from_url, *timeouts
+        )
+        self._owns_client = client is None
+        self._layout = _Layout(prefix)
+        self._scripts = _register(self.client)
         self._fast: Multiplexer | None = None
         if multiplex and url is not None and url.startswith("redis://") and Multiplexer is not None:
             self._fast = Multiplexer(url, timeout=socket_timeout, connect_timeout=connect_timeout)
-        self._layout = _Layout(prefix)
-        options = _client_options(socket_timeout, connect_timeout, retries)
-        self._owns_client = client is None
-        self.client: aioredis.Redis = client or aioredis.Redis.from_url(url or "", **options)
-        self._scripts = {name: self.client.register_script(getattr(lua, name)) for name in _SCRIPTS}
 
     def __repr__(self) -> str:
         return f"AsyncRedisStore(prefix={self._layout.prefix!r})"

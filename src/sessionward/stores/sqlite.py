@@ -11,14 +11,21 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, ParamSpec, TypeVar
 
 from ..core.records import SessionRecord, decode_data, encode_data
-from ..errors import ConfigurationError
-from ._sqlite_db import SQLiteDatabase, WouldBlock, take_lease
-from ._sweeper import DEFAULT_BATCH, DEFAULT_INTERVAL, GRACE, Sweeper
-from .base import RecordUpdate, SessionLimit, apply_update, select_evictions
+from ..errors import ConfigurationError, DuplicateKey
+from ._sqlite_db import SQLiteBackend, WouldBlock, take_lease
+from ._sweeper import DEFAULT_BATCH, DEFAULT_INTERVAL, GRACE
+from .base import (
+    RecordUpdate,
+    SessionLimit,
+    apply_update,
+    record_row,
+    row_record,
+    select_evictions,
+)
 from .threaded import ThreadedAsyncStore
 
 T = TypeVar("T")
@@ -57,40 +64,22 @@ CREATE INDEX IF NOT EXISTS sessionward_sessions_by_expiry
 
 
 def _row_to_record(row: tuple[Any, ...]) -> SessionRecord:
-    return SessionRecord(
-        key=row[0],
-        handle=row[1],
-        user_id=row[2],
-        created_at=row[3],
-        last_seen_at=row[4],
-        expires_at=row[5],
-        authenticated_at=row[6],
-        origin=row[7],
-        ip=row[8],
-        user_agent=row[9],
-        data=decode_data(row[10]),
-        meta=decode_data(row[11]),
-    )
+    return row_record(row, decode_data, decode_data)
 
 
 def _record_to_row(record: SessionRecord) -> tuple[Any, ...]:
-    return (
-        record.key,
-        record.handle,
-        record.user_id,
-        record.created_at,
-        record.last_seen_at,
-        record.expires_at,
-        record.authenticated_at,
-        record.origin,
-        record.ip,
-        record.user_agent,
-        encode_data(record.data, max_bytes=1 << 30),
-        json.dumps(dict(record.meta), separators=(",", ":")),
-    )
+    return record_row(record, _encode_data, _encode_meta)
 
 
-class SQLiteStore:
+def _encode_data(data: Mapping[str, Any]) -> str:
+    return encode_data(data, max_bytes=1 << 30)
+
+
+def _encode_meta(meta: Mapping[str, Any]) -> str:
+    return json.dumps(dict(meta), separators=(",", ":"))
+
+
+class SQLiteStore(SQLiteBackend):
     """Sessions in one SQLite database file (created with mode 0600 if missing).
 
     ``busy_timeout`` (seconds) bounds how long a call waits for another writer; past it the call
@@ -102,30 +91,10 @@ class SQLiteStore:
     ``purge_interval=None`` turns it off (then run ``sessionward purge`` from cron).
     """
 
-    def __init__(
-        self,
-        path: str | os.PathLike[str],
-        *,
-        busy_timeout: float = 5.0,
-        purge_interval: float | None = DEFAULT_INTERVAL,
-        purge_batch: int = DEFAULT_BATCH,
-        purge_grace: float = GRACE,
-    ) -> None:
-        self.sweeper = Sweeper(
-            "sessions",
-            self._sweep,
-            interval=purge_interval,
-            batch=purge_batch,
-            grace=purge_grace,
-            thread_done=lambda: self.db.release_thread(),
-        )
-        self.db = SQLiteDatabase(path, busy_timeout=busy_timeout, owner="SQLiteStore")
-        self.path = self.db.path
-        self.busy_timeout = self.db.busy_timeout
-        self.db.migrate(_SCHEMA, version_table="sessionward_schema", version=SCHEMA_VERSION)
-
-    def __repr__(self) -> str:
-        return f"SQLiteStore({str(self.path)!r})"
+    sweep_name = "sessions"
+    schema = _SCHEMA
+    version_table = "sessionward_schema"
+    version = SCHEMA_VERSION
 
     def call_nowait(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         """Run a store method only if it needs no lock wait; see ``SQLiteDatabase``."""
@@ -173,7 +142,7 @@ class SQLiteStore:
         try:
             return self.db.run(create, write=True)
         except sqlite3.IntegrityError as exc:
-            raise ValueError("session key or handle already exists") from exc
+            raise DuplicateKey("session key or handle already exists") from exc
 
     @staticmethod
     def _select(

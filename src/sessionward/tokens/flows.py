@@ -1,17 +1,19 @@
 """Token operations written once, as generators of store calls (like :mod:`sessionward.flows`).
 
-A flow yields :class:`TokenOp` values naming the store they are for (``"sessions"``, the
-session store, or ``"tokens"``, the token store) and receives each result back; the sync and
+A flow yields :class:`~sessionward.calls.StoreCall` values whose method names the store they are for
+(``"sessions.get_by_handle"`` on the session store, ``"tokens.rotate"`` on the token store) and
+receives each result back; the sync and
 async token managers drive the same flows, so the twins cannot drift apart.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Generator, Mapping
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
+from ..calls import StoreCall
 from ..core import lifecycle
 from ..core.client import ClientInfo
 from ..core.events import EventKind, RevokeReason, fingerprint
@@ -31,17 +33,7 @@ MAX_STALENESS = 300
 MAX_GRACE = 60
 
 
-@dataclass(frozen=True, slots=True)
-class TokenOp:
-    """One call on the session store or the token store."""
-
-    target: Literal["sessions", "tokens"]
-    method: str
-    args: tuple[Any, ...] = ()
-    kwargs: Mapping[str, Any] = field(default_factory=dict)
-
-
-TokenFlow = Generator[TokenOp, Any, T]
+TokenFlow = Generator[StoreCall, Any, T]
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,8 +131,7 @@ class TokenFlows:
         if self.policy.refresh_ttl is not None:
             expires = min(expires, now + self.policy.refresh_ttl)
         refresh = new_refresh_token()
-        yield TokenOp(
-            "tokens",
+        yield StoreCall(
             "add",
             (
                 RefreshRecord(
@@ -152,6 +143,7 @@ class TokenFlows:
                     expires_at=expires,
                 ),
             ),
+            target="tokens",
         )
         pair = self._pair(record, refresh, expires)
         self.sessions.observer.emit(EventKind.TOKEN_ISSUED, client=client, record=record)
@@ -177,8 +169,8 @@ class TokenFlows:
         except InvalidToken as exc:
             raise self._reject(exc, client) from None
         if self.policy.verify_mode == "strict":
-            record: SessionRecord | None = yield TokenOp(
-                "sessions", "get_by_handle", (claims.session,)
+            record: SessionRecord | None = yield StoreCall(
+                "get_by_handle", (claims.session,), target="sessions"
             )
             if self._live(record, claims.subject) is None:
                 raise self._reject(
@@ -189,7 +181,7 @@ class TokenFlows:
             return claims
         now = self.sessions.clock.now()
         if self._fetched_at is None or now - self._fetched_at >= self.policy.max_staleness:
-            self._revocations = yield TokenOp("tokens", "revocations", (now,))
+            self._revocations = yield StoreCall("revocations", (now,), target="tokens")
             self._fetched_at = now
         if self._revocations.revokes(claims.session, claims.issued_at):
             raise self._reject(
@@ -207,7 +199,7 @@ class TokenFlows:
             reason = "access token used as refresh token" if looks_like_jwt else "shape"
             raise self._reject(InvalidGrant(reason), client)
         key = refresh_key(presented)
-        current: RefreshRecord | None = yield TokenOp("tokens", "get", (key,))
+        current: RefreshRecord | None = yield StoreCall("get", (key,), target="tokens")
         for _attempt in range(2):  # a lost rotation race is re-read once
             now = self.sessions.clock.now()
             if current is None:
@@ -217,11 +209,11 @@ class TokenFlows:
             if current.rotated_at is None:
                 record = yield from self._session_for(current, client)
                 successor = new_refresh_token()
-                won: bool = yield TokenOp(
-                    "tokens",
+                won: bool = yield StoreCall(
                     "rotate",
                     (key, current.evolve(key=refresh_key(successor), issued_at=now, sealed=None)),
                     {"sealed": seal(presented, successor), "now": now},
+                    target="tokens",
                 )
                 if won:
                     record = yield from self._touch(record)
@@ -229,7 +221,7 @@ class TokenFlows:
                         EventKind.TOKEN_REFRESHED, client=client, record=record
                     )
                     return self._pair(record, successor, current.expires_at)
-                current = yield TokenOp("tokens", "get", (key,))
+                current = yield StoreCall("get", (key,), target="tokens")
                 continue
             within_grace = now - current.rotated_at <= self.policy.refresh_grace
             if within_grace and current.sealed is not None:
@@ -249,15 +241,17 @@ class TokenFlows:
     def _session_for(
         self, current: RefreshRecord, client: ClientInfo | None
     ) -> TokenFlow[SessionRecord]:
-        found: SessionRecord | None = yield TokenOp("sessions", "get_by_handle", (current.session,))
+        found: SessionRecord | None = yield StoreCall(
+            "get_by_handle", (current.session,), target="sessions"
+        )
         record = self._live(found, current.user_id)
         if record is None:
             now = self.sessions.clock.now()
-            yield TokenOp(
-                "tokens",
+            yield StoreCall(
                 "end_session",
                 (current.session,),
                 {"now": now, "until": now + self.revocation_lifetime},
+                target="tokens",
             )
             raise self._reject(
                 InvalidGrant("session", "The session of this refresh token has ended."),
@@ -273,20 +267,24 @@ class TokenFlows:
             return record
         seen = lifecycle.touched(record, self.sessions.policy, now)
         change = RecordUpdate(last_seen_at=seen.last_seen_at, expires_at=seen.expires_at)
-        stored: SessionRecord | None = yield TokenOp("sessions", "update", (record.key, change))
+        stored: SessionRecord | None = yield StoreCall(
+            "update", (record.key, change), target="sessions"
+        )
         return record if stored is None else stored
 
     def _end_family(self, current: RefreshRecord, client: ClientInfo | None) -> TokenFlow[None]:
         """Reuse detected: end the session, its refresh tokens and its access tokens."""
         now = self.sessions.clock.now()
-        found: SessionRecord | None = yield TokenOp("sessions", "get_by_handle", (current.session,))
+        found: SessionRecord | None = yield StoreCall(
+            "get_by_handle", (current.session,), target="sessions"
+        )
         if found is not None:
-            yield TokenOp("sessions", "delete", (found.key,))
-        yield TokenOp(
-            "tokens",
+            yield StoreCall("delete", (found.key,), target="sessions")
+        yield StoreCall(
             "end_session",
             (current.session,),
             {"now": now, "until": now + self.revocation_lifetime},
+            target="tokens",
         )
         self.sessions.observer.emit(
             EventKind.REFRESH_REUSED,
@@ -305,17 +303,17 @@ class TokenFlows:
     ) -> TokenFlow[bool]:
         """Logout from an API client: the session, its refresh tokens and access tokens end."""
         now = self.sessions.clock.now()
-        found: SessionRecord | None = yield TokenOp("sessions", "get_by_handle", (handle,))
+        found: SessionRecord | None = yield StoreCall("get_by_handle", (handle,), target="sessions")
         if found is not None and owner is not None and found.user_id != owner:
             return False
         gone = None
         if found is not None:
-            gone = yield TokenOp("sessions", "delete", (found.key,))
-        yield TokenOp(
-            "tokens",
+            gone = yield StoreCall("delete", (found.key,), target="sessions")
+        yield StoreCall(
             "end_session",
             (handle,),
             {"now": now, "until": now + self.revocation_lifetime},
+            target="tokens",
         )
         if gone is not None:
             self.sessions.observer.emit(

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Mapping
 from typing import Any, TypeVar
 
-from ..calls import drive, drive_async
+from ..calls import StoreCall, drive, drive_async
 from ..core.client import ClientInfo
 from ..core.events import Event, EventKind
 from ..manager import AsyncSessionManager, SessionManager
 from ..session import BaseSession
 from .access import AccessClaims, AccessSettings, AccessTokens
-from .flows import TokenFlow, TokenFlows, TokenOp, TokenPair, TokenPolicy
+from .flows import TokenFlow, TokenFlows, TokenPair, TokenPolicy
 from .keys import KeyRing
 from .store import AsyncTokenStore, ThreadedAsyncTokenStore, TokenStore
 
@@ -82,7 +82,7 @@ class TokenManager(_Base):
     def _run(self, flow: TokenFlow[T]) -> T:
         return drive(flow, self._call)
 
-    def _call(self, op: TokenOp) -> Any:
+    def _call(self, op: StoreCall) -> Any:
         target = self._sync_sessions.store if op.target == "sessions" else self.store
         return getattr(target, op.method)(*op.args, **op.kwargs)
 
@@ -130,7 +130,7 @@ class AsyncTokenManager(_Base):
     async def _run(self, flow: TokenFlow[T]) -> T:
         return await drive_async(flow, self._call)
 
-    def _call(self, op: TokenOp) -> Awaitable[Any]:
+    def _call(self, op: StoreCall) -> Awaitable[Any]:
         target = self._async_sessions.store if op.target == "sessions" else self.store
         result: Awaitable[Any] = getattr(target, op.method)(*op.args, **op.kwargs)
         return result

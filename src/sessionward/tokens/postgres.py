@@ -10,41 +10,27 @@ commits and updates nothing). Waits are bounded as for the session store; failur
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import Generator
 from typing import Any, TypeVar
 
 try:
     import psycopg
-    import psycopg_pool
+    import psycopg_pool  # noqa: F401 (the PostgreSQL extra: checked here, used by the runner)
     from psycopg import sql
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError(
         "the PostgreSQL token store needs psycopg 3: pip install 'sessionward[postgres,jwt]'"
     ) from exc
 
-from ..errors import StoreUnavailable
-from ..stores._pg_plans import Query as PlanQuery
+from ..calls import StoreCall
+from ..errors import DuplicateKey, StoreUnavailable
 from ..stores._pg_plans import sweep_batch
-from ..stores._pg_settings import (
-    AsyncPool,
-    Pool,
-    async_pooled,
-    call_deadline,
-    check_schema,
-    connection_kwargs,
-    open_async_pool,
-    open_pool,
-    pooled,
-)
-from ..stores._sweeper import DEFAULT_BATCH, DEFAULT_INTERVAL, GRACE, AsyncSweeper, Sweeper
+from ..stores._pg_runner import AsyncPgRunner, PgBackend, PgRunner, PgTarget, Plan, query
+from ..stores._pg_settings import check_schema
+from ..stores._sweeper import AsyncSweeper, Sweeper
 from .refresh import RefreshRecord
-from .store import Revocations
+from .store import Revocations, refresh_row
 
 T = TypeVar("T")
-Query = tuple[sql.Composed | sql.SQL, tuple[Any, ...]]
-Plan = Generator[Query, Any, T]
 _ALL = "*"
 _REVOKE_KEEP = (
     "INSERT INTO {r} (session, revoked_at, until) VALUES (%s, %s, %s) "
@@ -57,105 +43,82 @@ _REVOKE_REPLACE = (
 _COLUMNS = "key, family, session, user_id, issued_at, expires_at, rotated_at, sealed"
 
 
-def _row(record: RefreshRecord) -> tuple[Any, ...]:
-    return (
-        record.key,
-        record.family,
-        record.session,
-        record.user_id,
-        record.issued_at,
-        record.expires_at,
-        record.rotated_at,
-        record.sealed,
-    )
-
-
 class _Plans:
     def __init__(self, schema: str) -> None:
         self.schema = check_schema(schema)
         self.tokens = sql.Identifier(schema, "sw_refresh_tokens")
         self.revocations_table = sql.Identifier(schema, "sw_token_revocations")
 
-    def _q(self, text: str) -> sql.Composed:
-        return sql.SQL(text).format(t=self.tokens, r=self.revocations_table)
+    def _q(self, text: str, *params: Any) -> StoreCall:
+        return query(sql.SQL(text).format(t=self.tokens, r=self.revocations_table), params)
 
     def migrate(self) -> Plan[None]:
-        yield (
+        yield query(
             sql.SQL("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"),
             (f"sessionward-tokens:{self.schema}",),
         )
-        yield sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)), ()
-        yield (
-            self._q(
-                "CREATE TABLE IF NOT EXISTS {t} (key text PRIMARY KEY, family text NOT NULL, "
-                "session text NOT NULL, user_id text NOT NULL, "
-                "issued_at double precision NOT NULL, expires_at double precision NOT NULL, "
-                "rotated_at double precision, sealed text)"
-            ),
-            (),
+        yield query(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
+        yield self._q(
+            "CREATE TABLE IF NOT EXISTS {t} (key text PRIMARY KEY, family text NOT NULL, "
+            "session text NOT NULL, user_id text NOT NULL, "
+            "issued_at double precision NOT NULL, expires_at double precision NOT NULL, "
+            "rotated_at double precision, sealed text)"
         )
-        yield (
-            sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (session)").format(
-                sql.Identifier("sw_refresh_tokens_by_session"), self.tokens
-            ),
-            (),
-        )
-        yield (
-            sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (expires_at)").format(
-                sql.Identifier("sw_refresh_tokens_by_expiry"), self.tokens
-            ),
-            (),
-        )
-        yield (
-            self._q(
-                "CREATE TABLE IF NOT EXISTS {r} (session text PRIMARY KEY, "
-                "revoked_at double precision NOT NULL, until double precision NOT NULL)"
-            ),
-            (),
+        for index, column in (("by_session", "session"), ("by_expiry", "expires_at")):
+            yield query(
+                sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
+                    sql.Identifier(f"sw_refresh_tokens_{index}"),
+                    self.tokens,
+                    sql.Identifier(column),
+                )
+            )
+        yield self._q(
+            "CREATE TABLE IF NOT EXISTS {r} (session text PRIMARY KEY, "
+            "revoked_at double precision NOT NULL, until double precision NOT NULL)"
         )
 
     def drop(self) -> Plan[None]:
-        yield sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(self.schema)), ()
+        yield query(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(self.schema)))
 
     def add(self, record: RefreshRecord) -> Plan[None]:
-        yield (
-            self._q(f"INSERT INTO {{t}} ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"),  # noqa: S608
-            _row(record),
+        yield self._q(
+            f"INSERT INTO {{t}} ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",  # noqa: S608
+            *refresh_row(record),
         )
 
     def get(self, key: str) -> Plan[RefreshRecord | None]:
-        rows = yield self._q(f"SELECT {_COLUMNS} FROM {{t}} WHERE key = %s"), (key,)  # noqa: S608
+        rows = yield self._q(f"SELECT {_COLUMNS} FROM {{t}} WHERE key = %s", key)  # noqa: S608
         return RefreshRecord(*rows[0]) if rows else None
 
     def rotate(self, key: str, successor: RefreshRecord, sealed: str, now: float) -> Plan[bool]:
-        changed = yield (
-            self._q(
-                "UPDATE {t} SET rotated_at = %s, sealed = %s WHERE key = %s AND rotated_at IS NULL"
-            ),
-            (now, sealed, key),
+        changed = yield self._q(
+            "UPDATE {t} SET rotated_at = %s, sealed = %s WHERE key = %s AND rotated_at IS NULL",
+            now,
+            sealed,
+            key,
         )
         if changed != 1:
             return False
         yield from self.add(successor)
         return True
 
-    def _revoke(self, session: str, now: float, until: float, *, replace: bool) -> Query:
+    def _revoke(self, session: str, now: float, until: float, *, replace: bool) -> StoreCall:
         # A second, shorter revocation of one session never shortens the first; end_all's
         # "not before" row is replaced outright.
-        return self._q(_REVOKE_REPLACE if replace else _REVOKE_KEEP), (session, now, until)
+        return self._q(_REVOKE_REPLACE if replace else _REVOKE_KEEP, session, now, until)
 
     def end_session(self, session: str, now: float, until: float) -> Plan[int]:
-        count = yield self._q("DELETE FROM {t} WHERE session = %s"), (session,)
+        count = yield self._q("DELETE FROM {t} WHERE session = %s", session)
         yield self._revoke(session, now, until, replace=False)
         return int(count)
 
     def end_all(self, now: float, until: float) -> Plan[int]:
-        count = yield self._q("DELETE FROM {t}"), ()
+        count = yield self._q("DELETE FROM {t}")
         yield self._revoke(_ALL, now, until, replace=True)
         return int(count)
 
     def revocations(self, now: float) -> Plan[Revocations]:
-        rows = yield self._q("SELECT session, revoked_at FROM {r} WHERE until > %s"), (now,)
+        rows = yield self._q("SELECT session, revoked_at FROM {r} WHERE until > %s", now)
         sessions = frozenset(s for s, _ in rows if s != _ALL)
         return Revocations(sessions, next((at for s, at in rows if s == _ALL), None))
 
@@ -168,96 +131,47 @@ class _Plans:
             "DELETE FROM {r} WHERE session IN (SELECT session FROM {r} WHERE until <= %s "
             "LIMIT %s FOR UPDATE SKIP LOCKED)"
         )
-        plan = sweep_batch(
-            PlanQuery(self._q(limited), (cutoff, batch)),
-            f"sessionward-sweep-tokens:{self.schema}",
-            PlanQuery(self._q(revocations), (cutoff, batch)),
+        return (
+            yield from sweep_batch(
+                self._q(limited, cutoff, batch),
+                f"sessionward-sweep-tokens:{self.schema}",
+                self._q(revocations, cutoff, batch),
+            )
         )
-        # The shared plan speaks Query; this store's plans speak (text, params) tuples.
-        try:
-            query = next(plan)
-            while True:
-                result = yield query.text, tuple(query.params)
-                query = plan.send(result)
-        except StopIteration as done:
-            value: int | None = done.value
-            return value
 
     def purge_expired(self, now: float) -> Plan[int]:
-        count = yield self._q("DELETE FROM {t} WHERE expires_at <= %s"), (now,)
-        yield self._q("DELETE FROM {r} WHERE until <= %s"), (now,)
+        count = yield self._q("DELETE FROM {t} WHERE expires_at <= %s", now)
+        yield self._q("DELETE FROM {r} WHERE until <= %s", now)
         return int(count)
 
 
 def _failure(exc: Exception) -> Exception:
     if isinstance(exc, psycopg.errors.UniqueViolation):
-        return ValueError("refresh token key already exists")
+        return DuplicateKey("refresh token key already exists")
     return StoreUnavailable(f"PostgreSQL unavailable: {exc}")
 
 
-class PostgresTokenStore:
+class _Postgres(PgBackend):
+    """What both PostgreSQL token stores share: their plans and what a failure becomes."""
+
+    pool_name = "sessionward-tokens-"
+
+    plans: _Plans
+    plans_type = _Plans
+    failure = staticmethod(_failure)
+
+
+class PostgresTokenStore(_Postgres):
     """A :class:`~sessionward.tokens.store.TokenStore` in PostgreSQL (sync, pooled)."""
 
-    def __init__(
-        self,
-        conninfo: str,
-        *,
-        schema: str = "sessionward",
-        max_size: int = 10,
-        connect_timeout: float = 2.0,
-        statement_timeout: float = 2.0,
-        pool_timeout: float = 2.0,
-        purge_interval: float | None = DEFAULT_INTERVAL,
-        purge_batch: int = DEFAULT_BATCH,
-        purge_grace: float = GRACE,
-    ) -> None:
-        self.sweeper = Sweeper(
-            "refresh_tokens",
-            self._sweep,
-            interval=purge_interval,
-            batch=purge_batch,
-            grace=purge_grace,
-        )
-        self.plans = _Plans(schema)
-        self.deadline = call_deadline(statement_timeout)
-        self.pool: Pool = open_pool(
-            conninfo,
-            connection_kwargs(
-                schema,
-                connect_timeout=connect_timeout,
-                statement_timeout=statement_timeout,
-                pool_timeout=pool_timeout,
-                max_size=max_size,
-            ),
-            min_size=1,
-            max_size=max_size,
-            timeout=pool_timeout,
-            name=f"sessionward-tokens-{schema}",
-        )
-        self.pool.open(wait=False)
-        self._lock = threading.Lock()
-        self._run(self.plans.migrate())
+    def _start(self, target: PgTarget, purge: dict[str, Any]) -> None:
+        self.sweeper = Sweeper("refresh_tokens", self._sweep, **purge)
+        self.runner = PgRunner(target)
+        self.pool = self.runner.pool
+        self.runner.ensure_schema()
 
     def _run(self, plan: Plan[T]) -> T:
-        try:
-            with pooled(self.pool, self.deadline) as conn, conn.transaction():
-                return self._steps(conn, plan)
-        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
-            raise _failure(exc) from exc
-
-    @staticmethod
-    def _steps(conn: psycopg.Connection[tuple[Any, ...]], plan: Plan[T]) -> T:
-        # StopIteration is caught here, inside the transaction block: escaping it would roll
-        # the transaction back.
-        try:
-            query = next(plan)
-            while True:
-                cursor = conn.execute(query[0], query[1])
-                result = cursor.fetchall() if cursor.description else cursor.rowcount
-                query = plan.send(result)
-        except StopIteration as done:
-            value: T = done.value
-            return value
+        return self.runner.run(plan, atomic=True)
 
     def add(self, record: RefreshRecord) -> None:
         self.sweeper.poke(record.issued_at)
@@ -286,83 +200,21 @@ class PostgresTokenStore:
 
     def close(self) -> None:
         self.sweeper.wait()
-        self.pool.close()
+        self.runner.close()
 
 
-class AsyncPostgresTokenStore:
+class AsyncPostgresTokenStore(_Postgres):
     """The asyncio twin of :class:`PostgresTokenStore`; the pool opens on first use."""
 
-    def __init__(
-        self,
-        conninfo: str,
-        *,
-        schema: str = "sessionward",
-        max_size: int = 10,
-        connect_timeout: float = 2.0,
-        statement_timeout: float = 2.0,
-        pool_timeout: float = 2.0,
-        purge_interval: float | None = DEFAULT_INTERVAL,
-        purge_batch: int = DEFAULT_BATCH,
-        purge_grace: float = GRACE,
-    ) -> None:
-        self.sweeper = AsyncSweeper(
-            "refresh_tokens",
-            self._sweep,
-            interval=purge_interval,
-            batch=purge_batch,
-            grace=purge_grace,
-        )
-        self.plans = _Plans(schema)
-        self.deadline = call_deadline(statement_timeout)
-        self.pool: AsyncPool = open_async_pool(
-            conninfo,
-            connection_kwargs(
-                schema,
-                connect_timeout=connect_timeout,
-                statement_timeout=statement_timeout,
-                pool_timeout=pool_timeout,
-                max_size=max_size,
-            ),
-            min_size=1,
-            max_size=max_size,
-            timeout=pool_timeout,
-            name=f"sessionward-tokens-{schema}",
-        )
-        self._ready = False
-        self._lock: asyncio.Lock | None = None
+    def _start(self, target: PgTarget, purge: dict[str, Any]) -> None:
+        self.sweeper = AsyncSweeper("refresh_tokens", self._sweep, **purge)
+        self.runner = AsyncPgRunner(target)
 
     async def open(self) -> None:
-        if self._ready:
-            return
-        self._lock = self._lock or asyncio.Lock()
-        async with self._lock:
-            if not self._ready:
-                await self.pool.open(wait=False)
-                await self._drive(self.plans.migrate())
-                self._ready = True
-
-    async def _drive(self, plan: Plan[T]) -> T:
-        try:
-            async with async_pooled(self.pool, self.deadline) as conn, conn.transaction():
-                return await self._steps(conn, plan)
-        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
-            raise _failure(exc) from exc
-
-    @staticmethod
-    async def _steps(conn: psycopg.AsyncConnection[tuple[Any, ...]], plan: Plan[T]) -> T:
-        try:
-            query = next(plan)
-            while True:
-                cursor = await conn.execute(query[0], query[1])
-                result = await cursor.fetchall() if cursor.description else cursor.rowcount
-                query = plan.send(result)
-        except StopIteration as done:
-            value: T = done.value
-            return value
+        await self.runner.ensure_schema()
 
     async def _run(self, plan: Plan[T]) -> T:
-        await self.open()
-        return await self._drive(plan)
+        return await self.runner.run(plan, atomic=True)
 
     async def add(self, record: RefreshRecord) -> None:
         self.sweeper.poke(record.issued_at)
@@ -391,4 +243,4 @@ class AsyncPostgresTokenStore:
 
     async def close(self) -> None:
         await self.sweeper.wait()
-        await self.pool.close()
+        await self.runner.close()

@@ -33,7 +33,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "the Redis token store needs redis-py: pip install 'sessionward[redis,jwt]'"
     ) from exc
 
-from ..errors import ConfigurationError, StoreUnavailable
+from ..errors import ConfigurationError, DuplicateKey, StoreUnavailable
 from .refresh import RefreshRecord
 from .store import Revocations
 
@@ -160,7 +160,7 @@ def _translate() -> Iterator[None]:
         yield
     except redis.ResponseError as exc:
         if str(exc).startswith("SWEXISTS"):
-            raise ValueError("refresh token key already exists") from exc
+            raise DuplicateKey("refresh token key already exists") from exc
         raise StoreUnavailable(f"Redis error: {exc}") from exc
     except (redis.RedisError, OSError) as exc:
         raise StoreUnavailable(f"Redis unavailable: {exc}") from exc

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from typing import Any, TypeVar
+from typing import TypeVar, Unpack
 
-from ..stores._sqlite_db import SQLiteDatabase, take_lease
-from ..stores._sweeper import DEFAULT_BATCH, DEFAULT_INTERVAL, GRACE, Sweeper
+from ..errors import DuplicateKey
+from ..stores._sqlite_db import SQLiteBackend, SQLiteOptions, take_lease
 from .refresh import RefreshRecord
-from .store import Revocations, ThreadedAsyncTokenStore
+from .store import Revocations, ThreadedAsyncTokenStore, refresh_row
 
 T = TypeVar("T")
 SCHEMA_VERSION = 1
@@ -44,46 +44,13 @@ CREATE TABLE IF NOT EXISTS sessionward_revocations (
 """
 
 
-def _row(record: RefreshRecord) -> tuple[Any, ...]:
-    return (
-        record.key,
-        record.family,
-        record.session,
-        record.user_id,
-        record.issued_at,
-        record.expires_at,
-        record.rotated_at,
-        record.sealed,
-    )
-
-
-class SQLiteTokenStore:
+class SQLiteTokenStore(SQLiteBackend):
     """A :class:`~sessionward.tokens.store.TokenStore` in one SQLite file (mode 0600)."""
 
-    def __init__(
-        self,
-        path: str | os.PathLike[str],
-        *,
-        busy_timeout: float = 5.0,
-        purge_interval: float | None = DEFAULT_INTERVAL,
-        purge_batch: int = DEFAULT_BATCH,
-        purge_grace: float = GRACE,
-    ) -> None:
-        self.sweeper = Sweeper(
-            "refresh_tokens",
-            self._sweep,
-            interval=purge_interval,
-            batch=purge_batch,
-            grace=purge_grace,
-            thread_done=lambda: self.db.release_thread(),
-        )
-        self.db = SQLiteDatabase(path, busy_timeout=busy_timeout, owner="SQLiteTokenStore")
-        self.path = self.db.path
-        self.busy_timeout = self.db.busy_timeout
-        self.db.migrate(_SCHEMA, version_table="sessionward_token_schema", version=SCHEMA_VERSION)
-
-    def __repr__(self) -> str:
-        return f"SQLiteTokenStore({str(self.path)!r})"
+    sweep_name = "refresh_tokens"
+    schema = _SCHEMA
+    version_table = "sessionward_token_schema"
+    version = SCHEMA_VERSION
 
     # -- the TokenStore protocol -----------------------------------------------------------
 
@@ -94,13 +61,13 @@ class SQLiteTokenStore:
             conn.execute(
                 f"INSERT INTO sessionward_refresh_tokens ({_COLUMNS}) "  # noqa: S608 (constant)
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                _row(record),
+                refresh_row(record),
             )
 
         try:
             self.db.run(add, write=True)
         except sqlite3.IntegrityError as exc:
-            raise ValueError("refresh token key already exists") from exc
+            raise DuplicateKey("refresh token key already exists") from exc
 
     def get(self, key: str) -> RefreshRecord | None:
         def get(conn: sqlite3.Connection) -> RefreshRecord | None:
@@ -124,7 +91,7 @@ class SQLiteTokenStore:
             conn.execute(
                 f"INSERT INTO sessionward_refresh_tokens ({_COLUMNS}) "  # noqa: S608 (constant)
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                _row(successor),
+                refresh_row(successor),
             )
             return True
 
@@ -206,21 +173,6 @@ class SQLiteTokenStore:
 class AsyncSQLiteTokenStore(ThreadedAsyncTokenStore):
     """The SQLite token store for async apps: each call runs in a worker thread."""
 
-    def __init__(
-        self,
-        path: str | os.PathLike[str],
-        *,
-        busy_timeout: float = 5.0,
-        purge_interval: float | None = DEFAULT_INTERVAL,
-        purge_batch: int = DEFAULT_BATCH,
-        purge_grace: float = GRACE,
-    ) -> None:
-        super().__init__(
-            SQLiteTokenStore(
-                path,
-                busy_timeout=busy_timeout,
-                purge_interval=purge_interval,
-                purge_batch=purge_batch,
-                purge_grace=purge_grace,
-            )
-        )
+    def __init__(self, path: str | os.PathLike[str], **options: Unpack[SQLiteOptions]) -> None:
+        """``options`` as for :class:`SQLiteTokenStore` (``busy_timeout``, ``purge_*``)."""
+        super().__init__(SQLiteTokenStore(path, **options))

@@ -20,8 +20,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ParamSpec, Protocol, TypeVar
+from typing import Any, ParamSpec, Protocol, TypeVar
 
+from ..errors import DuplicateKey
 from ..stores.threaded import run_in_thread
 from .refresh import RefreshRecord
 
@@ -103,7 +104,7 @@ class MemoryTokenStore:
     def add(self, record: RefreshRecord) -> None:
         with self._lock:
             if record.key in self._tokens:
-                raise ValueError("refresh token key already exists")
+                raise DuplicateKey("refresh token key already exists")
             self._tokens[record.key] = record
 
     def get(self, key: str) -> RefreshRecord | None:
@@ -194,3 +195,17 @@ class ThreadedAsyncTokenStore:
 
     async def close(self) -> None:
         await self._call(self.sync.close)
+
+
+def refresh_row(record: RefreshRecord) -> tuple[Any, ...]:
+    """A refresh record as the column values SQL token stores keep, in field order."""
+    return (
+        record.key,
+        record.family,
+        record.session,
+        record.user_id,
+        record.issued_at,
+        record.expires_at,
+        record.rotated_at,
+        record.sealed,
+    )
