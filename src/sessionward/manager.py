@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from .core.anomaly import needs_reauthentication
 from .core.client import ClientInfo
 from .core.clock import SYSTEM_CLOCK, Clock
 from .core.cookies import CookieConfig
-from .core.events import EventKind, EventSink, RevokeReason
+from .core.events import AnyEventSink, EventKind, EventSink, RevokeReason
 from .core.keys import SecretKeyRing
 from .core.monitoring import Monitoring
 from .core.policy import Seconds, SessionPolicy, seconds
@@ -55,7 +55,7 @@ class _Base:
         policy: SessionPolicy | None,
         cookie: CookieConfig | None,
         clock: Clock,
-        sinks: Sequence[EventSink] | None,
+        sinks: Sequence[AnyEventSink] | None,
         monitoring: Monitoring | None = None,
         token_keys: SecretKeyRing | None = None,
         counters: Any = None,
@@ -77,7 +77,8 @@ class _Base:
             policy=policy or SessionPolicy(),
             cookie=cookie or CookieConfig(),
             clock=clock,
-            sinks=(LoggingSink(),) if sinks is None else sinks,
+            # Flows hands the sinks to its Monitor, whose dispatcher takes both kinds.
+            sinks=cast("Sequence[EventSink]", (LoggingSink(),) if sinks is None else sinks),
             monitoring=monitoring,
             token_keys=token_keys,
         )
@@ -174,6 +175,15 @@ class SessionManager(_Base):
             token_keys=token_keys,
             counters=counters,
         )
+        self.flows.dispatcher.require_sync("SessionManager", self.flows.sinks)
+
+    def close(self) -> None:
+        """Deliver the events still on their way to the sinks; call at shutdown.
+
+        Only needed when this manager was called on an event loop (its slow sinks then run on
+        a worker thread); an ``atexit`` hook does the same for scripts. The store is not closed.
+        """
+        self.flows.dispatcher.close()
 
     def _run(self, flow: Flow[T]) -> T:
         return drive(flow, self._call)
@@ -295,7 +305,7 @@ class AsyncSessionManager(_Base):
         policy: SessionPolicy | None = None,
         cookie: CookieConfig | None = None,
         clock: Clock = SYSTEM_CLOCK,
-        sinks: Sequence[EventSink] | None = None,
+        sinks: Sequence[AnyEventSink] | None = None,
         monitoring: Monitoring | None = None,
         token_keys: SecretKeyRing | None = None,
         counters: Any = None,
@@ -311,6 +321,15 @@ class AsyncSessionManager(_Base):
             counters=counters,
             asynchronous=True,
         )
+
+    async def aclose(self) -> None:
+        """Deliver the events still on their way to the sinks; call at shutdown.
+
+        Awaits async sinks and flushes the worker thread of the sync ones (each at most
+        ``sessionward.sink_dispatch.FLUSH_TIMEOUT`` seconds), without blocking the loop. The
+        store is not closed: it is yours. The ASGI middleware calls this on lifespan shutdown.
+        """
+        await self.flows.dispatcher.aclose()
 
     async def _run(self, flow: Flow[T]) -> T:
         return await drive_async(flow, self._call)

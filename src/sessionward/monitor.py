@@ -1,7 +1,9 @@
 """Events and monitoring for the session flows.
 
 :class:`Monitor` is the part of :class:`~sessionward.flows.Flows` that watches rather than
-decides: it sends audit events to the sinks (a failing sink is logged, never raised), labels
+decides: it sends audit events to the sinks through a
+:class:`~sessionward.sink_dispatch.SinkDispatcher` (a failing sink is logged, never raised; a
+slow one never blocks an event loop), labels
 devices, counts forged session IDs per client (the guessing guard, whose decisions are in
 :mod:`sessionward.core.guessing`) and applies the anomaly rules to a loaded session.
 
@@ -21,11 +23,12 @@ from .core.client import ClientInfo
 from .core.clock import Clock
 from .core.cookies import CookieConfig, expire_cookie, find_cookie
 from .core.devices import Device
-from .core.events import Event, EventKind, EventSink, RevokeReason
+from .core.events import AnyEventSink, Event, EventKind, RevokeReason
 from .core.monitoring import Monitoring
 from .core.records import SessionRecord
 from .errors import GuessingBlocked
 from .ops import Flow, Op
+from .sink_dispatch import SinkDispatcher
 from .stores.base import RecordUpdate
 
 logger = logging.getLogger("sessionward")
@@ -41,10 +44,12 @@ class Monitor:
     cookie: CookieConfig
 
     def __init__(
-        self, *, clock: Clock, sinks: Sequence[EventSink], monitoring: Monitoring | None
+        self, *, clock: Clock, sinks: Sequence[AnyEventSink], monitoring: Monitoring | None
     ) -> None:
         self.clock = clock
         self.sinks = tuple(sinks)
+        #: Delivers events without blocking an event loop (see :mod:`sessionward.sink_dispatch`).
+        self.dispatcher = SinkDispatcher()
         self.monitoring = monitoring or Monitoring()
         self.labeler = self.monitoring.labeler()
         self.guessing = self.monitoring.rules.guessing
@@ -72,12 +77,7 @@ class Monitor:
             detail=detail,
             device=self._device_label(record, client),
         )
-        for sink in self.sinks:
-            try:
-                sink(event)
-            except Exception:
-                # An audit sink must never turn a request into a 500.
-                logger.exception("sessionward: event sink %r failed for %s", sink, kind)
+        self.dispatcher.dispatch(self.sinks, event)
 
     # -- monitoring (devices, anomaly rules, guessing) ----------------------------------
 
