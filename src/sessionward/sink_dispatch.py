@@ -154,7 +154,7 @@ class SinkDispatcher:
         self._sorted: tuple[Sequence[AnySink], tuple[bool, ...]] = ((), ())
         self._worker = _Worker(max_pending)
         self._tasks: set[asyncio.Task[None]] = set()
-        self._exit_hook = _exit_hook(self)
+        self._exit_hook = _exit_hook(self._worker)
 
     @property
     def dropped(self) -> int:
@@ -278,15 +278,17 @@ async def _deliver(pending: Awaitable[None], sink: AnySink, event: Event) -> Non
         _report(sink, event)
 
 
-def _exit_hook(dispatcher: SinkDispatcher) -> Callable[[], None]:
-    """Flush at interpreter exit without keeping the dispatcher alive (a weak reference)."""
-    ref = weakref.ref(dispatcher)
+def _exit_hook(worker: _Worker) -> Callable[[], None]:
+    """Flush at interpreter exit. Holds the worker weakly: its thread keeps it alive while
+    events wait, even after the manager itself is gone (a script that never called close)."""
+    ref = weakref.ref(worker)
 
     def flush() -> None:
         alive = ref()
-        if alive is not None and alive._worker.pending():
-            alive.close()
+        if alive is not None and alive.pending():
+            alive.close(FLUSH_TIMEOUT)
 
     atexit.register(flush)
-    weakref.finalize(dispatcher, atexit.unregister, flush)
+    forget = weakref.finalize(worker, atexit.unregister, flush)
+    forget.atexit = False  # at exit, flush must run, not be unregistered first
     return flush

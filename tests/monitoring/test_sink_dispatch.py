@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import subprocess
+import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -188,3 +191,39 @@ def test_without_a_loop_sync_sinks_still_run_inline(clock: FakeClock) -> None:
     manager.login(session, "alice")
     assert "login.succeeded" in seen  # WSGI and scripts: unchanged, nothing to flush
     manager.close()
+
+
+SCRIPT = """
+import asyncio, atexit, sys, threading
+from sessionward import AsyncMemoryStore, AsyncSessionManager, ClientInfo
+
+release = threading.Event()
+
+def slow_sink(event):
+    release.wait(10)
+    with open(sys.argv[1], "a") as out:
+        out.write(event.kind.value + "\\n")
+
+async def main():
+    manager = AsyncSessionManager(AsyncMemoryStore(), sinks=[slow_sink])
+    # atexit runs handlers last-in first-out: this one releases the sink, then the
+    # manager's hook (registered earlier) must wait for the delivery.
+    atexit.register(release.set)
+    session = manager.new_session(ClientInfo(ip="203.0.113.7", user_agent="x"))
+    await manager.login(session, "alice")
+
+asyncio.run(main())  # exits without aclose()
+"""
+
+
+def test_a_script_that_forgets_aclose_is_flushed_at_exit(tmp_path: Path) -> None:
+    out = tmp_path / "events.txt"
+    done = subprocess.run(
+        [sys.executable, "-W", "error", "-c", SCRIPT, str(out)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "login.succeeded" in out.read_text().split()
