@@ -16,7 +16,7 @@ from .core.anomaly import needs_reauthentication
 from .core.client import ClientInfo
 from .core.clock import SYSTEM_CLOCK, Clock
 from .core.cookies import CookieConfig
-from .core.events import EventKind, EventSink, RevokeReason
+from .core.events import AnyEventSink, EventKind, EventSink, RevokeReason
 from .core.keys import SecretKeyRing
 from .core.monitoring import Monitoring
 from .core.policy import Seconds, SessionPolicy, seconds
@@ -55,7 +55,7 @@ class _Base:
         policy: SessionPolicy | None,
         cookie: CookieConfig | None,
         clock: Clock,
-        sinks: Sequence[EventSink] | None,
+        sinks: Sequence[AnyEventSink] | None,
         monitoring: Monitoring | None = None,
         token_keys: SecretKeyRing | None = None,
         counters: Any = None,
@@ -187,6 +187,15 @@ class SessionManager(_Base):
             token_keys=token_keys,
             counters=counters,
         )
+        self.flows.observer.dispatcher.require_sync("SessionManager", self.flows.observer.sinks)
+
+    def close(self) -> None:
+        """Deliver the events still on their way to the sinks; call at shutdown.
+
+        Only needed when this manager was called on an event loop (its slow sinks then run on
+        a worker thread); an ``atexit`` hook does the same for scripts. The store is not closed.
+        """
+        self.flows.observer.dispatcher.close()
 
     def _run(self, flow: Flow[T]) -> T:
         return drive(flow, self._call)
@@ -308,7 +317,7 @@ class AsyncSessionManager(_Base):
         policy: SessionPolicy | None = None,
         cookie: CookieConfig | None = None,
         clock: Clock = SYSTEM_CLOCK,
-        sinks: Sequence[EventSink] | None = None,
+        sinks: Sequence[AnyEventSink] | None = None,
         monitoring: Monitoring | None = None,
         token_keys: SecretKeyRing | None = None,
         counters: Any = None,
@@ -324,6 +333,15 @@ class AsyncSessionManager(_Base):
             counters=counters,
             asynchronous=True,
         )
+
+    async def aclose(self) -> None:
+        """Deliver the events still on their way to the sinks; call at shutdown.
+
+        Awaits async sinks and flushes the worker thread of the sync ones (each at most
+        ``sessionward.sink_dispatch.FLUSH_TIMEOUT`` seconds), without blocking the loop. The
+        store is not closed: it is yours. The ASGI middleware calls this on lifespan shutdown.
+        """
+        await self.flows.observer.dispatcher.aclose()
 
     async def _run(self, flow: Flow[T]) -> T:
         return await drive_async(flow, self._call)

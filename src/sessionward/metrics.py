@@ -56,6 +56,9 @@ def _bounded(value: str | None, allowed: frozenset[str]) -> str:
 class PrometheusSink:
     """Counts session events in a Prometheus registry (the default one unless given)."""
 
+    #: Counters in memory: called inline, never queued (see :mod:`sessionward.sink_dispatch`).
+    inline = True
+
     def __init__(
         self,
         registry: prometheus_client.CollectorRegistry | None = None,

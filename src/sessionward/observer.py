@@ -23,9 +23,10 @@ from .core.client import ClientInfo
 from .core.clock import Clock
 from .core.cookies import CookieConfig, find_cookie
 from .core.devices import Device
-from .core.events import Event, EventKind, EventSink
+from .core.events import AnyEventSink, Event, EventKind
 from .core.monitoring import Monitoring
 from .core.records import SessionRecord
+from .sink_dispatch import SinkDispatcher
 
 logger = logging.getLogger("sessionward")
 T = TypeVar("T")
@@ -41,12 +42,14 @@ class Observer:
         *,
         clock: Clock,
         cookie: CookieConfig,
-        sinks: Sequence[EventSink],
+        sinks: Sequence[AnyEventSink],
         monitoring: Monitoring | None,
     ) -> None:
         self.clock = clock
         self.cookie = cookie
         self.sinks = tuple(sinks)
+        #: Delivers events without blocking an event loop (see :mod:`sessionward.sink_dispatch`).
+        self.dispatcher = SinkDispatcher()
         self.monitoring = monitoring or Monitoring()
         self.labeler = self.monitoring.labeler()
         self.guessing = self.monitoring.rules.guessing
@@ -74,12 +77,8 @@ class Observer:
             detail=detail,
             device=self.device_label(record, client),
         )
-        for sink in self.sinks:
-            try:
-                sink(event)
-            except Exception:
-                # An audit sink must never turn a request into a 500.
-                logger.exception("sessionward: event sink %r failed for %s", sink, kind)
+        # A failing sink is logged, never raised; a slow one never blocks an event loop.
+        self.dispatcher.dispatch(self.sinks, event)
 
     # -- monitoring (devices, anomaly rules, guessing) ----------------------------------
 

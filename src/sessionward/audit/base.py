@@ -17,14 +17,16 @@ each, against the real server):
 * Infrastructure failures raise :class:`~sessionward.errors.StoreUnavailable`. Used as a sink
   through :class:`AuditSink`, such a failure is logged and never breaks the request.
 
-Logs are synchronous: they are written by sinks, which run inline. Keep them on a nearby server.
+Logs are synchronous; :mod:`sessionward.audit.aio` holds the async side. Under an
+:class:`~sessionward.AsyncSessionManager` a sync :class:`AuditSink` runs on the sink worker thread
+(see :mod:`sessionward.sink_dispatch`), never on the event loop.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..core.devices import DeviceLabeler, default_labeler
 from ..core.events import Event, EventKind
@@ -105,7 +107,51 @@ class AuditSink:
 NewDeviceHook = Callable[[Event], None]
 
 
-class NewDeviceNotifier:
+class NewDeviceRules:
+    """What decides "a new device", shared by the sync and the async notifier (no I/O)."""
+
+    def __init__(
+        self,
+        *,
+        labeler: DeviceLabeler | str | None = "auto",
+        lookback: int = 500,
+        notify_first_login: bool = False,
+    ) -> None:
+        self.labeler = default_labeler() if isinstance(labeler, str) else labeler
+        self.lookback = check_limit(lookback)
+        self.notify_first_login = notify_first_login
+
+    def device_key(self, event: Event) -> str:
+        if self.labeler is not None:
+            device = self.labeler(event.user_agent)
+            if device is not None:
+                return device.key
+        return event.user_agent or ""
+
+    def watches(self, event: Event) -> bool:
+        """Whether ``event`` is a login to judge (the only events this sink reads the log for)."""
+        return event.kind is EventKind.LOGIN_SUCCEEDED and event.user_id is not None
+
+    def lookup(self, event: Event) -> dict[str, Any]:
+        """The ``query`` arguments that find the user's earlier logins."""
+        return {
+            "user_id": event.user_id,
+            "kinds": {EventKind.LOGIN_SUCCEEDED},
+            "limit": self.lookback,
+        }
+
+    def judge(self, event: Event, history: list[AuditEntry]) -> Event | None:
+        """The ``login.new_device`` event to record and notify, or ``None`` for a known device."""
+        earlier = [entry.event for entry in history if entry.event.handle != event.handle]
+        if not earlier and not self.notify_first_login:
+            return None
+        key = self.device_key(event)
+        if any(self.device_key(e) == key for e in earlier):
+            return None
+        return replace(event, kind=EventKind.NEW_DEVICE, reason="new device")
+
+
+class NewDeviceNotifier(NewDeviceRules):
     """An event sink that calls ``notify`` when a user logs in from a device not seen before.
 
     "Device" is the browser, OS and device family from the User-Agent, without versions (a
@@ -129,34 +175,14 @@ class NewDeviceNotifier:
         lookback: int = 500,
         notify_first_login: bool = False,
     ) -> None:
+        super().__init__(labeler=labeler, lookback=lookback, notify_first_login=notify_first_login)
         self.log = log
         self.notify = notify
-        self.labeler = default_labeler() if isinstance(labeler, str) else labeler
-        self.lookback = check_limit(lookback)
-        self.notify_first_login = notify_first_login
-
-    def device_key(self, event: Event) -> str:
-        if self.labeler is not None:
-            device = self.labeler(event.user_agent)
-            if device is not None:
-                return device.key
-        return event.user_agent or ""
 
     def __call__(self, event: Event) -> None:
-        if event.kind is not EventKind.LOGIN_SUCCEEDED or event.user_id is None:
+        if not self.watches(event):
             return
-        earlier = [
-            entry.event
-            for entry in self.log.query(
-                user_id=event.user_id, kinds={EventKind.LOGIN_SUCCEEDED}, limit=self.lookback
-            )
-            if entry.event.handle != event.handle
-        ]
-        if not earlier and not self.notify_first_login:
-            return
-        key = self.device_key(event)
-        if any(self.device_key(e) == key for e in earlier):
-            return
-        news = replace(event, kind=EventKind.NEW_DEVICE, reason="new device")
-        self.log.append(news)
-        self.notify(news)
+        news = self.judge(event, self.log.query(**self.lookup(event)))
+        if news is not None:
+            self.log.append(news)
+            self.notify(news)

@@ -30,6 +30,7 @@ from ..integrations.asgi import (
     send_unavailable,
 )
 from ..manager import AsyncSessionManager
+from ..sink_dispatch import after_response
 from .protocol import RESPONSE, SESSION_ID, BindingRequest, DeviceBinding, Reply
 
 logger = logging.getLogger("sessionward")
@@ -78,7 +79,8 @@ class DeviceBindingMiddleware:
             return
         kind = self.binding.endpoint(scope.get("path", ""))
         if kind is not None:
-            await self._endpoint(kind, scope, send)
+            async with after_response():  # as SessionMiddleware: the request's events land
+                await self._endpoint(kind, scope, send)
             return
 
         async def send_with_offer(message: Message) -> None:

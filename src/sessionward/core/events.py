@@ -94,10 +94,25 @@ class Event:
 
 
 class EventSink(Protocol):
-    """Receives audit events. Sinks must not block for long; a sink that raises is logged and
-    ignored, it never breaks the request that caused the event."""
+    """Receives audit events. A sink that raises is logged and ignored, it never breaks the
+    request that caused the event. Under an async manager a sync sink runs on a worker thread
+    (unless it sets ``inline = True``), so it may block without stalling the event loop."""
 
     def __call__(self, event: Event) -> None: ...
+
+
+class AsyncEventSink(Protocol):
+    """The asynchronous twin of :class:`EventSink`, for :class:`AsyncSessionManager` only.
+
+    Each event is delivered in a task of its own on the manager's loop (the request does not
+    wait for it); ``aclose()`` on the manager awaits the deliveries still pending.
+    """
+
+    async def __call__(self, event: Event) -> None: ...
+
+
+#: Either kind of sink (what :class:`AsyncSessionManager` accepts).
+AnyEventSink = EventSink | AsyncEventSink
 
 
 #: The default key of :func:`fingerprint`. Public, so it only separates fingerprints from store

@@ -31,6 +31,7 @@ from ..core.request import view_of_scope
 from ..errors import ConfigurationError, GuessingBlocked, StoreUnavailable
 from ..manager import AsyncSessionManager
 from ..session import AsyncSession
+from ..sink_dispatch import after_response
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -114,10 +115,28 @@ class SessionMiddleware:
         self.manager = manager
         self.client_resolver = client_resolver
 
+    def _flushing_at_shutdown(self, send: Send) -> Send:
+        """Deliver the events still queued for the sinks before the server reports shutdown."""
+
+        async def send_after_flush(message: Message) -> None:
+            if message["type"] == "lifespan.shutdown.complete":
+                await self.manager.aclose()
+            await send(message)
+
+        return send_after_flush
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
+        if scope["type"] == "lifespan":
+            await self.app(scope, receive, self._flushing_at_shutdown(send))
+        elif scope["type"] in ("http", "websocket"):
+            # Slow sinks run off the loop; the request's task ends (after its response has
+            # been sent) once the events it caused are recorded.
+            async with after_response():
+                await self._serve(scope, receive, send)
+        else:
             await self.app(scope, receive, send)
-            return
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         # Taken before loading, so the registering middleware can tell it was seen even when
         # the load fails (a 429 or 503 then answers and the wrappers never run).
         app = self._with_on_load(scope)

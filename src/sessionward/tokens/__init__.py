@@ -18,8 +18,9 @@ from .cookie import RefreshCookie
 from .errors import InvalidGrant, InvalidRequest, InvalidToken, MissingToken, TokenError
 from .flows import TokenPair, TokenPolicy, VerifyMode
 from .keys import Algorithm, KeyRing, SigningKey
-from .manager import AsyncTokenManager, RevocationSink, TokenManager
+from .manager import AsyncTokenManager, TokenManager
 from .refresh import RefreshRecord
+from .revocation import AsyncRevocationSink, RevocationSink
 from .sqlite import AsyncSQLiteTokenStore, SQLiteTokenStore
 from .store import (
     AsyncTokenStore,
@@ -34,6 +35,7 @@ __all__ = [
     "AccessSettings",
     "AccessTokens",
     "Algorithm",
+    "AsyncRevocationSink",
     "AsyncSQLiteTokenStore",
     "AsyncTokenManager",
     "AsyncTokenStore",

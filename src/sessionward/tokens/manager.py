@@ -8,18 +8,17 @@ source of truth: an access token names its session (``sid``), so ending the sess
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 from ..calls import StoreCall, drive, drive_async
 from ..core.client import ClientInfo
-from ..core.events import Event, EventKind
 from ..manager import AsyncSessionManager, SessionManager
 from ..session import BaseSession
 from .access import AccessClaims, AccessSettings, AccessTokens
 from .flows import TokenFlow, TokenFlows, TokenPair, TokenPolicy
 from .keys import KeyRing
-from .store import AsyncTokenStore, ThreadedAsyncTokenStore, TokenStore
+from .store import AsyncTokenStore, TokenStore
 
 T = TypeVar("T")
 
@@ -155,49 +154,17 @@ class AsyncTokenManager(_Base):
         )
 
 
-_ENDING = frozenset(
-    {
-        EventKind.LOGOUT,
-        EventKind.REVOKED,
-        EventKind.EXPIRED_IDLE,
-        EventKind.EXPIRED_ABSOLUTE,
-    }
-)
+def __getattr__(name: str) -> Any:
+    # RevocationSink moved to sessionward.tokens.revocation; this path works for one release.
+    if name == "RevocationSink":
+        import warnings
 
+        from .revocation import RevocationSink
 
-class RevocationSink:
-    """An event sink that carries session endings into the token store.
-
-    Pass it in the session manager's ``sinks``: every logout, revoke, expiry and login that
-    replaces a session then deletes that session's refresh tokens and lists it as revoked for
-    ``lifetime`` seconds (the access-token ttl plus leeway), which is what a
-    ``revocation_list`` verifier consults. A strict verifier does not need it for access
-    tokens, but refresh families are still cleaned up at once.
-
-    It calls the *synchronous* store (for an async store, its ``.sync``): one small write per
-    session ending. A failure is logged by the session manager and does not fail the logout;
-    strict mode is unaffected, and in revocation-list mode the tokens then live at most their
-    remaining ttl.
-    """
-
-    def __init__(self, store: TokenStore | ThreadedAsyncTokenStore, *, lifetime: float) -> None:
-        self.store: TokenStore = store.sync if isinstance(store, ThreadedAsyncTokenStore) else store
-        self.lifetime = lifetime
-
-    @classmethod
-    def for_settings(
-        cls, store: TokenStore | ThreadedAsyncTokenStore, settings: AccessSettings
-    ) -> RevocationSink:
-        return cls(store, lifetime=settings.ttl + settings.leeway)
-
-    def __call__(self, event: Event) -> None:
-        until = event.at + self.lifetime
-        if event.kind in _ENDING:
-            if event.handle is not None:
-                self.store.end_session(event.handle, now=event.at, until=until)
-            elif event.detail.get("scope") == "all":
-                self.store.end_all(now=event.at, until=until)
-        elif event.kind is EventKind.LOGIN_SUCCEEDED:
-            previous: Mapping[str, Any] | str | None = event.detail.get("previous")
-            if isinstance(previous, str):
-                self.store.end_session(previous, now=event.at, until=until)
+        warnings.warn(
+            "sessionward.tokens.manager.RevocationSink moved: import it from sessionward.tokens",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return RevocationSink
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
