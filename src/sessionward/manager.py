@@ -188,12 +188,15 @@ class SessionManager(_Base):
             counters=counters,
         )
         self.flows.observer.dispatcher.require_sync("SessionManager", self.flows.observer.sinks)
+        # A sync manager runs only where blocking is allowed (its store calls block too), so its
+        # sinks are called inline, in order, even when it happens to run on a loop's thread.
+        self.flows.observer.dispatcher.inline = True
 
     def close(self) -> None:
         """Deliver the events still on their way to the sinks; call at shutdown.
 
-        Only needed when this manager was called on an event loop (its slow sinks then run on
-        a worker thread); an ``atexit`` hook does the same for scripts. The store is not closed.
+        A sync manager calls its sinks inline, so there is normally nothing to wait for; an
+        ``atexit`` hook does the same for scripts. The store is not closed.
         """
         self.flows.observer.dispatcher.close()
 

@@ -146,7 +146,10 @@ class _Worker:
 class SinkDispatcher:
     """Sends each event to every sink in the way that suits it (see the module docstring)."""
 
-    def __init__(self, *, max_pending: int = MAX_PENDING) -> None:
+    def __init__(self, *, max_pending: int = MAX_PENDING, inline: bool = False) -> None:
+        #: Call every sync sink inline, even on an event loop's thread: set for a sync
+        #: SessionManager, which runs only where blocking is allowed (its store calls block too).
+        self.inline = inline
         if isinstance(max_pending, bool) or not isinstance(max_pending, int) or max_pending < 1:
             raise ConfigurationError("max_pending must be a whole number of events, at least 1")
         self._sorted: tuple[Sequence[AnySink], tuple[bool, ...]] = ((), ())
@@ -188,7 +191,7 @@ class SinkDispatcher:
         for sink, is_async in zip(sinks, self._kinds(sinks), strict=True):
             if is_async:
                 self._schedule(loop, sink, event, waiting)
-            elif loop is None or getattr(sink, "inline", False):
+            elif loop is None or self.inline or getattr(sink, "inline", False):
                 try:
                     sink(event)
                 except Exception:

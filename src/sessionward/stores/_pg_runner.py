@@ -122,6 +122,9 @@ class PgBackend:
         purge_grace: float = GRACE,
     ) -> None:
         self._schema = schema
+        #: The libpq URL or DSN (may hold a password: never log it; ``repr`` leaves it out).
+        #: ``sessionward check`` reads it to tell a store on another host without TLS.
+        self.conninfo = conninfo
         self.plans = plans = self.plans_type(schema)
         limits = PgLimits(min_size, max_size, connect_timeout, statement_timeout, pool_timeout)
         target = PgTarget(
