@@ -16,7 +16,8 @@ def normalise_ip(ip: str | None) -> str | None:
     guesser, and the IP-change rule, audit trail and device history would disagree with a
     plain IPv4 socket. Text that is not an address (a test client's name) is kept as given.
     """
-    if not ip:
+    if not ip or (":" not in ip and ip == ip.strip()):
+        # IPv4 (or a name): already in its one spelling. No parse on the hot path.
         return ip
     try:
         address = ipaddress.ip_address(ip.strip())
