@@ -54,6 +54,14 @@ def is_async_sink(sink: object) -> bool:
     return inspect.iscoroutinefunction(sink) or inspect.iscoroutinefunction(call)
 
 
+def may_defer(sinks: Sequence[AnySink]) -> bool:
+    """Whether any of ``sinks`` may be delivered after the call (an async or a slow sync sink).
+
+    When none may, :func:`after_response` has nothing to wait for and can be skipped.
+    """
+    return any(not getattr(sink, "inline", False) for sink in sinks)
+
+
 def _running_loop() -> asyncio.AbstractEventLoop | None:
     # The non-raising form of get_running_loop(): the sync path pays no exception per event.
     return asyncio._get_running_loop()

@@ -52,3 +52,18 @@ def test_no_shell_keeps_a_merger_of_its_own() -> None:
         )
     ]
     assert mergers == []
+
+
+def test_raw_asgi_headers_merge_by_the_same_rule_as_text() -> None:
+    app = [
+        (b"Content-Type", b"text/plain"),
+        (b"Cache-Control", b"max-age=60"),
+        (b"Vary", b"Accept"),
+    ]
+    ours = [(b"cache-control", b"no-store"), (b"vary", b"Cookie"), (b"set-cookie", b"a=b")]
+    raw = merge_headers(app, ours)
+    text = merge_headers(
+        [(n.decode(), v.decode()) for n, v in app], [(n.decode(), v.decode()) for n, v in ours]
+    )
+    assert raw == [(n.encode(), v.encode()) for n, v in text]
+    assert (b"vary", b"Accept, Cookie") in raw and (b"Cache-Control", b"max-age=60") not in raw

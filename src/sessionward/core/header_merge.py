@@ -15,47 +15,63 @@ Names are compared case-insensitively; the headers we add use lower-case names.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any, AnyStr
 
 Headers = list[tuple[str, str]]
 RawHeaders = list[tuple[bytes, bytes]]
 
 #: Our value replaces the app's for these (session headers only).
 _OURS_REPLACE = frozenset({"cache-control"})
+_OURS_REPLACE_RAW = frozenset({b"cache-control"})
 
 
 def merge_headers(
-    existing: Iterable[tuple[str, str]], extra: Iterable[tuple[str, str]], *, app_wins: bool = False
-) -> Headers:
-    """The response's headers ``existing`` with ``extra`` added (see the module docstring)."""
-    current = list(existing)
-    added = list(extra)
+    existing: Iterable[tuple[AnyStr, AnyStr]],
+    extra: Iterable[tuple[AnyStr, AnyStr]],
+    *,
+    app_wins: bool = False,
+) -> list[tuple[AnyStr, AnyStr]]:
+    """The response's headers ``existing`` with ``extra`` added (see the module docstring).
+
+    Both sides are text pairs, or both ASGI's raw ``bytes`` pairs (the ASGI shell merges in
+    bytes, so the app's headers are never decoded and re-encoded on the hot path).
+    """
+    current: list[Any] = list(existing)
+    added: list[Any] = list(extra)
+    if not added:
+        return current
     if app_wins:
-        present = {name.lower() for name, _ in current}
+        present: set[Any] = {name.lower() for name, _ in current}
         return [*current, *((n, v) for n, v in added if n.lower() not in present)]
-    replaced = {name.lower() for name, _ in added} & _OURS_REPLACE
-    out: Headers = []
-    vary: list[str] = []
+    raw = isinstance(added[0][0], bytes)
+    vary_name: Any = b"vary" if raw else "vary"
+    comma: Any = b"," if raw else ","
+    ours_replace: Any = _OURS_REPLACE_RAW if raw else _OURS_REPLACE
+    replaced = {name.lower() for name, _ in added} & ours_replace
+    out: list[Any] = []
+    vary: list[Any] = []
     for name, value in current:
         lower = name.lower()
-        if lower == "vary":
-            vary.extend(value.split(","))
+        if lower == vary_name:
+            vary.extend(value.split(comma))
         elif lower not in replaced:
             out.append((name, value))
     seen = {(name.lower(), value) for name, value in out}
     for name, value in added:
         lower = name.lower()
-        if lower == "vary":
-            vary.extend(value.split(","))
+        if lower == vary_name:
+            vary.extend(value.split(comma))
         elif (lower, value) not in seen:
             seen.add((lower, value))
             out.append((name, value))
-    parts: list[str] = []
+    parts: list[Any] = []
     for item in vary:
         part = item.strip()
         if part and part.lower() not in (p.lower() for p in parts):
             parts.append(part)
     if parts:
-        out.append(("vary", ", ".join(parts)))
+        separator: Any = b", " if raw else ", "
+        out.append((vary_name, separator.join(parts)))
     return out
 
 

@@ -26,12 +26,12 @@ from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
 from ..core.client import ClientInfo
-from ..core.header_merge import merge_headers, raw_headers, text_headers
+from ..core.header_merge import merge_headers, raw_headers
 from ..core.request import view_of_scope
 from ..errors import ConfigurationError, GuessingBlocked, StoreUnavailable
 from ..manager import AsyncSessionManager
 from ..session import AsyncSession
-from ..sink_dispatch import after_response
+from ..sink_dispatch import after_response, may_defer
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -129,9 +129,12 @@ class SessionMiddleware:
         if scope["type"] == "lifespan":
             await self.app(scope, receive, self._flushing_at_shutdown(send))
         elif scope["type"] in ("http", "websocket"):
-            # Slow sinks run off the loop; the request's task ends (after its response has
-            # been sent) once the events it caused are recorded.
-            async with after_response():
+            if may_defer(self.manager.flows.observer.sinks):
+                # Slow sinks run off the loop; the request's task ends (after its response has
+                # been sent) once the events it caused are recorded.
+                async with after_response():
+                    await self._serve(scope, receive, send)
+            else:  # every sink is delivered inline: nothing to wait for
                 await self._serve(scope, receive, send)
         else:
             await self.app(scope, receive, send)
@@ -186,8 +189,9 @@ class SessionMiddleware:
                     await send_unavailable(send)
                     return
                 if extra:
-                    message["headers"] = raw_headers(
-                        merge_headers(text_headers(message.get("headers", [])), extra)
+                    message["headers"] = merge_headers(
+                        [(bytes(n), bytes(v)) for n, v in message.get("headers", ())],
+                        raw_headers(extra),
                     )
             await send(message)
 
