@@ -19,10 +19,9 @@ import inspect
 from collections.abc import Awaitable, Callable, Collection
 from typing import Protocol
 
-import anyio.to_thread
-
 from ..core.devices import DeviceLabeler
 from ..core.events import Event, EventKind
+from ..stores.threaded import run_in_thread
 from .base import AuditEntry, AuditLog, NewDeviceRules
 
 #: A new-device hook for the async notifier: a plain function or a coroutine function.
@@ -59,7 +58,7 @@ class ThreadedAsyncAuditLog:
         return f"ThreadedAsyncAuditLog({self.sync!r})"
 
     async def append(self, event: Event) -> None:
-        await anyio.to_thread.run_sync(self.sync.append, event)
+        await run_in_thread(self.sync.append, event)
 
     async def query(
         self,
@@ -70,17 +69,17 @@ class ThreadedAsyncAuditLog:
         since: float | None = None,
         limit: int = 100,
     ) -> list[AuditEntry]:
-        return await anyio.to_thread.run_sync(
+        return await run_in_thread(
             lambda: self.sync.query(
                 user_id=user_id, handle=handle, kinds=kinds, since=since, limit=limit
             )
         )
 
     async def tail(self, *, after: str | None = None, limit: int = 100) -> list[AuditEntry]:
-        return await anyio.to_thread.run_sync(lambda: self.sync.tail(after=after, limit=limit))
+        return await run_in_thread(lambda: self.sync.tail(after=after, limit=limit))
 
     async def close(self) -> None:
-        await anyio.to_thread.run_sync(self.sync.close)
+        await run_in_thread(self.sync.close)
 
 
 class AsyncAuditSink:
