@@ -17,12 +17,10 @@ from starlette.middleware import Middleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from sessionward import (
-    AnomalyRules,
     AsyncMemoryStore,
     AsyncSessionManager,
     CookieConfig,
     MemoryStore,
-    Monitoring,
     SecretKeyRing,
     SessionManager,
     SessionPolicy,
@@ -35,6 +33,7 @@ from sessionward.integrations.csrf import CSRFMiddleware
 from sessionward.integrations.flask import Sessionward
 from sessionward.integrations.headers import HTTPSRedirectMiddleware, SecurityHeadersMiddleware
 from sessionward.integrations.wsgi import WSGISessionMiddleware
+from sessionward.monitoring import AnomalyRules, Monitoring
 from sessionward.stores.postgres import AsyncPostgresStore
 from sessionward.stores.redis import RedisStore
 from sessionward.tokens import (

@@ -9,9 +9,6 @@ import pytest
 
 from sessionward import (
     ClientInfo,
-    Event,
-    EventKind,
-    MemorySink,
     MemoryStore,
     SessionDataError,
     SessionLimitExceeded,
@@ -19,6 +16,7 @@ from sessionward import (
     SessionPolicy,
 )
 from sessionward.core.tokens import session_key
+from sessionward.monitoring import Event, EventKind, MemorySink
 from sessionward.testing import FakeClock
 
 CLIENT = ClientInfo(ip="203.0.113.9", user_agent="TestBrowser/1.0")

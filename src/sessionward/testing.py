@@ -7,7 +7,7 @@
   the login form, and :func:`session_of` / :func:`asession_of` to read what the store holds for
   the client's session.
 * :class:`FakeClock`: inject it into the manager and move time instead of sleeping.
-* :func:`events`: the audit events a :class:`~sessionward.MemorySink` saw, by kind.
+* :func:`events`: the audit events a :class:`~sessionward.monitoring.MemorySink` saw, by kind.
 
 Works with Starlette's and FastAPI's ``TestClient`` and ``httpx`` clients, Flask's (Werkzeug's)
 test client and Django's test client, found by what the client has, not by importing them.

@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sessionward import ClientInfo, EventKind, MemorySink, MemoryStore, SessionManager
+from sessionward import ClientInfo, MemoryStore, SessionManager
 from sessionward.core.cookies import find_cookie
+from sessionward.monitoring import EventKind, MemorySink
 from sessionward.testing import FakeClock
 
 NAME = "__Host-session"

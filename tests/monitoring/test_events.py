@@ -12,12 +12,7 @@ from sessionward import (
     AsyncMemoryStore,
     AsyncSessionManager,
     ClientInfo,
-    Event,
-    EventKind,
-    LoggingSink,
-    MemorySink,
     MemoryStore,
-    RevokeReason,
     SessionManager,
     SessionPolicy,
 )
@@ -25,6 +20,7 @@ from sessionward.audit import AuditSink, MemoryAuditLog
 from sessionward.core.events import fingerprint
 from sessionward.core.tokens import new_token
 from sessionward.integrations.asgi import SessionMiddleware
+from sessionward.monitoring import Event, EventKind, LoggingSink, MemorySink, RevokeReason
 from sessionward.testing import FakeClock
 
 from .helpers import HOME, cookie_of, logged_in, visit

@@ -13,11 +13,11 @@ from sessionward import (
     AsyncMemoryStore,
     AsyncSessionManager,
     ClientInfo,
-    MemorySink,
     MemoryStore,
     SessionManager,
     SessionPolicy,
 )
+from sessionward.monitoring import MemorySink
 from sessionward.testing import FakeClock
 from sessionward.tokens import (
     AccessSettings,

@@ -8,7 +8,8 @@ from pathlib import Path
 import anyio
 import pytest
 
-from sessionward import AsyncSessionManager, AsyncSQLiteStore, MemorySink
+from sessionward import AsyncSessionManager, AsyncSQLiteStore
+from sessionward.monitoring import MemorySink
 from sessionward.testing import FakeClock
 from sessionward.tokens import (
     AsyncSQLiteTokenStore,

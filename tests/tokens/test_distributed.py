@@ -20,7 +20,8 @@ from distributed.services import (
     postgres_problem,
     redis_problem,
 )
-from sessionward import MemorySink, SessionManager
+from sessionward import SessionManager
+from sessionward.monitoring import MemorySink
 from sessionward.testing import FakeClock
 from sessionward.tokens import (
     InvalidGrant,

@@ -41,9 +41,6 @@ from sessionward import (
     AsyncSessionManager,
     Clock,
     CookieConfig,
-    EventKind,
-    EventSink,
-    LoggingSink,
     SessionLimitExceeded,
     StoreUnavailable,
 )
@@ -54,6 +51,7 @@ from sessionward.integrations.bearer import (
     error_body,
     unauthorized,
 )
+from sessionward.monitoring import EventKind, EventSink, LoggingSink
 from sessionward.tokens import (
     AccessClaims,
     AccessSettings,

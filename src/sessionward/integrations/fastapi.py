@@ -56,6 +56,19 @@ from ..tokens.manager import AsyncTokenManager
 from .asgi import client_from_scope, session_of
 from .bearer import authenticate, challenge, error_body
 
+__all__ = [
+    "SESSION_CHALLENGE",
+    "BearerToken",
+    "CSRFToken",
+    "CurrentUser",
+    "RecentAuth",
+    "Session",
+    "get_csrf_token",
+    "get_current_user",
+    "get_session",
+    "session_cookie",
+]
+
 
 class BearerToken(HTTPBearer):
     """A dependency resolving to the verified :class:`AccessClaims` of the request."""

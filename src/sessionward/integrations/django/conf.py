@@ -10,7 +10,8 @@ Settings (only ``SESSIONWARD_STORE`` is required):
 * ``SESSIONWARD_COOKIE``: a :class:`~sessionward.CookieConfig` or a dict of its arguments. By
   default the secure defaults, named after ``SESSION_COOKIE_NAME`` when that carries the
   ``__Host-`` prefix, and ``SameSite=Strict`` when ``SESSION_COOKIE_SAMESITE = "Strict"``.
-* ``SESSIONWARD_MONITORING``: a :class:`~sessionward.Monitoring` (anomaly rules, devices).
+* ``SESSIONWARD_MONITORING``: a :class:`~sessionward.monitoring.Monitoring` (anomaly rules,
+  devices).
 * ``SESSIONWARD_SINKS``: event sinks (default: the logging sink).
 * ``SESSIONWARD_TRUSTED_PROXIES``: addresses or networks of your reverse proxies.
 * ``SESSIONWARD_MANAGER``: instead of all the above, a ready ``SessionManager`` (or its dotted
