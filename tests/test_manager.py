@@ -15,7 +15,7 @@ from sessionward import (
     SessionManager,
     SessionPolicy,
 )
-from sessionward.core.tokens import session_key
+from sessionward.core.session_tokens import session_key
 from sessionward.monitoring import Event, EventKind, MemorySink
 from sessionward.testing import FakeClock
 

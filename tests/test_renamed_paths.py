@@ -44,3 +44,14 @@ def test_the_old_flows_name_warns_and_is_the_session_flows() -> None:
     with pytest.warns(DeprecationWarning, match="SessionFlows"):
         old = flows.Flows
     assert old is flows.SessionFlows
+
+
+def test_the_old_core_tokens_module_warns_and_gives_the_session_token_functions() -> None:
+    from sessionward.core import session_tokens
+
+    sys.modules.pop("sessionward.core.tokens", None)
+    with pytest.warns(DeprecationWarning, match="sessionward.core.session_tokens"):
+        old = importlib.import_module("sessionward.core.tokens")
+    assert old.new_token is session_tokens.new_token
+    assert old.session_key is session_tokens.session_key
+    assert set(old.__all__) <= set(dir(session_tokens))

@@ -10,7 +10,7 @@ import anyio
 import pytest
 
 from sessionward import AsyncSQLiteStore
-from sessionward.core.tokens import new_handle, new_token, token_key
+from sessionward.core.session_tokens import new_handle, new_token, token_key
 from sessionward.stores import RecordUpdate, SessionRecord
 from sessionward.stores.sqlite_db import WouldBlock
 

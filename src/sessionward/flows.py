@@ -23,7 +23,7 @@ from .core.events import EventKind, RevokeReason, fingerprint
 from .core.keys import SecretKeyRing
 from .core.policy import SessionPolicy
 from .core.records import SessionRecord, encode_data
-from .core.tokens import (
+from .core.session_tokens import (
     Tag,
     check_tag,
     is_well_formed_token,

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 from .core.client import ClientInfo
 from .core.events import Event, EventKind
 from .core.records import SessionRecord
-from .core.tokens import session_key
+from .core.session_tokens import session_key
 from .manager import AsyncSessionManager, SessionManager
 from .sinks import MemorySink
 

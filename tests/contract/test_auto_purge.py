@@ -19,7 +19,7 @@ import pytest
 from conftest import require_service
 from distributed.services import POSTGRES_URL, postgres_problem
 from sessionward import SQLiteStore
-from sessionward.core.tokens import new_handle, new_token, token_key
+from sessionward.core.session_tokens import new_handle, new_token, token_key
 from sessionward.errors import ConfigurationError
 from sessionward.stores import SessionRecord
 from sessionward.stores.sweeper import GRACE

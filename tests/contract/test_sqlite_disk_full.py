@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from sessionward import SQLiteStore
-from sessionward.core.tokens import new_handle, new_token, token_key
+from sessionward.core.session_tokens import new_handle, new_token, token_key
 from sessionward.errors import StoreUnavailable
 from sessionward.stores import RecordUpdate, SessionRecord
 

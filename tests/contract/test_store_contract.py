@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from sessionward import SessionLimitExceeded
-from sessionward.core.tokens import new_handle, new_token, token_key
+from sessionward.core.session_tokens import new_handle, new_token, token_key
 from sessionward.errors import DuplicateKey, StoreUnavailable
 from sessionward.stores import RecordUpdate, SessionLimit, SessionRecord
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sessionward.core.tokens import new_handle, new_token, token_key
+from sessionward.core.session_tokens import new_handle, new_token, token_key
 from sessionward.stores import RecordUpdate, SessionRecord
 
 from .stores import FACTORIES

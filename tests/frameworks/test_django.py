@@ -16,7 +16,7 @@ from sessionward import (
     SQLiteStore,
     StoreUnavailable,
 )
-from sessionward.core.tokens import session_key
+from sessionward.core.session_tokens import session_key
 from sessionward.integrations.django import SessionwardMiddleware, conf
 from sessionward.monitoring import MemorySink
 from sessionward.testing import FakeClock

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from sessionward import MemoryStore, SessionManager, SessionPolicy
-from sessionward.core.tokens import session_key
+from sessionward.core.session_tokens import session_key
 from sessionward.integrations.django import conf
 from sessionward.integrations.django.engine import SessionStore
 from sessionward.monitoring import MemorySink

@@ -10,7 +10,7 @@ import pytest
 
 from sessionward import ConfigurationError, MemoryStore, SessionManager, SessionPolicy
 from sessionward.core.proxies import TrustedProxies
-from sessionward.core.tokens import new_token, session_key
+from sessionward.core.session_tokens import new_token, session_key
 from sessionward.integrations.flask import Sessionward, current_session
 from sessionward.monitoring import AnomalyRules, GuessingRule, MemorySink, Monitoring
 from sessionward.testing import FakeClock

@@ -20,7 +20,7 @@ from sessionward import (
     MemoryStore,
     SessionManager,
 )
-from sessionward.core.tokens import new_token
+from sessionward.core.session_tokens import new_token
 from sessionward.errors import GuessingBlocked
 from sessionward.integrations.asgi import SessionMiddleware
 from sessionward.integrations.wsgi import WSGISessionMiddleware

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from sessionward import ClientInfo, MemoryStore, SessionManager
-from sessionward.core.tokens import new_token
+from sessionward.core.session_tokens import new_token
 from sessionward.errors import GuessingBlocked
 from sessionward.monitoring import AnomalyRules, GuessingRule, Monitoring
 from sessionward.testing import FakeClock

@@ -6,7 +6,7 @@ import base64
 from typing import Any
 
 from sessionward import ClientInfo, MemoryStore, SecretKeyRing, SessionManager
-from sessionward.core.tokens import (
+from sessionward.core.session_tokens import (
     TAGGED_LENGTH,
     TOKEN_LENGTH,
     Tag,

@@ -17,7 +17,7 @@ from sessionward import (
     SessionManager,
 )
 from sessionward.core.anomaly import GuessingGuard
-from sessionward.core.tokens import new_token
+from sessionward.core.session_tokens import new_token
 from sessionward.integrations.asgi import SessionMiddleware
 from sessionward.integrations.wsgi import WSGISessionMiddleware
 from sessionward.monitoring import AnomalyRules, EventKind, GuessingRule, MemorySink, Monitoring

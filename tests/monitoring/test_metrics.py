@@ -9,7 +9,7 @@ import prometheus_client
 import pytest
 
 from sessionward import ClientInfo, MemoryStore, SessionManager, SessionPolicy
-from sessionward.core.tokens import new_token
+from sessionward.core.session_tokens import new_token
 from sessionward.metrics import PrometheusSink, active_sessions, render
 from sessionward.monitoring import Event, EventKind
 from sessionward.testing import FakeClock

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from sessionward import AsyncMemoryStore, AsyncSessionManager, ClientInfo, TrustedProxies
-from sessionward.core.tokens import new_token
+from sessionward.core.session_tokens import new_token
 from sessionward.errors import ConfigurationError
 from sessionward.integrations.asgi import SessionMiddleware
 from sessionward.integrations.wsgi import client_from_environ

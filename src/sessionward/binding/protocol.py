@@ -23,7 +23,7 @@ from ..core.client import ClientInfo
 from ..core.cookies import CookieConfig, dump_cookie, expire_cookie, find_cookie
 from ..core.events import EventKind
 from ..core.records import SessionRecord
-from ..core.tokens import is_well_formed_handle
+from ..core.session_tokens import is_well_formed_handle
 from ..errors import ConfigurationError
 from ..session import BaseSession, Saved
 from ..stores.base import RecordUpdate
