@@ -39,9 +39,9 @@ from sessionward.stores.redis import RedisStore
 from sessionward.tokens import (
     AccessSettings,
     AsyncTokenManager,
-    KeyRing,
     MemoryTokenStore,
     SigningKey,
+    SigningKeys,
     ThreadedAsyncTokenStore,
 )
 
@@ -83,7 +83,7 @@ def bad_starlette() -> Any:
     tokens = AsyncTokenManager(
         manager,
         ThreadedAsyncTokenStore(MemoryTokenStore(), offload=False),
-        keys=KeyRing([SigningKey.hmac(WEAK.encode(), kid="k1")]),
+        keys=SigningKeys([SigningKey.hmac(WEAK.encode(), kid="k1")]),
         settings=AccessSettings(issuer="https://a.example", audience="https://a.example", ttl=900),
     )
     app = Starlette(

@@ -55,3 +55,14 @@ def test_the_old_core_tokens_module_warns_and_gives_the_session_token_functions(
     assert old.new_token is session_tokens.new_token
     assert old.session_key is session_tokens.session_key
     assert set(old.__all__) <= set(dir(session_tokens))
+
+
+@pytest.mark.parametrize("module_name", ["sessionward.tokens", "sessionward.tokens.keys"])
+def test_the_old_key_ring_name_warns_and_is_the_signing_keys(module_name: str) -> None:
+    from sessionward.tokens import SigningKeys
+
+    module = importlib.import_module(module_name)
+    with pytest.warns(DeprecationWarning, match="SigningKeys"):
+        old = module.KeyRing
+    assert old is SigningKeys
+    assert "KeyRing" not in getattr(module, "__all__", ())

@@ -14,9 +14,9 @@ from sessionward.testing import FakeClock
 from sessionward.tokens import (
     AsyncSQLiteTokenStore,
     AsyncTokenManager,
-    KeyRing,
     RevocationSink,
     SigningKey,
+    SigningKeys,
     TokenPair,
 )
 
@@ -35,7 +35,7 @@ async def test_concurrent_tabs_share_one_successor(tmp_path: Path) -> None:
         sinks=[sink, RevocationSink.for_settings(token_store, SETTINGS)],
     )
     tokens = AsyncTokenManager(
-        sessions, token_store, keys=KeyRing([SigningKey.generate()]), settings=SETTINGS
+        sessions, token_store, keys=SigningKeys([SigningKey.generate()]), settings=SETTINGS
     )
     first = await tokens.login("alice", CLIENT)
     results: list[TokenPair] = []

@@ -26,9 +26,9 @@ from sessionward.testing import FakeClock
 from sessionward.tokens import (
     InvalidGrant,
     InvalidToken,
-    KeyRing,
     RevocationSink,
     SigningKey,
+    SigningKeys,
     TokenManager,
     TokenPolicy,
 )
@@ -90,7 +90,7 @@ class Instance:
         )
 
 
-KEYS = KeyRing([SigningKey.generate("EdDSA", kid="shared")])
+KEYS = SigningKeys([SigningKey.generate("EdDSA", kid="shared")])
 
 
 @pytest.fixture(params=["redis", "postgres"])

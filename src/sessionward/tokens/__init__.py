@@ -5,6 +5,9 @@ Needs the ``jwt`` extra: ``pip install 'sessionward[jwt]'``. See ``docs/tokens.m
 
 from __future__ import annotations
 
+import warnings
+from typing import TYPE_CHECKING
+
 try:
     import cryptography  # noqa: F401
     import jwt  # noqa: F401
@@ -17,7 +20,7 @@ from .access import AccessClaims, AccessSettings, AccessTokens, IssuedToken
 from .cookie import RefreshCookie
 from .errors import InvalidGrant, InvalidRequest, InvalidToken, MissingToken, TokenError
 from .flows import TokenPair, TokenPolicy, VerifyMode
-from .keys import Algorithm, KeyRing, SigningKey
+from .keys import Algorithm, SigningKey, SigningKeys
 from .manager import AsyncTokenManager, TokenManager
 from .refresh import RefreshRecord
 from .revocation import AsyncRevocationSink, RevocationSink
@@ -43,7 +46,6 @@ __all__ = [
     "InvalidRequest",
     "InvalidToken",
     "IssuedToken",
-    "KeyRing",
     "MemoryTokenStore",
     "MissingToken",
     "RefreshCookie",
@@ -52,6 +54,7 @@ __all__ = [
     "Revocations",
     "SQLiteTokenStore",
     "SigningKey",
+    "SigningKeys",
     "ThreadedAsyncTokenStore",
     "TokenError",
     "TokenManager",
@@ -60,3 +63,16 @@ __all__ = [
     "TokenStore",
     "VerifyMode",
 ]
+
+
+if not TYPE_CHECKING:  # type checkers see only the new name, so old uses get flagged
+
+    def __getattr__(name: str) -> object:
+        if name == "KeyRing":
+            warnings.warn(
+                "sessionward.tokens.KeyRing is now SigningKeys (KeyRing goes in the next release)",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            return SigningKeys
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
