@@ -66,3 +66,14 @@ def test_the_old_key_ring_name_warns_and_is_the_signing_keys(module_name: str) -
         old = module.KeyRing
     assert old is SigningKeys
     assert "KeyRing" not in getattr(module, "__all__", ())
+
+
+def test_the_old_urls_module_warns_and_gives_the_store_factory() -> None:
+    from sessionward import store_urls
+
+    sys.modules.pop("sessionward.urls", None)
+    with pytest.warns(DeprecationWarning, match="sessionward.store_urls"):
+        old = importlib.import_module("sessionward.urls")
+    assert old.open_store is store_urls.open_store
+    assert old.open_async_store is store_urls.open_async_store
+    assert old.open_audit_log is store_urls.open_audit_log

@@ -3,7 +3,7 @@
 Settings (only ``SESSIONWARD_STORE`` is required):
 
 * ``SESSIONWARD_STORE``: a store URL (``sqlite:///path``, ``redis://...``, ``postgresql://...``,
-  ``memory://``), see :mod:`sessionward.urls`; a missing SQLite file is created.
+  ``memory://``), see :mod:`sessionward.store_urls`; a missing SQLite file is created.
 * ``SESSIONWARD_STORE_OPTIONS``: ``{"prefix": ...}`` (Redis keys) or ``{"schema": ...}``
   (PostgreSQL tables).
 * ``SESSIONWARD_POLICY``: a :class:`~sessionward.SessionPolicy` or a dict of its arguments.
@@ -47,7 +47,7 @@ from ...core.policy import SessionPolicy
 from ...core.proxies import TrustedProxies
 from ...errors import ConfigurationError
 from ...manager import AsyncSessionManager, SessionManager
-from ...urls import backend_of, open_async_store, open_store
+from ...store_urls import backend_of, open_async_store, open_store
 
 _lock = threading.Lock()
 _manager: SessionManager | None = None
