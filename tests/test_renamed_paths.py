@@ -77,3 +77,16 @@ def test_the_old_urls_module_warns_and_gives_the_store_factory() -> None:
     assert old.open_store is store_urls.open_store
     assert old.open_async_store is store_urls.open_async_store
     assert old.open_audit_log is store_urls.open_audit_log
+
+
+def test_the_cookie_config_names_its_wire_name_and_the_old_alias_warns() -> None:
+    from sessionward import CookieConfig
+
+    config = CookieConfig(name="sid")
+    assert config.wire_name == "__Host-sid"
+    with pytest.warns(UserWarning, match="insecure development cookies"):
+        development = CookieConfig.development(name="sid")
+    assert development.wire_name == "sid"
+    with pytest.warns(DeprecationWarning, match="wire_name"):
+        old = config.cookie_name
+    assert old == "__Host-sid"

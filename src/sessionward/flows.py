@@ -83,7 +83,7 @@ class SessionFlows:
         # A client blocked for guessing still has its cookie looked up: a live session goes
         # through (one guesser must not lock out everyone behind the same NAT or proxy); only
         # forged, malformed and ambiguous IDs are refused, in _forged.
-        lookup = find_cookie(cookie_header, self.cookie.cookie_name)
+        lookup = find_cookie(cookie_header, self.cookie.wire_name)
         if lookup.tossed:
             # A cookie whose name is ours only after normalising: planted by a sibling host
             # (cookie tossing). Never used; recorded. Not counted as guessing: the victim's

@@ -110,7 +110,7 @@ class BearerToken(HTTPBearer):
 #: The session cookie as OpenAPI sees it (the default ``__Host-session`` name). The value is
 #: read by SessionMiddleware, never by this scheme; it is declared for the documentation only.
 session_cookie = APIKeyCookie(
-    name=CookieConfig().cookie_name,
+    name=CookieConfig().wire_name,
     scheme_name="session",
     description="The sessionward session cookie (set at login).",
     auto_error=False,
