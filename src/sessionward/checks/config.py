@@ -138,8 +138,10 @@ def _postgres_target(store: Any) -> tuple[str | None, bool] | None:
     """(host, tls required) of a PostgreSQL store, or None for another store."""
     if "Postgres" not in name_of(store):
         return None
-    conninfo = getattr(getattr(store, "pool", None), "conninfo", None) or getattr(
-        store, "_conninfo", ""
+    # The store's runner keeps its target's conninfo (the async pool opens only on first use).
+    target = getattr(getattr(store, "runner", None), "target", None)
+    conninfo = getattr(target, "conninfo", None) or getattr(
+        getattr(store, "pool", None), "conninfo", ""
     )
     from psycopg.conninfo import conninfo_to_dict  # a PostgreSQL store implies psycopg
 
