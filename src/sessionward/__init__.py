@@ -17,9 +17,7 @@ release, with a ``DeprecationWarning`` saying where they went.
 
 from __future__ import annotations
 
-import importlib
-import warnings
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .core.client import ClientInfo
 from .core.clock import SYSTEM_CLOCK, Clock, SystemClock
@@ -29,6 +27,7 @@ from .core.keys import Secret, SecretKeyRing
 from .core.login_limits import LoginLimits
 from .core.policy import SessionPolicy
 from .core.proxies import TrustedProxies
+from .deprecations import moved_names as _moved_names
 from .errors import (
     ConfigurationError,
     GuessingBlocked,
@@ -113,15 +112,4 @@ MOVED: dict[str, str] = {
 }
 
 if not TYPE_CHECKING:  # type checkers see only the current names, so old ones get flagged
-
-    def __getattr__(name: str) -> Any:
-        home = MOVED.get(name)
-        if home is None:
-            raise AttributeError(f"module 'sessionward' has no attribute {name!r}")
-        warnings.warn(
-            f"sessionward.{name} moved: import it from {home} (the old path goes in the next "
-            f"release)",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return getattr(importlib.import_module(home), name)
+    __getattr__ = _moved_names(__name__, {name: (home, name) for name, home in MOVED.items()})

@@ -5,7 +5,6 @@ Needs the ``jwt`` extra: ``pip install 'sessionward[jwt]'``. See ``docs/tokens.m
 
 from __future__ import annotations
 
-import warnings
 from typing import TYPE_CHECKING
 
 try:
@@ -16,6 +15,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "sessionward.tokens needs the 'jwt' extra: pip install 'sessionward[jwt]'"
     ) from exc
 
+from ..deprecations import moved_names as _moved_names
 from .access import AccessClaims, AccessSettings, AccessTokens, IssuedToken
 from .cookie import RefreshCookie
 from .errors import InvalidGrant, InvalidRequest, InvalidToken, MissingToken, TokenError
@@ -66,13 +66,4 @@ __all__ = [
 
 
 if not TYPE_CHECKING:  # type checkers see only the new name, so old uses get flagged
-
-    def __getattr__(name: str) -> object:
-        if name == "KeyRing":
-            warnings.warn(
-                "sessionward.tokens.KeyRing is now SigningKeys (KeyRing goes in the next release)",
-                DeprecationWarning,
-                stacklevel=2,
-            )
-            return SigningKeys
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    __getattr__ = _moved_names(__name__, {"KeyRing": ("sessionward.tokens", "SigningKeys")})

@@ -21,7 +21,6 @@ import json
 import logging
 import os
 import re
-import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
+from ..deprecations import moved_names as _moved_names
 from ..errors import ConfigurationError
 
 Algorithm = Literal["EdDSA", "ES256", "HS256"]
@@ -345,13 +345,4 @@ class SigningKeys:
 
 
 if not TYPE_CHECKING:  # type checkers see only the new name, so old uses get flagged
-
-    def __getattr__(name: str) -> Any:
-        if name == "KeyRing":
-            warnings.warn(
-                "sessionward.tokens.KeyRing is now SigningKeys (KeyRing goes in the next release)",
-                DeprecationWarning,
-                stacklevel=2,
-            )
-            return SigningKeys
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    __getattr__ = _moved_names(__name__, {"KeyRing": ("sessionward.tokens.keys", "SigningKeys")})
