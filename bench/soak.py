@@ -71,8 +71,9 @@ def make_app() -> Any:
     from starlette.responses import PlainTextResponse, Response
     from starlette.routing import Route
 
-    from sessionward import AnomalyRules, AsyncSessionManager, Monitoring, SessionPolicy
+    from sessionward import AsyncSessionManager, SessionPolicy
     from sessionward.integrations.asgi import SessionMiddleware
+    from sessionward.monitoring import AnomalyRules, Monitoring
 
     policy = SessionPolicy(
         idle_timeout=IDLE, touch_interval=2, max_sessions_per_user=3, on_limit="evict_oldest"

@@ -10,8 +10,9 @@ import asyncio
 import time
 import uuid
 
-from sessionward import AsyncMemoryStore, RecordUpdate, SessionRecord
-from sessionward.core.tokens import new_handle, new_token, token_key
+from sessionward import AsyncMemoryStore
+from sessionward.core.session_tokens import new_handle, new_token, token_key
+from sessionward.stores import RecordUpdate, SessionRecord
 from sessionward.stores.redis import AsyncRedisStore
 
 

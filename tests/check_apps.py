@@ -17,12 +17,10 @@ from starlette.middleware import Middleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from sessionward import (
-    AnomalyRules,
     AsyncMemoryStore,
     AsyncSessionManager,
     CookieConfig,
     MemoryStore,
-    Monitoring,
     SecretKeyRing,
     SessionManager,
     SessionPolicy,
@@ -35,14 +33,15 @@ from sessionward.integrations.csrf import CSRFMiddleware
 from sessionward.integrations.flask import Sessionward
 from sessionward.integrations.headers import HTTPSRedirectMiddleware, SecurityHeadersMiddleware
 from sessionward.integrations.wsgi import WSGISessionMiddleware
+from sessionward.monitoring import AnomalyRules, Monitoring
 from sessionward.stores.postgres import AsyncPostgresStore
 from sessionward.stores.redis import RedisStore
 from sessionward.tokens import (
     AccessSettings,
     AsyncTokenManager,
-    KeyRing,
     MemoryTokenStore,
     SigningKey,
+    SigningKeys,
     ThreadedAsyncTokenStore,
 )
 
@@ -84,7 +83,7 @@ def bad_starlette() -> Any:
     tokens = AsyncTokenManager(
         manager,
         ThreadedAsyncTokenStore(MemoryTokenStore(), offload=False),
-        keys=KeyRing([SigningKey.hmac(WEAK.encode(), kid="k1")]),
+        keys=SigningKeys([SigningKey.hmac(WEAK.encode(), kid="k1")]),
         settings=AccessSettings(issuer="https://a.example", audience="https://a.example", ttl=900),
     )
     app = Starlette(

@@ -9,16 +9,14 @@ import pytest
 
 from sessionward import (
     ClientInfo,
-    Event,
-    EventKind,
-    MemorySink,
     MemoryStore,
     SessionDataError,
     SessionLimitExceeded,
     SessionManager,
     SessionPolicy,
 )
-from sessionward.core.tokens import session_key
+from sessionward.core.session_tokens import session_key
+from sessionward.monitoring import Event, EventKind, MemorySink
 from sessionward.testing import FakeClock
 
 CLIENT = ClientInfo(ip="203.0.113.9", user_agent="TestBrowser/1.0")

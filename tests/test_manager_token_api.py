@@ -9,11 +9,11 @@ from sessionward import (
     AsyncMemoryStore,
     AsyncSessionManager,
     ClientInfo,
-    MemorySink,
     MemoryStore,
     SessionManager,
     SessionPolicy,
 )
+from sessionward.monitoring import MemorySink
 from sessionward.testing import FakeClock
 
 CLIENT = ClientInfo(ip="192.0.2.1", user_agent="test")

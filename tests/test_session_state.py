@@ -35,7 +35,7 @@ def test_outcomes_move_the_session_between_its_states() -> None:
     record, token = session.record, session.token
     assert record is not None and token is not None
 
-    loaded = manager.load(f"{manager.cookie.cookie_name}={token}", CLIENT)
+    loaded = manager.load(f"{manager.cookie.wire_name}={token}", CLIENT)
     loaded["cart"] = [1, 2]
     assert loaded.pending_changes() == ({"cart": [1, 2]}, frozenset())
     loaded.apply(Saved(record))

@@ -9,9 +9,10 @@ from pathlib import Path
 import anyio
 import pytest
 
-from sessionward import AsyncSQLiteStore, RecordUpdate, SessionRecord
-from sessionward.core.tokens import new_handle, new_token, token_key
-from sessionward.stores._sqlite_db import WouldBlock
+from sessionward import AsyncSQLiteStore
+from sessionward.core.session_tokens import new_handle, new_token, token_key
+from sessionward.stores import RecordUpdate, SessionRecord
+from sessionward.stores.sqlite_db import WouldBlock
 
 pytestmark = pytest.mark.anyio
 NOW = 1_800_000_000.0

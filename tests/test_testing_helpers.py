@@ -21,8 +21,6 @@ from frameworks.django_settings import configure as configure_django
 from sessionward import (
     AsyncMemoryStore,
     AsyncSessionManager,
-    EventKind,
-    MemorySink,
     MemoryStore,
     SecretKeyRing,
     SessionManager,
@@ -32,6 +30,7 @@ from sessionward import (
 from sessionward.integrations.asgi import SessionMiddleware
 from sessionward.integrations.csrf import CSRFMiddleware
 from sessionward.integrations.flask import Sessionward, current_session
+from sessionward.monitoring import EventKind, MemorySink
 from sessionward.testing import (
     BASE_URL,
     FakeClock,

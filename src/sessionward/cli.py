@@ -38,8 +38,8 @@ from .core.monitoring import Monitoring
 from .core.renewal import is_stub
 from .errors import SessionwardError, StoreUnavailable
 from .manager import SessionManager
+from .store_urls import open_audit_log, open_store
 from .stores.base import Store
-from .urls import open_audit_log, open_store
 
 EXIT_OK = 0
 EXIT_NOT_FOUND = 1

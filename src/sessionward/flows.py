@@ -23,7 +23,7 @@ from .core.events import EventKind, RevokeReason, fingerprint
 from .core.keys import SecretKeyRing
 from .core.policy import SessionPolicy
 from .core.records import SessionRecord, encode_data
-from .core.tokens import (
+from .core.session_tokens import (
     Tag,
     check_tag,
     is_well_formed_token,
@@ -83,7 +83,7 @@ class SessionFlows:
         # A client blocked for guessing still has its cookie looked up: a live session goes
         # through (one guesser must not lock out everyone behind the same NAT or proxy); only
         # forged, malformed and ambiguous IDs are refused, in _forged.
-        lookup = find_cookie(cookie_header, self.cookie.cookie_name)
+        lookup = find_cookie(cookie_header, self.cookie.wire_name)
         if lookup.tossed:
             # A cookie whose name is ours only after normalising: planted by a sibling host
             # (cookie tossing). Never used; recorded. Not counted as guessing: the victim's

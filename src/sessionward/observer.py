@@ -119,7 +119,7 @@ class Observer:
         reachable.
         """
         rule = self.guessing
-        if rule is None or not find_cookie(cookie_header, self.cookie.cookie_name).present:
+        if rule is None or not find_cookie(cookie_header, self.cookie.wire_name).present:
             return None
         wait: float | None = yield from self.counting(
             guessing.blocked_for(rule, client.ip, self.clock.now())

@@ -7,7 +7,7 @@
   the login form, and :func:`session_of` / :func:`asession_of` to read what the store holds for
   the client's session.
 * :class:`FakeClock`: inject it into the manager and move time instead of sleeping.
-* :func:`events`: the audit events a :class:`~sessionward.MemorySink` saw, by kind.
+* :func:`events`: the audit events a :class:`~sessionward.monitoring.MemorySink` saw, by kind.
 
 Works with Starlette's and FastAPI's ``TestClient`` and ``httpx`` clients, Flask's (Werkzeug's)
 test client and Django's test client, found by what the client has, not by importing them.
@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 from .core.client import ClientInfo
 from .core.events import Event, EventKind
 from .core.records import SessionRecord
-from .core.tokens import session_key
+from .core.session_tokens import session_key
 from .manager import AsyncSessionManager, SessionManager
 from .sinks import MemorySink
 
@@ -122,7 +122,7 @@ def session_of(client: Any, manager: SessionManager | AsyncSessionManager) -> Se
     Read straight from the store: no event, no touch, so it does not disturb what a test
     asserts about events or last-seen times.
     """
-    token = _cookie(client, manager.cookie.cookie_name)
+    token = _cookie(client, manager.cookie.wire_name)
     if token is None:
         return None
     record: SessionRecord | None
@@ -135,7 +135,7 @@ def session_of(client: Any, manager: SessionManager | AsyncSessionManager) -> Se
 
 async def asession_of(client: Any, manager: AsyncSessionManager) -> SessionRecord | None:
     """:func:`session_of` for async tests."""
-    token = _cookie(client, manager.cookie.cookie_name)
+    token = _cookie(client, manager.cookie.wire_name)
     if token is None:
         return None
     record: SessionRecord | None = await manager.store.get(session_key(token))
@@ -164,7 +164,7 @@ def _hand_over(
 ) -> str:
     if token is None or handle is None:
         raise RuntimeError("the login made no session")  # the manager refused (limit policy)
-    _set_cookie(client, manager.cookie.cookie_name, token)
+    _set_cookie(client, manager.cookie.wire_name, token)
     return str(handle)
 
 

@@ -12,15 +12,9 @@ from typing import Any
 
 import pytest
 
-from sessionward import (
-    ClientInfo,
-    EventKind,
-    MemorySink,
-    MemoryStore,
-    SessionManager,
-    SessionPolicy,
-)
+from sessionward import ClientInfo, MemoryStore, SessionManager, SessionPolicy
 from sessionward.errors import StoreUnavailable
+from sessionward.monitoring import EventKind, MemorySink
 from sessionward.testing import FakeClock
 
 CLIENT = ClientInfo(ip="203.0.113.7", user_agent="Retry/1.0")

@@ -18,10 +18,11 @@ import pytest
 
 from conftest import require_service
 from distributed.services import POSTGRES_URL, postgres_problem
-from sessionward import SessionRecord, SQLiteStore
-from sessionward.core.tokens import new_handle, new_token, token_key
+from sessionward import SQLiteStore
+from sessionward.core.session_tokens import new_handle, new_token, token_key
 from sessionward.errors import ConfigurationError
-from sessionward.stores._sweeper import GRACE
+from sessionward.stores import SessionRecord
+from sessionward.stores.sweeper import GRACE
 from sessionward.testing import FakeClock
 from sessionward.tokens.refresh import RefreshRecord
 from sessionward.tokens.sqlite import SQLiteTokenStore

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from sessionward import RecordUpdate, SessionRecord, SQLiteStore
-from sessionward.core.tokens import new_handle, new_token, token_key
+from sessionward import SQLiteStore
+from sessionward.core.session_tokens import new_handle, new_token, token_key
 from sessionward.errors import StoreUnavailable
+from sessionward.stores import RecordUpdate, SessionRecord
 
 T0 = 1_800_000_000.0
 

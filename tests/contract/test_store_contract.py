@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from sessionward import RecordUpdate, SessionLimit, SessionLimitExceeded, SessionRecord
-from sessionward.core.tokens import new_handle, new_token, token_key
+from sessionward import SessionLimitExceeded
+from sessionward.core.session_tokens import new_handle, new_token, token_key
 from sessionward.errors import DuplicateKey, StoreUnavailable
+from sessionward.stores import RecordUpdate, SessionLimit, SessionRecord
 
 from .stores import FACTORIES
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from sessionward import RecordUpdate, SessionRecord
-from sessionward.core.tokens import new_handle, new_token, token_key
+from sessionward.core.session_tokens import new_handle, new_token, token_key
+from sessionward.stores import RecordUpdate, SessionRecord
 
 from .stores import FACTORIES
 

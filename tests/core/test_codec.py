@@ -16,7 +16,7 @@ from sessionward import ConfigurationError, SessionManager, SessionPolicy, SQLit
 from sessionward.core.client import ClientInfo
 from sessionward.core.codec import TAGGED_CODEC, Codec
 from sessionward.core.cookies import CookieConfig, dump_cookie
-from sessionward.core.tokens import session_key
+from sessionward.core.session_tokens import session_key
 from sessionward.stores.memory import MemoryStore
 from sessionward.testing import FakeClock
 

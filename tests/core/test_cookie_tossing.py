@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sessionward import ClientInfo, EventKind, MemorySink, MemoryStore, SessionManager
+from sessionward import ClientInfo, MemoryStore, SessionManager
 from sessionward.core.cookies import find_cookie
+from sessionward.monitoring import EventKind, MemorySink
 from sessionward.testing import FakeClock
 
 NAME = "__Host-session"
@@ -136,7 +137,7 @@ def test_a_tossed_csrf_presession_cookie_is_never_used() -> None:
     manager = SessionManager(MemoryStore(), clock=clock)
     session = manager.load(None, CLIENT)
     assert isinstance(session, Session)
-    genuine = CSRFState(config, cookie, clock, session, f"{cookie.cookie_name}={value}")
+    genuine = CSRFState(config, cookie, clock, session, f"{cookie.wire_name}={value}")
     assert genuine.nonce is not None
-    tossed = CSRFState(config, cookie, clock, session, f"\xa0{cookie.cookie_name}={value}")
+    tossed = CSRFState(config, cookie, clock, session, f"\xa0{cookie.wire_name}={value}")
     assert tossed.nonce is None

@@ -6,9 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sessionward import ConfigurationError, SessionPolicy, SessionRecord
+from sessionward import ConfigurationError, SessionPolicy
 from sessionward.core import lifecycle
 from sessionward.core.lifecycle import Verdict
+from sessionward.stores import SessionRecord
 
 T0 = 1_800_000_000.0
 POLICY = SessionPolicy(idle_timeout=1800, absolute_timeout=43200, touch_interval=60)

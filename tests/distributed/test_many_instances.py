@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sessionward.core.tokens import session_key
+from sessionward.core.session_tokens import session_key
 
 from .conftest import Backend
 from .harness import AppServer, app_server, app_servers, cookie_header, session_cookie

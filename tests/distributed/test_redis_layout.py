@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from conftest import require_service
-from sessionward import RecordUpdate, SessionLimit, SessionRecord
-from sessionward.core.tokens import new_handle, new_token, token_key
+from sessionward.core.session_tokens import new_handle, new_token, token_key
+from sessionward.stores import RecordUpdate, SessionLimit, SessionRecord
 from sessionward.stores import _redis_lua as lua
 
 from .services import REDIS_URL, redis_problem

@@ -10,7 +10,7 @@ import pytest
 
 from contract.stores import FACTORIES
 from sessionward import ClientInfo, ConfigurationError, SessionManager, SessionPolicy
-from sessionward.core.tokens import session_key
+from sessionward.core.session_tokens import session_key
 from sessionward.testing import FakeClock
 
 CLIENT = ClientInfo.from_raw("192.0.2.1", "Firefox/130")

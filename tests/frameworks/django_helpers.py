@@ -12,8 +12,9 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.test import Client, override_settings
 
-from sessionward import MemorySink, MemoryStore, SessionManager, SessionPolicy
+from sessionward import MemoryStore, SessionManager, SessionPolicy
 from sessionward.integrations.django import conf
+from sessionward.monitoring import MemorySink
 from sessionward.testing import FakeClock
 
 from . import django_settings, django_site  # noqa: F401  (django_settings configures Django)

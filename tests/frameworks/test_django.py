@@ -11,14 +11,14 @@ from django.test import Client, override_settings
 
 from sessionward import (
     ConfigurationError,
-    MemorySink,
     SessionManager,
     SessionPolicy,
     SQLiteStore,
     StoreUnavailable,
 )
-from sessionward.core.tokens import session_key
+from sessionward.core.session_tokens import session_key
 from sessionward.integrations.django import SessionwardMiddleware, conf
+from sessionward.monitoring import MemorySink
 from sessionward.testing import FakeClock
 
 from . import (
@@ -164,7 +164,7 @@ def test_no_cookie_and_nothing_stored_means_no_set_cookie(env: Any) -> None:
 
 
 def test_guessing_client_gets_429_and_others_do_not(tmp_path: Path) -> None:
-    from sessionward import AnomalyRules, GuessingRule, Monitoring
+    from sessionward.monitoring import AnomalyRules, GuessingRule, Monitoring
 
     rules = AnomalyRules(guessing=GuessingRule(max_failures=3, window=60, block_for=300))
     manager = SessionManager(

@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from conftest import require_service
 from distributed.services import POSTGRES_URL, REDIS_URL, postgres_problem, redis_problem
 from sessionward import AsyncMemoryStore, AsyncSessionManager, SessionManager
-from sessionward.core.tokens import session_key
+from sessionward.core.session_tokens import session_key
 from sessionward.integrations.django import conf
 from sessionward.testing import FakeClock
 

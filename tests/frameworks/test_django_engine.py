@@ -8,10 +8,11 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 
-from sessionward import MemorySink, MemoryStore, SessionManager, SessionPolicy
-from sessionward.core.tokens import session_key
+from sessionward import MemoryStore, SessionManager, SessionPolicy
+from sessionward.core.session_tokens import session_key
 from sessionward.integrations.django import conf
 from sessionward.integrations.django.engine import SessionStore
+from sessionward.monitoring import MemorySink
 from sessionward.testing import FakeClock
 
 from . import django_settings, django_site  # noqa: F401  (django_settings configures Django)

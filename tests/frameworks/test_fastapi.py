@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from sessionward import AsyncMemoryStore, AsyncSession, AsyncSessionManager, SecretKeyRing
-from sessionward.core.tokens import session_key
+from sessionward.core.session_tokens import session_key
 from sessionward.integrations.asgi import SessionMiddleware, add_sessionward, session_of
 from sessionward.integrations.fastapi import CSRFToken, CurrentUser, RecentAuth, Session
 from sessionward.integrations.reauth import requires_recent_auth

@@ -10,9 +10,10 @@ import pytest
 from werkzeug.test import create_environ, run_wsgi_app
 from werkzeug.wrappers import Response
 
-from sessionward import MemorySink, SessionManager, SessionPolicy, SQLiteStore, StoreUnavailable
-from sessionward.core.tokens import session_key
+from sessionward import SessionManager, SessionPolicy, SQLiteStore, StoreUnavailable
+from sessionward.core.session_tokens import session_key
 from sessionward.integrations.flask import Sessionward, current_session
+from sessionward.monitoring import MemorySink
 from sessionward.testing import FakeClock
 
 COOKIE = "__Host-session"

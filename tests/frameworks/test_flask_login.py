@@ -9,11 +9,12 @@ import flask
 import pytest
 from flask_login import LoginManager, UserMixin, current_user, login_required
 
-from sessionward import MemorySink, MemoryStore, SecretKeyRing, SessionManager
-from sessionward.core.tokens import session_key
+from sessionward import MemoryStore, SecretKeyRing, SessionManager
+from sessionward.core.session_tokens import session_key
 from sessionward.integrations.flask import Sessionward, current_session
 from sessionward.integrations.flask.csrf import CSRFProtect
 from sessionward.integrations.flask.login import SessionwardLogin, login_user, logout_user
+from sessionward.monitoring import MemorySink
 from sessionward.testing import FakeClock
 
 COOKIE = "__Host-session"

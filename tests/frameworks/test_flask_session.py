@@ -8,19 +8,11 @@ from typing import Any
 import flask
 import pytest
 
-from sessionward import (
-    AnomalyRules,
-    ConfigurationError,
-    GuessingRule,
-    MemorySink,
-    MemoryStore,
-    Monitoring,
-    SessionManager,
-    SessionPolicy,
-)
+from sessionward import ConfigurationError, MemoryStore, SessionManager, SessionPolicy
 from sessionward.core.proxies import TrustedProxies
-from sessionward.core.tokens import new_token, session_key
+from sessionward.core.session_tokens import new_token, session_key
 from sessionward.integrations.flask import Sessionward, current_session
+from sessionward.monitoring import AnomalyRules, GuessingRule, MemorySink, Monitoring
 from sessionward.testing import FakeClock
 
 COOKIE = "__Host-session"

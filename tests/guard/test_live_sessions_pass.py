@@ -14,19 +14,17 @@ import httpx
 import pytest
 
 from sessionward import (
-    AnomalyRules,
     AsyncMemoryStore,
     AsyncSessionManager,
     ClientInfo,
-    GuessingRule,
     MemoryStore,
-    Monitoring,
     SessionManager,
 )
-from sessionward.core.tokens import new_token
+from sessionward.core.session_tokens import new_token
 from sessionward.errors import GuessingBlocked
 from sessionward.integrations.asgi import SessionMiddleware
 from sessionward.integrations.wsgi import WSGISessionMiddleware
+from sessionward.monitoring import AnomalyRules, GuessingRule, Monitoring
 from sessionward.testing import FakeClock
 
 RULE = GuessingRule(max_failures=5, window=60, block_for=300)

@@ -13,13 +13,12 @@ from sessionward import (
     AsyncSessionManager,
     ClientInfo,
     ConfigurationError,
-    EventKind,
     LoginLimiter,
     LoginLimits,
-    MemorySink,
     MemoryStore,
     SessionManager,
 )
+from sessionward.monitoring import EventKind, MemorySink
 from sessionward.testing import FakeClock
 
 LIMITS = LoginLimits(account_free=3, address_free=6, base_delay=2, max_delay=60)

@@ -13,16 +13,10 @@ from typing import Any
 
 import pytest
 
-from sessionward import (
-    AnomalyRules,
-    ClientInfo,
-    GuessingRule,
-    MemoryStore,
-    Monitoring,
-    SessionManager,
-)
-from sessionward.core.tokens import new_token
+from sessionward import ClientInfo, MemoryStore, SessionManager
+from sessionward.core.session_tokens import new_token
 from sessionward.errors import GuessingBlocked
+from sessionward.monitoring import AnomalyRules, GuessingRule, Monitoring
 from sessionward.testing import FakeClock
 
 RULE = GuessingRule(max_failures=20, window=60, block_for=300)

@@ -17,16 +17,8 @@ import pytest
 
 from conftest import require_service
 from distributed.services import POSTGRES_URL, REDIS_URL, postgres_problem, redis_problem
-from sessionward import (
-    AuditSink,
-    ClientInfo,
-    EventKind,
-    MemoryAuditLog,
-    MemoryStore,
-    SessionManager,
-    SQLiteAuditLog,
-    SQLiteStore,
-)
+from sessionward import ClientInfo, MemoryStore, SessionManager, SQLiteStore
+from sessionward.monitoring import AuditSink, EventKind, MemoryAuditLog, SQLiteAuditLog
 from sessionward.testing import FakeClock
 
 Pair = tuple[Any, Any]

@@ -7,17 +7,11 @@ from typing import Any
 
 import pytest
 
-from sessionward import (
-    AnomalyRules,
-    ClientInfo,
-    GuessingRule,
-    MemoryStore,
-    Monitoring,
-    SessionManager,
-)
+from sessionward import ClientInfo, MemoryStore, SessionManager
 from sessionward.core.guessing import MemoryCounters
 from sessionward.errors import GuessingBlocked
 from sessionward.guard import AsyncMemoryCounters, counters_for
+from sessionward.monitoring import AnomalyRules, GuessingRule, Monitoring
 from sessionward.testing import FakeClock
 
 RULE = GuessingRule(max_failures=6, window=60, block_for=300)

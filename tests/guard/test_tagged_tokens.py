@@ -5,15 +5,8 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from sessionward import (
-    ClientInfo,
-    EventKind,
-    MemorySink,
-    MemoryStore,
-    SecretKeyRing,
-    SessionManager,
-)
-from sessionward.core.tokens import (
+from sessionward import ClientInfo, MemoryStore, SecretKeyRing, SessionManager
+from sessionward.core.session_tokens import (
     TAGGED_LENGTH,
     TOKEN_LENGTH,
     Tag,
@@ -24,6 +17,7 @@ from sessionward.core.tokens import (
     tag_token,
     token_key,
 )
+from sessionward.monitoring import EventKind, MemorySink
 from sessionward.testing import FakeClock
 
 NAME = "__Host-session"

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import httpx
 
-from sessionward import MemorySink, SQLiteStore
+from sessionward import SQLiteStore
 from sessionward.demo import DemoConfig, create_app
 from sessionward.demo.users import UserDirectory, seed_users
+from sessionward.monitoring import MemorySink
 from sessionward.testing import FakeClock
 
 PASSWORD = "correct horse battery staple"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sessionward.core.tokens import random_part, session_key
+from sessionward.core.session_tokens import random_part, session_key
 
 from .demo_client import COOKIE, PASSWORD, Demo, login, session_cookie, submit
 

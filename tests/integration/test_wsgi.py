@@ -10,15 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from sessionward import (
-    MemorySink,
-    Session,
-    SessionManager,
-    SessionPolicy,
-    SQLiteStore,
-    StoreUnavailable,
-)
+from sessionward import Session, SessionManager, SessionPolicy, SQLiteStore, StoreUnavailable
 from sessionward.integrations.wsgi import ENVIRON_KEY, WSGISessionMiddleware
+from sessionward.monitoring import MemorySink
 from sessionward.testing import FakeClock
 
 

@@ -4,17 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from sessionward import (
-    AnomalyRules,
-    ClientInfo,
-    EventKind,
-    MemorySink,
-    MemoryStore,
-    Monitoring,
-    SessionManager,
-)
+from sessionward import ClientInfo, MemoryStore, SessionManager
 from sessionward.core.anomaly import Action
 from sessionward.errors import ConfigurationError
+from sessionward.monitoring import AnomalyRules, EventKind, MemorySink, Monitoring
 from sessionward.testing import FakeClock
 
 from .helpers import FIREFOX, HOME, IPHONE, logged_in, visit

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sessionward import AsyncMemoryStore, AsyncSessionManager, ClientInfo, Event, EventKind
+from sessionward import AsyncMemoryStore, AsyncSessionManager, ClientInfo
 from sessionward.audit import (
     AsyncAuditSink,
     AsyncNewDeviceNotifier,
@@ -15,6 +15,7 @@ from sessionward.audit import (
     SQLiteAuditLog,
     ThreadedAsyncAuditLog,
 )
+from sessionward.monitoring import Event, EventKind
 from sessionward.testing import FakeClock
 
 pytestmark = pytest.mark.anyio

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from sessionward import ConfigurationError, Event, EventKind
+from sessionward import ConfigurationError
 from sessionward.audit import AuditSink
+from sessionward.monitoring import Event, EventKind
 
 from .backends import BACKENDS
 

@@ -15,9 +15,10 @@ from click.testing import CliRunner, Result
 
 from conftest import require_service
 from distributed.services import POSTGRES_URL, REDIS_URL, postgres_problem, redis_problem
-from sessionward import ClientInfo, EventKind, SessionManager, SQLiteStore
+from sessionward import ClientInfo, SessionManager, SQLiteStore
 from sessionward.audit import AuditSink, SQLiteAuditLog
 from sessionward.cli import cli, main, parse_since
+from sessionward.monitoring import EventKind
 from sessionward.testing import FakeClock
 
 from .helpers import HOME, IPHONE, logged_in

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from integration.demo_client import ORIGIN, PASSWORD, Demo, login, session_cookie, submit
-from sessionward import EventKind
 from sessionward.demo.account import REAUTH_MAX_AGE
+from sessionward.monitoring import EventKind
 
 from .helpers import FIREFOX, IPHONE
 

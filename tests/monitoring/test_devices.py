@@ -5,16 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from sessionward import (
-    ClientInfo,
-    Device,
-    EventKind,
-    MemorySink,
-    MemoryStore,
-    Monitoring,
-    SessionManager,
-    UAParserLabeler,
-)
+from sessionward import ClientInfo, MemoryStore, SessionManager
+from sessionward.monitoring import Device, EventKind, MemorySink, Monitoring, UAParserLabeler
 from sessionward.testing import FakeClock
 
 from .helpers import FIREFOX, IPHONE, logged_in, visit

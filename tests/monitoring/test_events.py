@@ -12,19 +12,15 @@ from sessionward import (
     AsyncMemoryStore,
     AsyncSessionManager,
     ClientInfo,
-    Event,
-    EventKind,
-    LoggingSink,
-    MemorySink,
     MemoryStore,
-    RevokeReason,
     SessionManager,
     SessionPolicy,
 )
 from sessionward.audit import AuditSink, MemoryAuditLog
 from sessionward.core.events import fingerprint
-from sessionward.core.tokens import new_token
+from sessionward.core.session_tokens import new_token
 from sessionward.integrations.asgi import SessionMiddleware
+from sessionward.monitoring import Event, EventKind, LoggingSink, MemorySink, RevokeReason
 from sessionward.testing import FakeClock
 
 from .helpers import HOME, cookie_of, logged_in, visit
@@ -134,7 +130,7 @@ def test_unknown_and_malformed_ids_are_fingerprinted_never_logged(
 
 
 def test_fingerprints_are_keyed_and_not_the_store_key_prefix() -> None:
-    from sessionward.core.tokens import token_key
+    from sessionward.core.session_tokens import token_key
 
     token = new_token()
     assert not token_key(token).startswith(fingerprint(token))

@@ -9,22 +9,18 @@ import httpx
 import pytest
 
 from sessionward import (
-    AnomalyRules,
     AsyncMemoryStore,
     AsyncSessionManager,
     ClientInfo,
     ConfigurationError,
-    EventKind,
-    GuessingRule,
-    MemorySink,
     MemoryStore,
-    Monitoring,
     SessionManager,
 )
 from sessionward.core.anomaly import GuessingGuard
-from sessionward.core.tokens import new_token
+from sessionward.core.session_tokens import new_token
 from sessionward.integrations.asgi import SessionMiddleware
 from sessionward.integrations.wsgi import WSGISessionMiddleware
+from sessionward.monitoring import AnomalyRules, EventKind, GuessingRule, MemorySink, Monitoring
 from sessionward.testing import FakeClock
 
 from .helpers import logged_in, visit

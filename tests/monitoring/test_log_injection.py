@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from sessionward import ClientInfo, EventKind, SessionManager, SQLiteStore
+from sessionward import ClientInfo, SessionManager, SQLiteStore
 from sessionward.audit import AuditSink, SQLiteAuditLog
 from sessionward.cli import cli
+from sessionward.monitoring import EventKind
 from sessionward.testing import FakeClock
 from sessionward.tokens import InvalidToken
 from tokens.helpers import World, forge, good_claims

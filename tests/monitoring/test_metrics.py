@@ -8,16 +8,10 @@ import sys
 import prometheus_client
 import pytest
 
-from sessionward import (
-    ClientInfo,
-    Event,
-    EventKind,
-    MemoryStore,
-    SessionManager,
-    SessionPolicy,
-)
-from sessionward.core.tokens import new_token
+from sessionward import ClientInfo, MemoryStore, SessionManager, SessionPolicy
+from sessionward.core.session_tokens import new_token
 from sessionward.metrics import PrometheusSink, active_sessions, render
+from sessionward.monitoring import Event, EventKind
 from sessionward.testing import FakeClock
 
 from .helpers import HOME, logged_in, visit

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from sessionward import ClientInfo, Event, EventKind, MemoryStore, SessionManager
+from sessionward import ClientInfo, MemoryStore, SessionManager
 from sessionward.audit import AuditSink, MemoryAuditLog, NewDeviceNotifier
+from sessionward.monitoring import Event, EventKind
 from sessionward.testing import FakeClock
 
 from .helpers import FIREFOX, HOME, IPHONE, logged_in

@@ -7,20 +7,12 @@ from typing import Any
 import httpx
 import pytest
 
-from sessionward import (
-    AnomalyRules,
-    AsyncMemoryStore,
-    AsyncSessionManager,
-    ClientInfo,
-    GuessingRule,
-    MemorySink,
-    Monitoring,
-    TrustedProxies,
-)
-from sessionward.core.tokens import new_token
+from sessionward import AsyncMemoryStore, AsyncSessionManager, ClientInfo, TrustedProxies
+from sessionward.core.session_tokens import new_token
 from sessionward.errors import ConfigurationError
 from sessionward.integrations.asgi import SessionMiddleware
 from sessionward.integrations.wsgi import client_from_environ
+from sessionward.monitoring import AnomalyRules, GuessingRule, MemorySink, Monitoring
 from sessionward.testing import FakeClock
 
 PROXIES = TrustedProxies(["10.0.0.0/8", "127.0.0.1", "2001:db8:ffff::/48"])

@@ -95,7 +95,7 @@ async def test_decorator_redirects_stale_sessions_to_the_reauth_page(clock: Fake
 
 
 def test_a_plain_rotation_is_not_a_fresh_authentication(clock: FakeClock) -> None:
-    from sessionward import AnomalyRules, Monitoring
+    from sessionward.monitoring import AnomalyRules, Monitoring
 
     manager = SessionManager(
         MemoryStore(),

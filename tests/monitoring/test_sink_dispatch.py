@@ -18,12 +18,11 @@ from sessionward import (
     AsyncSessionManager,
     ClientInfo,
     ConfigurationError,
-    Event,
-    EventKind,
     MemoryStore,
     SessionManager,
 )
 from sessionward.integrations.asgi import SessionMiddleware
+from sessionward.monitoring import Event, EventKind
 from sessionward.sink_dispatch import SinkDispatcher
 from sessionward.testing import FakeClock
 

@@ -13,19 +13,19 @@ from sessionward import (
     AsyncMemoryStore,
     AsyncSessionManager,
     ClientInfo,
-    MemorySink,
     MemoryStore,
     SessionManager,
     SessionPolicy,
 )
+from sessionward.monitoring import MemorySink
 from sessionward.testing import FakeClock
 from sessionward.tokens import (
     AccessSettings,
     AsyncTokenManager,
-    KeyRing,
     MemoryTokenStore,
     RevocationSink,
     SigningKey,
+    SigningKeys,
     ThreadedAsyncTokenStore,
     TokenManager,
     TokenPolicy,
@@ -88,13 +88,13 @@ class World:
         self,
         *,
         policy: TokenPolicy | None = None,
-        keys: KeyRing | None = None,
+        keys: SigningKeys | None = None,
         session_policy: SessionPolicy | None = None,
     ) -> None:
         self.clock = FakeClock()
         self.sink = MemorySink()
         self.token_store = MemoryTokenStore()
-        self.keys = keys or KeyRing([SigningKey.generate("EdDSA", kid="k1")])
+        self.keys = keys or SigningKeys([SigningKey.generate("EdDSA", kid="k1")])
         self.session_store = MemoryStore()
         self.sessions = SessionManager(
             self.session_store,
@@ -114,7 +114,7 @@ class AsyncWorld:
         self.clock = FakeClock()
         self.sink = MemorySink()
         self.token_store = MemoryTokenStore()
-        self.keys = KeyRing([SigningKey.generate("ES256", kid="k-es")])
+        self.keys = SigningKeys([SigningKey.generate("ES256", kid="k-es")])
         self.sessions = AsyncSessionManager(
             AsyncMemoryStore(),
             clock=self.clock,

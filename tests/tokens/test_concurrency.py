@@ -8,14 +8,15 @@ from pathlib import Path
 import anyio
 import pytest
 
-from sessionward import AsyncSessionManager, AsyncSQLiteStore, MemorySink
+from sessionward import AsyncSessionManager, AsyncSQLiteStore
+from sessionward.monitoring import MemorySink
 from sessionward.testing import FakeClock
 from sessionward.tokens import (
     AsyncSQLiteTokenStore,
     AsyncTokenManager,
-    KeyRing,
     RevocationSink,
     SigningKey,
+    SigningKeys,
     TokenPair,
 )
 
@@ -34,7 +35,7 @@ async def test_concurrent_tabs_share_one_successor(tmp_path: Path) -> None:
         sinks=[sink, RevocationSink.for_settings(token_store, SETTINGS)],
     )
     tokens = AsyncTokenManager(
-        sessions, token_store, keys=KeyRing([SigningKey.generate()]), settings=SETTINGS
+        sessions, token_store, keys=SigningKeys([SigningKey.generate()]), settings=SETTINGS
     )
     first = await tokens.login("alice", CLIENT)
     results: list[TokenPair] = []

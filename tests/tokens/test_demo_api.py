@@ -14,9 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
-from sessionward import MemorySink, StoreUnavailable
+from sessionward import StoreUnavailable
 from sessionward.demo import DemoConfig, create_app
 from sessionward.demo.users import UserDirectory, seed_users
+from sessionward.monitoring import MemorySink
 from sessionward.testing import FakeClock
 from sessionward.tokens import SigningKey
 

@@ -20,14 +20,15 @@ from distributed.services import (
     postgres_problem,
     redis_problem,
 )
-from sessionward import MemorySink, SessionManager
+from sessionward import SessionManager
+from sessionward.monitoring import MemorySink
 from sessionward.testing import FakeClock
 from sessionward.tokens import (
     InvalidGrant,
     InvalidToken,
-    KeyRing,
     RevocationSink,
     SigningKey,
+    SigningKeys,
     TokenManager,
     TokenPolicy,
 )
@@ -89,7 +90,7 @@ class Instance:
         )
 
 
-KEYS = KeyRing([SigningKey.generate("EdDSA", kid="shared")])
+KEYS = SigningKeys([SigningKey.generate("EdDSA", kid="shared")])
 
 
 @pytest.fixture(params=["redis", "postgres"])

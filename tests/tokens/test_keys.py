@@ -11,14 +11,14 @@ import pytest
 
 from sessionward import ConfigurationError
 from sessionward.testing import FakeClock
-from sessionward.tokens import AccessTokens, InvalidToken, KeyRing, SigningKey
+from sessionward.tokens import AccessTokens, InvalidToken, SigningKey, SigningKeys
 
 from .helpers import SETTINGS
 
 
 def test_newest_key_signs_old_keys_verify_until_retired(clock: FakeClock) -> None:
     old = SigningKey.generate("EdDSA", kid="2026-01")
-    ring = KeyRing([old])
+    ring = SigningKeys([old])
     token = AccessTokens(ring, SETTINGS, clock).issue(subject="alice", session="s" * 22).token
     new = SigningKey.generate("ES256", kid="2026-02")
     rotated = ring.rotate(new)
@@ -33,7 +33,7 @@ def test_newest_key_signs_old_keys_verify_until_retired(clock: FakeClock) -> Non
 
 
 def test_jwks_lists_public_keys_only() -> None:
-    ring = KeyRing(
+    ring = SigningKeys(
         [
             SigningKey.generate("EdDSA", kid="ed"),
             SigningKey.generate("ES256", kid="es"),
@@ -85,28 +85,28 @@ def test_one_algorithm_per_key() -> None:
 def test_repr_never_shows_key_material() -> None:
     key = SigningKey.hmac(b"s3cr3t-" * 8, kid="h")
     assert "s3cr3t" not in repr(key) and "***" in repr(key)
-    assert "s3cr3t" not in repr(KeyRing([key]))
+    assert "s3cr3t" not in repr(SigningKeys([key]))
 
 
 def test_load_from_files_and_environment(tmp_path: Path) -> None:
     old, new = SigningKey.generate("EdDSA"), SigningKey.generate("ES256")
     (tmp_path / "old.pem").write_bytes(old.private_pem())
     (tmp_path / "new.pem").write_bytes(new.private_pem())
-    by_files = KeyRing.from_env(
+    by_files = SigningKeys.from_env(
         {"SESSIONWARD_JWT_KEYS": f"{tmp_path / 'old.pem'}{os.pathsep}{tmp_path / 'new.pem'}"}
     )
     assert [k.kid for k in by_files.keys] == [old.kid, new.kid]
     assert by_files.signing_key.kid == new.kid
     pem_text = (old.private_pem() + new.private_pem()).decode()
-    by_pem = KeyRing.from_env({"SESSIONWARD_JWT_KEYS": pem_text})
+    by_pem = SigningKeys.from_env({"SESSIONWARD_JWT_KEYS": pem_text})
     assert [k.kid for k in by_pem.keys] == [old.kid, new.kid]
 
 
 def test_production_loading_never_generates_a_key(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="SESSIONWARD_JWT_KEYS"):
-        KeyRing.from_env({})
+        SigningKeys.from_env({})
     with pytest.raises(ConfigurationError, match="cannot read"):
-        KeyRing.from_files([tmp_path / "missing.pem"])
+        SigningKeys.from_files([tmp_path / "missing.pem"])
     assert list(tmp_path.iterdir()) == []
 
 
@@ -115,12 +115,12 @@ def test_development_switch_generates_once_with_0600_and_says_so(
 ) -> None:
     path = tmp_path / "state" / "jwt.pem"
     with caplog.at_level(logging.WARNING, logger="sessionward"):
-        first = KeyRing.development(path)
+        first = SigningKeys.development(path)
     assert "DEVELOPMENT signing key generated" in caplog.text
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="sessionward"):
-        second = KeyRing.development(path)
+        second = SigningKeys.development(path)
     assert caplog.text == ""
     assert first.signing_key.kid == second.signing_key.kid
 
@@ -128,4 +128,4 @@ def test_development_switch_generates_once_with_0600_and_says_so(
 def test_verify_only_ring_cannot_sign(clock: FakeClock) -> None:
     public = SigningKey.from_jwk(SigningKey.generate("EdDSA").public_jwk() or {})
     with pytest.raises(ConfigurationError, match="only verify"):
-        AccessTokens(KeyRing([public]), SETTINGS, clock).issue(subject="a", session="b")
+        AccessTokens(SigningKeys([public]), SETTINGS, clock).issue(subject="a", session="b")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from sessionward import SessionPolicy
-from sessionward.core.tokens import token_key
+from sessionward.core.session_tokens import token_key
 from sessionward.testing import events
 from sessionward.tokens import InvalidGrant, InvalidToken, RefreshCookie, TokenPolicy
 from sessionward.tokens.refresh import RefreshRecord, seal, unseal

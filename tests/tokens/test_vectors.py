@@ -15,7 +15,7 @@ import pytest
 
 from sessionward import ConfigurationError
 from sessionward.testing import FakeClock
-from sessionward.tokens import AccessTokens, InvalidToken, KeyRing, SigningKey
+from sessionward.tokens import AccessTokens, InvalidToken, SigningKey, SigningKeys
 
 from .helpers import SETTINGS
 
@@ -100,7 +100,7 @@ def test_published_vectors_with_one_byte_changed_do_not_verify(token: str, key: 
 def test_published_vectors_are_not_access_tokens(
     token: str, key: SigningKey, clock: FakeClock
 ) -> None:
-    verifier = AccessTokens(KeyRing([key]), SETTINGS, clock)
+    verifier = AccessTokens(SigningKeys([key]), SETTINGS, clock)
     with pytest.raises(InvalidToken) as caught:
         verifier.verify(token)
     # typ is checked before kid: none of these says at+jwt.

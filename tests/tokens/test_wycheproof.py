@@ -15,7 +15,7 @@ import base64
 import pytest
 
 from sessionward.testing import FakeClock
-from sessionward.tokens import AccessTokens, InvalidToken, KeyRing, SigningKey
+from sessionward.tokens import AccessTokens, InvalidToken, SigningKey, SigningKeys
 
 from .helpers import SETTINGS
 
@@ -114,7 +114,7 @@ VECTORS = [
 def test_wycheproof_json_web_signature(
     tc_id: int, comment: str, jws: str, result: str, clock: FakeClock
 ) -> None:
-    verifier = AccessTokens(KeyRing([HS256_KEY, ES256_KEY]), SETTINGS, clock)
+    verifier = AccessTokens(SigningKeys([HS256_KEY, ES256_KEY]), SETTINGS, clock)
     with pytest.raises(InvalidToken) as caught:
         verifier.verify(jws)
     if result == "valid":
@@ -125,7 +125,7 @@ def test_wycheproof_json_web_signature(
 
 def test_the_es256_valid_vector_fails_with_the_wrong_key(clock: FakeClock) -> None:
     other = SigningKey.generate("ES256", kid="kid-ec-sign")
-    verifier = AccessTokens(KeyRing([other]), SETTINGS, clock)
+    verifier = AccessTokens(SigningKeys([other]), SETTINGS, clock)
     with pytest.raises(InvalidToken) as caught:
         verifier.verify(f"{_ES_HEAD}.Zm9v.{_ES_SIG}")
     assert caught.value.reason == "signature"

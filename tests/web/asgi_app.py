@@ -9,15 +9,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from sessionward import (
-    AsyncMemoryStore,
-    AsyncSession,
-    AsyncSessionManager,
-    MemorySink,
-    SecretKeyRing,
-)
+from sessionward import AsyncMemoryStore, AsyncSession, AsyncSessionManager, SecretKeyRing
 from sessionward.integrations.asgi import SessionMiddleware
 from sessionward.integrations.csrf import CSRFMiddleware, csrf_token
+from sessionward.monitoring import MemorySink
 from sessionward.testing import FakeClock, same_origin
 
 ORIGIN = "https://app.test"

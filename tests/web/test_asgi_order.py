@@ -14,16 +14,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sessionward import (
-    AsyncMemoryStore,
-    AsyncSessionManager,
-    MemorySink,
-    SecretKeyRing,
-)
+from sessionward import AsyncMemoryStore, AsyncSessionManager, SecretKeyRing
 from sessionward.errors import ConfigurationError
 from sessionward.integrations.asgi import SessionMiddleware, session_of
 from sessionward.integrations.csrf import CSRFMiddleware, csrf_token
 from sessionward.integrations.fastapi import CSRFToken, Session
+from sessionward.monitoring import MemorySink
 from sessionward.testing import FakeClock
 
 pytestmark = pytest.mark.anyio

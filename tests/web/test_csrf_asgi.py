@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from sessionward import MemorySink, SecretKeyRing
+from sessionward import SecretKeyRing
+from sessionward.monitoring import MemorySink
 from sessionward.testing import FakeClock, events
 
 from .asgi_app import ORIGIN, SAME_ORIGIN, build

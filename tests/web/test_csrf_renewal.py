@@ -16,9 +16,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sessionward import AsyncMemoryStore, AsyncSessionManager, MemorySink, SessionPolicy
+from sessionward import AsyncMemoryStore, AsyncSessionManager, SessionPolicy
 from sessionward.integrations.asgi import SessionMiddleware
 from sessionward.integrations.csrf import CSRFMiddleware
+from sessionward.monitoring import MemorySink
 from sessionward.testing import FakeClock
 
 from .asgi_app import KEYS, ORIGIN, SAME_ORIGIN, action, form, login, session_of
@@ -100,7 +101,7 @@ async def test_tokens_die_at_a_privilege_change(client: httpx.AsyncClient) -> No
 
 
 async def test_a_tossed_presession_cookie_is_not_used_and_is_recorded(clock: FakeClock) -> None:
-    from sessionward import EventKind
+    from sessionward.monitoring import EventKind
 
     from .asgi_app import build
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from sessionward import MemorySink
+from sessionward.monitoring import MemorySink
 from sessionward.testing import FakeClock
 
 from .asgi_app import build

@@ -11,9 +11,10 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from sessionward import ConfigurationError, MemorySink, MemoryStore, Session, SessionManager
+from sessionward import ConfigurationError, MemoryStore, Session, SessionManager
 from sessionward.integrations.csrf import STATE_KEY, WSGICSRFMiddleware, csrf_token
 from sessionward.integrations.wsgi import ENVIRON_KEY, WSGISessionMiddleware
+from sessionward.monitoring import MemorySink
 from sessionward.testing import FakeClock
 
 from .asgi_app import KEYS, ORIGIN, SAME_ORIGIN

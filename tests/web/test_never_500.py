@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sessionward import MemorySink
+from sessionward.monitoring import MemorySink
 from sessionward.testing import FakeClock
 
 from .asgi_app import build

@@ -23,13 +23,13 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from ..core.events import Event, EventKind
 from ..errors import ConfigurationError, StoreUnavailable
-from ..stores._pg_runner import PgLimits, PgRunner, PgTarget, Plan, query
-from ..stores._pg_settings import check_schema
+from ..stores.pg_runner import PgLimits, PgRunner, PgTarget, Plan, query
+from ..stores.pg_settings import check_schema
 from .base import AuditEntry, check_limit
 
 
 class AuditPlans:
-    """The audit log's SQL as plans (see :mod:`sessionward.stores._pg_runner`).
+    """The audit log's SQL as plans (see :mod:`sessionward.stores.pg_runner`).
 
     :class:`PostgresAuditLog` drives them with a ``PgRunner``; an asyncio log would drive the
     same plans with an ``AsyncPgRunner``.

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..core.events import Event, EventKind
 from ..errors import ConfigurationError
-from ..stores._sqlite_db import SQLiteDatabase
+from ..stores.sqlite_db import SQLiteDatabase
 from .base import AuditEntry, check_limit
 
 SCHEMA_VERSION = 1

@@ -23,7 +23,7 @@ from ..core.client import ClientInfo
 from ..core.cookies import CookieConfig, dump_cookie, expire_cookie, find_cookie
 from ..core.events import EventKind
 from ..core.records import SessionRecord
-from ..core.tokens import is_well_formed_handle
+from ..core.session_tokens import is_well_formed_handle
 from ..errors import ConfigurationError
 from ..session import BaseSession, Saved
 from ..stores.base import RecordUpdate
@@ -95,7 +95,7 @@ class DeviceBinding:
     ) -> None:
         if not isinstance(config, BindingConfig):
             raise ConfigurationError("DeviceBinding needs a BindingConfig")
-        if config.cookie.cookie_name == manager.cookie.cookie_name:
+        if config.cookie.wire_name == manager.cookie.wire_name:
             raise ConfigurationError(
                 "the bound cookie must not share the session cookie's name; "
                 "pass BindingConfig(cookie=CookieConfig(name='bound'))"
@@ -111,7 +111,7 @@ class DeviceBinding:
         state = binding_state(record)
         if state is None:
             return True
-        lookup = find_cookie(cookies, self.config.cookie.cookie_name)
+        lookup = find_cookie(cookies, self.config.cookie.wire_name)
         if lookup.value is None:
             verdict = "duplicate" if lookup.duplicate else "missing"
         else:
@@ -311,7 +311,7 @@ class DeviceBinding:
             "credentials": [
                 {
                     "type": "cookie",
-                    "name": cookie.cookie_name,
+                    "name": cookie.wire_name,
                     "attributes": cookie_attributes(cookie),
                 }
             ],

@@ -69,7 +69,7 @@ def development_cookies(dep: Deployment, deploy: bool) -> Iterator[str]:
         if not cookie.secure or not cookie.host_prefix:
             where = "production" if deploy else "anything but a loopback address"
             yield (
-                f"the session cookie {cookie.cookie_name!r} has secure={cookie.secure}, "
+                f"the session cookie {cookie.wire_name!r} has secure={cookie.secure}, "
                 f"host_prefix={cookie.host_prefix}: unsafe for {where}."
             )
 
@@ -84,7 +84,7 @@ def development_cookies(dep: Deployment, deploy: bool) -> Iterator[str]:
 def samesite_none(dep: Deployment, deploy: bool) -> Iterator[str]:
     for manager in dep.managers:
         if str(manager.cookie.same_site).lower() == "none":
-            yield f"the session cookie {manager.cookie.cookie_name!r} is SameSite=None."
+            yield f"the session cookie {manager.cookie.wire_name!r} is SameSite=None."
 
 
 @check(

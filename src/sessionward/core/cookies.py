@@ -38,6 +38,9 @@ class CookieConfig:
 
     Plain HTTP on a development machine needs ``CookieConfig.development()``, which drops Secure
     and the prefix and says so with a warning.
+
+    ``name`` is the name you choose (``"session"``); :attr:`wire_name` is the one the browser sees
+    (``"__Host-session"`` by default). Read ``wire_name`` to find the cookie in a request.
     """
 
     name: str = "session"
@@ -97,9 +100,20 @@ class CookieConfig:
         return cls(**values)  # type: ignore[arg-type]
 
     @property
-    def cookie_name(self) -> str:
-        """The name on the wire, with its prefix."""
+    def wire_name(self) -> str:
+        """The name on the wire: ``name`` with the ``__Host-`` prefix when ``host_prefix``."""
         return f"__Host-{self.name}" if self.host_prefix else self.name
+
+    @property
+    def cookie_name(self) -> str:
+        """Deprecated alias of :attr:`wire_name` (removed in the next release)."""
+        warnings.warn(
+            "CookieConfig.cookie_name is deprecated; use CookieConfig.wire_name (the name on "
+            "the wire, with its prefix)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.wire_name
 
 
 def dump_cookie(config: CookieConfig, value: str, *, max_age: int | None) -> str:
@@ -114,7 +128,7 @@ def dump_cookie(config: CookieConfig, value: str, *, max_age: int | None) -> str
         isinstance(max_age, bool) or not isinstance(max_age, int) or max_age < 0
     ):
         raise ValueError("max_age must be a non-negative integer or None")
-    parts = [f"{config.cookie_name}={value}", f"Path={config.path}"]
+    parts = [f"{config.wire_name}={value}", f"Path={config.path}"]
     if max_age is not None:
         parts.append(f"Max-Age={max_age}")
     if max_age == 0:
@@ -132,7 +146,7 @@ def dump_cookie(config: CookieConfig, value: str, *, max_age: int | None) -> str
     header = "; ".join(parts)
     if len(header) > _SIZE_WARNING:
         warnings.warn(
-            f"cookie {config.cookie_name} is {len(header)} bytes; browsers may drop it",
+            f"cookie {config.wire_name} is {len(header)} bytes; browsers may drop it",
             stacklevel=2,
         )
     return header

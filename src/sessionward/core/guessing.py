@@ -9,7 +9,7 @@ Two rules keep the block from hurting anyone but the guesser:
 * a blocked address still has its cookie looked up, and a live session goes through: one
   guesser behind a NAT or a corporate proxy must not lock out everyone sharing its address;
 * only *forgeries* count. A token sessionward issued carries a keyed tag
-  (:mod:`sessionward.core.tokens`), so a genuine token whose session has ended (logged out,
+  (:mod:`sessionward.core.session_tokens`), so a genuine token whose session has ended (logged out,
   idle-expired on Redis, lost in a Redis restart) is recognised as genuine and never counted;
   bulk loss of sessions therefore does not turn returning users into "guessers".
 

@@ -20,9 +20,9 @@ DEFAULT_MAX_DATA_BYTES = 64 * 1024
 class SessionRecord:
     """One session as a store keeps it.
 
-    ``key`` is SHA-256 of the token (see :mod:`sessionward.core.tokens`); the raw token is never
-    part of a record. ``expires_at`` is the earlier of the idle and absolute deadlines, kept so
-    that stores can purge and set TTLs without knowing the policy.
+    ``key`` is SHA-256 of the token (see :mod:`sessionward.core.session_tokens`); the raw token
+    is never part of a record. ``expires_at`` is the earlier of the idle and absolute deadlines,
+    kept so that stores can purge and set TTLs without knowing the policy.
     """
 
     key: str

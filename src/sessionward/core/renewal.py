@@ -26,7 +26,7 @@ from typing import Any
 
 from .policy import SessionPolicy
 from .records import SessionRecord
-from .tokens import new_handle, token_key
+from .session_tokens import new_handle, token_key
 
 #: ``meta`` key of a renewal stub: ``{"nonce": ..., "until": ...}``.
 META_STUB = "renewal_stub"

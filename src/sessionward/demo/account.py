@@ -29,19 +29,11 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from sessionward import (
-    AsyncSession,
-    AsyncSessionManager,
-    Clock,
-    Event,
-    EventKind,
-    EventSink,
-    RevokeReason,
-    SQLiteStore,
-)
+from sessionward import AsyncSession, AsyncSessionManager, Clock, SQLiteStore
 from sessionward.audit import AuditSink, NewDeviceNotifier, SQLiteAuditLog
 from sessionward.integrations.reauth import requires_recent_auth, safe_next
 from sessionward.metrics import PrometheusSink, active_sessions, render
+from sessionward.monitoring import Event, EventKind, EventSink, RevokeReason
 
 from .config import DemoConfig
 from .users import UserDirectory

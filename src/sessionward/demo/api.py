@@ -17,10 +17,10 @@ Routes that authenticate with a bearer token or with credentials in the body car
 credential a cross-site page could ride on, so they are exempt from CSRF checks; the two
 ``/api/browser/*`` routes act on cookies and must send the ``X-CSRF-Token`` header.
 
-Keys: the demo calls :meth:`KeyRing.development`, the explicit development switch, which
+Keys: the demo calls :meth:`SigningKeys.development`, the explicit development switch, which
 creates an Ed25519 key in the state directory on first run (``jwt-signing-key.pem``, mode
-0600) and reuses it afterwards. A real deployment loads its keys with ``KeyRing.from_env`` or
-``KeyRing.from_files`` instead.
+0600) and reuses it afterwards. A real deployment loads its keys with ``SigningKeys.from_env`` or
+``SigningKeys.from_files`` instead.
 """
 
 from __future__ import annotations
@@ -41,9 +41,6 @@ from sessionward import (
     AsyncSessionManager,
     Clock,
     CookieConfig,
-    EventKind,
-    EventSink,
-    LoggingSink,
     SessionLimitExceeded,
     StoreUnavailable,
 )
@@ -54,15 +51,16 @@ from sessionward.integrations.bearer import (
     error_body,
     unauthorized,
 )
+from sessionward.monitoring import EventKind, EventSink, LoggingSink
 from sessionward.tokens import (
     AccessClaims,
     AccessSettings,
     AsyncSQLiteTokenStore,
     AsyncTokenManager,
     InvalidGrant,
-    KeyRing,
     RefreshCookie,
     RevocationSink,
+    SigningKeys,
     TokenError,
     TokenPair,
 )
@@ -144,7 +142,7 @@ class DemoAPI:
         self.config = config
         self.users = users
         self.clock = clock
-        self.keys = KeyRing.development(config.state_dir / "jwt-signing-key.pem")
+        self.keys = SigningKeys.development(config.state_dir / "jwt-signing-key.pem")
         self.store = AsyncSQLiteTokenStore(config.state_dir / "tokens.sqlite3")
         origin = f"{config.scheme}://{config.host}:{config.port}"
         self.settings = AccessSettings(issuer=origin, audience=f"{origin}/api")

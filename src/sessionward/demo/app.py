@@ -23,8 +23,6 @@ from sessionward import (
     AsyncSQLiteStore,
     Clock,
     CookieConfig,
-    EventKind,
-    EventSink,
     SecretKeyRing,
     SecurityHeaders,
 )
@@ -36,6 +34,7 @@ from sessionward.integrations.headers import (
     SecurityHeadersMiddleware,
     csp_nonce,
 )
+from sessionward.monitoring import EventKind, EventSink
 
 from .account import REAUTH_MAX_AGE, AccountPages, reauth_redirect
 from .api import CSRF_EXEMPT, DemoAPI

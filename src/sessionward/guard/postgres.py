@@ -17,7 +17,7 @@ from psycopg import sql
 
 from ..calls import StoreCall
 from ..core.guessing import MAX_MEMBERS
-from ..stores._pg_runner import Plan, query
+from ..stores.pg_runner import Plan, query
 from ..stores.postgres import AsyncPostgresStore, PostgresStore
 
 _SWEEP_BATCH = 100

@@ -35,7 +35,7 @@ class CSRFState:
         self.cookie = cookie
         self.clock = clock
         self.session = session
-        lookup = find_cookie(cookie_header, cookie.cookie_name)
+        lookup = find_cookie(cookie_header, cookie.wire_name)
         #: A lookalike of the pre-session cookie was sent (cookie tossing): never used; the
         #: shells record it.
         self.tossed = lookup.tossed

@@ -123,7 +123,7 @@ class CSRFMiddleware:
                 EventKind.MALFORMED_ID,
                 client=session.client,
                 reason="cookie_tossing",
-                cookie=self.cookie.cookie_name,
+                cookie=self.cookie.wire_name,
             )
         method, path = view.method, view.path
         if (

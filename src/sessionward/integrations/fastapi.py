@@ -56,6 +56,19 @@ from ..tokens.manager import AsyncTokenManager
 from .asgi import client_from_scope, session_of
 from .bearer import authenticate, challenge, error_body
 
+__all__ = [
+    "SESSION_CHALLENGE",
+    "BearerToken",
+    "CSRFToken",
+    "CurrentUser",
+    "RecentAuth",
+    "Session",
+    "get_csrf_token",
+    "get_current_user",
+    "get_session",
+    "session_cookie",
+]
+
 
 class BearerToken(HTTPBearer):
     """A dependency resolving to the verified :class:`AccessClaims` of the request."""
@@ -97,7 +110,7 @@ class BearerToken(HTTPBearer):
 #: The session cookie as OpenAPI sees it (the default ``__Host-session`` name). The value is
 #: read by SessionMiddleware, never by this scheme; it is declared for the documentation only.
 session_cookie = APIKeyCookie(
-    name=CookieConfig().cookie_name,
+    name=CookieConfig().wire_name,
     scheme_name="session",
     description="The sessionward session cookie (set at login).",
     auto_error=False,

@@ -2,10 +2,10 @@
 
 Both keep a connection pool, create or migrate their schema on start (under an advisory lock,
 so several app processes may start together), and run the operations of
-:mod:`sessionward.stores._pg_plans`. Every wait is bounded: ``connect_timeout`` to open a
+:mod:`sessionward.stores.pg_plans`. Every wait is bounded: ``connect_timeout`` to open a
 connection, ``pool_timeout`` to get one from the pool, ``statement_timeout`` for the server to
 answer, and client-side ``statement_timeout`` + 0.5 s for the whole call even when the server
-or the network stalls (see :mod:`sessionward.stores._pg_settings`). Past any of them the call
+or the network stalls (see :mod:`sessionward.stores.pg_settings`). Past any of them the call
 raises :class:`~sessionward.errors.StoreUnavailable` (a 503); the pool reconnects on its own
 within a fraction of a second when the server is back.
 """
@@ -25,10 +25,10 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from ..core.records import SessionRecord
 from ..errors import DuplicateKey, SessionDataError, StoreUnavailable
-from ._pg_plans import Plans
-from ._pg_runner import AsyncPgRunner, PgBackend, PgRunner, PgTarget, Plan
-from ._sweeper import AsyncSweeper, Sweeper
 from .base import RecordUpdate, SessionLimit
+from .pg_plans import Plans
+from .pg_runner import AsyncPgRunner, PgBackend, PgRunner, PgTarget, Plan
+from .sweeper import AsyncSweeper, Sweeper
 
 T = TypeVar("T")
 

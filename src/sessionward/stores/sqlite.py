@@ -16,8 +16,6 @@ from typing import Any, ParamSpec, TypeVar
 
 from ..core.records import SessionRecord, decode_data, encode_data
 from ..errors import ConfigurationError, DuplicateKey
-from ._sqlite_db import SQLiteBackend, WouldBlock, take_lease
-from ._sweeper import DEFAULT_BATCH, DEFAULT_INTERVAL, GRACE
 from .base import (
     RecordUpdate,
     SessionLimit,
@@ -26,6 +24,8 @@ from .base import (
     row_record,
     select_evictions,
 )
+from .sqlite_db import SQLiteBackend, WouldBlock, take_lease
+from .sweeper import DEFAULT_BATCH, DEFAULT_INTERVAL, GRACE
 from .threaded import ThreadedAsyncStore
 
 T = TypeVar("T")
@@ -85,7 +85,7 @@ class SQLiteStore(SQLiteBackend):
     ``busy_timeout`` (seconds) bounds how long a call waits for another writer; past it the call
     raises :class:`~sessionward.errors.StoreUnavailable` and the integration answers 503.
 
-    Expired sessions are purged automatically (:mod:`sessionward.stores._sweeper`): at most
+    Expired sessions are purged automatically (:mod:`sessionward.stores.sweeper`): at most
     every ``purge_interval`` seconds a write starts a background round that deletes sessions
     expired for over an hour, ``purge_batch`` rows per transaction, one process at a time.
     ``purge_interval=None`` turns it off (then run ``sessionward purge`` from cron).

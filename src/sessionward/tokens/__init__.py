@@ -5,6 +5,8 @@ Needs the ``jwt`` extra: ``pip install 'sessionward[jwt]'``. See ``docs/tokens.m
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 try:
     import cryptography  # noqa: F401
     import jwt  # noqa: F401
@@ -13,11 +15,12 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "sessionward.tokens needs the 'jwt' extra: pip install 'sessionward[jwt]'"
     ) from exc
 
+from ..deprecations import moved_names as _moved_names
 from .access import AccessClaims, AccessSettings, AccessTokens, IssuedToken
 from .cookie import RefreshCookie
 from .errors import InvalidGrant, InvalidRequest, InvalidToken, MissingToken, TokenError
 from .flows import TokenPair, TokenPolicy, VerifyMode
-from .keys import Algorithm, KeyRing, SigningKey
+from .keys import Algorithm, SigningKey, SigningKeys
 from .manager import AsyncTokenManager, TokenManager
 from .refresh import RefreshRecord
 from .revocation import AsyncRevocationSink, RevocationSink
@@ -43,7 +46,6 @@ __all__ = [
     "InvalidRequest",
     "InvalidToken",
     "IssuedToken",
-    "KeyRing",
     "MemoryTokenStore",
     "MissingToken",
     "RefreshCookie",
@@ -52,6 +54,7 @@ __all__ = [
     "Revocations",
     "SQLiteTokenStore",
     "SigningKey",
+    "SigningKeys",
     "ThreadedAsyncTokenStore",
     "TokenError",
     "TokenManager",
@@ -60,3 +63,7 @@ __all__ = [
     "TokenStore",
     "VerifyMode",
 ]
+
+
+if not TYPE_CHECKING:  # type checkers see only the new name, so old uses get flagged
+    __getattr__ = _moved_names(__name__, {"KeyRing": ("sessionward.tokens", "SigningKeys")})

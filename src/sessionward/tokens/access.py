@@ -34,7 +34,7 @@ import jwt
 from ..core.clock import Clock
 from ..errors import ConfigurationError
 from .errors import InvalidToken
-from .keys import KeyRing
+from .keys import SigningKeys
 
 TOKEN_TYPE = "at+jwt"  # noqa: S105 (a media type, not a secret)
 DEFAULT_TTL = 5 * 60
@@ -148,7 +148,7 @@ def _is_int(value: Any) -> bool:
 class AccessTokens:
     """Issue and verify access tokens with a key ring and an injected clock."""
 
-    def __init__(self, keys: KeyRing, settings: AccessSettings, clock: Clock) -> None:
+    def __init__(self, keys: SigningKeys, settings: AccessSettings, clock: Clock) -> None:
         self.keys = keys
         self.settings = settings
         self.clock = clock

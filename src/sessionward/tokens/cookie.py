@@ -37,11 +37,11 @@ class RefreshCookie:
 
     @property
     def name(self) -> str:
-        return self.config.cookie_name
+        return self.config.wire_name
 
     def read(self, cookie_header: str | bytes | None) -> str | None:
         """The refresh token from a Cookie header; ``None`` when absent, doubled or malformed."""
-        lookup = find_cookie(cookie_header, self.config.cookie_name)
+        lookup = find_cookie(cookie_header, self.config.wire_name)
         if lookup.value is None or not is_well_formed(lookup.value):
             return None
         return lookup.value

@@ -4,12 +4,12 @@ A :class:`SigningKey` is bound to exactly one algorithm when it is made; the ver
 algorithm from the key the ``kid`` names, never from the token's own ``alg`` header (a verifier
 that trusts ``alg`` can be talked into ``none`` or into HMAC keyed with a public key).
 
-The :class:`KeyRing` holds keys oldest to newest, like itsdangerous' key lists: the newest key
+The :class:`SigningKeys` holds keys oldest to newest, like itsdangerous' key lists: the newest key
 that has a private part signs, every key verifies until it is retired. Rotation is therefore
 "add the new key, wait one access-token lifetime, retire the old one".
 
 Keys come from PEM files or environment variables. Nothing here generates a key behind the
-caller's back: :meth:`KeyRing.development` is the one explicit switch that creates a key file,
+caller's back: :meth:`SigningKeys.development` is the one explicit switch that creates a key file,
 and it logs that it did.
 """
 
@@ -23,11 +23,12 @@ import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
+from ..deprecations import moved_names as _moved_names
 from ..errors import ConfigurationError
 
 Algorithm = Literal["EdDSA", "ES256", "HS256"]
@@ -241,8 +242,12 @@ class SigningKey:
         return f"SigningKey(kid={self.kid!r}, algorithm={self.algorithm!r}, {part}=***)"
 
 
-class KeyRing:
-    """Keys oldest to newest: the newest key able to sign signs, all of them verify."""
+class SigningKeys:
+    """The JWT signing keys, oldest to newest: the newest key able to sign signs, all verify.
+
+    (HMAC secrets for CSRF and token tags are :class:`sessionward.SecretKeyRing`; this class was
+    called ``KeyRing`` before 0.2, and that name still works for one release, with a warning.)
+    """
 
     def __init__(self, keys: Iterable[SigningKey]) -> None:
         self._keys: tuple[SigningKey, ...] = tuple(keys)
@@ -267,22 +272,22 @@ class KeyRing:
     def get(self, kid: str) -> SigningKey | None:
         return self._by_kid.get(kid)
 
-    def rotate(self, new_key: SigningKey) -> KeyRing:
+    def rotate(self, new_key: SigningKey) -> SigningKeys:
         """A ring where ``new_key`` signs and every current key still verifies."""
-        return KeyRing((*self._keys, new_key))
+        return SigningKeys((*self._keys, new_key))
 
-    def retire(self, kid: str) -> KeyRing:
+    def retire(self, kid: str) -> SigningKeys:
         """A ring without ``kid``: tokens it signed stop verifying at once."""
         if kid not in self._by_kid:
             raise ConfigurationError(f"no key {kid!r} in the ring")
-        return KeyRing(k for k in self._keys if k.kid != kid)
+        return SigningKeys(k for k in self._keys if k.kid != kid)
 
     def jwks(self) -> dict[str, list[dict[str, str]]]:
         """The JWKS document (RFC 7517) of the public keys; HS256 secrets are left out."""
         return {"keys": [jwk for k in self._keys if (jwk := k.public_jwk()) is not None]}
 
     def __repr__(self) -> str:
-        return f"KeyRing({[k.kid for k in self._keys]!r}, signing={self._signing_kid()!r})"
+        return f"SigningKeys({[k.kid for k in self._keys]!r}, signing={self._signing_kid()!r})"
 
     def _signing_kid(self) -> str | None:
         return next((k.kid for k in reversed(self._keys) if k.can_sign), None)
@@ -290,12 +295,14 @@ class KeyRing:
     # -- loading -------------------------------------------------------------------------
 
     @classmethod
-    def from_files(cls, paths: Sequence[str | os.PathLike[str]]) -> KeyRing:
+    def from_files(cls, paths: Sequence[str | os.PathLike[str]]) -> SigningKeys:
         """PEM files, oldest first. Public-key files verify only (a retiring key's half)."""
         return cls(SigningKey.from_file(p) for p in paths)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, *, name: str = ENV_KEYS) -> KeyRing:
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, name: str = ENV_KEYS
+    ) -> SigningKeys:
         """Keys from one environment variable: PEM blocks, or key-file paths separated by
         ``os.pathsep``; oldest first either way. A missing variable is a configuration error:
         production never falls back to a generated key."""
@@ -304,7 +311,7 @@ class KeyRing:
         if not value:
             raise ConfigurationError(
                 f"no signing keys: set {name} to PEM text or to key-file paths separated by "
-                f"{os.pathsep!r} (generate one with KeyRing.development() on a dev machine, or "
+                f"{os.pathsep!r} (generate one with SigningKeys.development() on a dev machine, or "
                 "`openssl genpkey -algorithm ed25519`)"
             )
         if value.startswith("-----BEGIN"):
@@ -313,7 +320,9 @@ class KeyRing:
         return cls.from_files([p for p in value.split(os.pathsep) if p])
 
     @classmethod
-    def development(cls, path: str | os.PathLike[str], algorithm: Algorithm = "EdDSA") -> KeyRing:
+    def development(
+        cls, path: str | os.PathLike[str], algorithm: Algorithm = "EdDSA"
+    ) -> SigningKeys:
         """DEVELOPMENT SWITCH: load the key at ``path``, generating it (mode 0600) if missing.
 
         Production code loads keys with :meth:`from_files` or :meth:`from_env`, which never
@@ -328,8 +337,12 @@ class KeyRing:
                 handle.write(key.private_pem())
             logger.warning(
                 "sessionward: DEVELOPMENT signing key generated at %s (kid %s); production "
-                "must load its keys with KeyRing.from_files or KeyRing.from_env",
+                "must load its keys with SigningKeys.from_files or SigningKeys.from_env",
                 target,
                 key.kid,
             )
         return cls.from_files([target])
+
+
+if not TYPE_CHECKING:  # type checkers see only the new name, so old uses get flagged
+    __getattr__ = _moved_names(__name__, {"KeyRing": ("sessionward.tokens.keys", "SigningKeys")})

@@ -17,7 +17,7 @@ from ..manager import AsyncSessionManager, SessionManager
 from ..session import BaseSession
 from .access import AccessClaims, AccessSettings, AccessTokens
 from .flows import TokenFlow, TokenFlows, TokenPair, TokenPolicy
-from .keys import KeyRing
+from .keys import SigningKeys
 from .store import AsyncTokenStore, TokenStore
 
 T = TypeVar("T")
@@ -35,7 +35,7 @@ class _Base:
         self,
         sessions: SessionManager | AsyncSessionManager,
         *,
-        keys: KeyRing,
+        keys: SigningKeys,
         settings: AccessSettings,
         policy: TokenPolicy | None,
     ) -> None:
@@ -68,7 +68,7 @@ class TokenManager(_Base):
         sessions: SessionManager,
         store: TokenStore,
         *,
-        keys: KeyRing,
+        keys: SigningKeys,
         settings: AccessSettings,
         policy: TokenPolicy | None = None,
     ) -> None:
@@ -116,7 +116,7 @@ class AsyncTokenManager(_Base):
         sessions: AsyncSessionManager,
         store: AsyncTokenStore,
         *,
-        keys: KeyRing,
+        keys: SigningKeys,
         settings: AccessSettings,
         policy: TokenPolicy | None = None,
     ) -> None:

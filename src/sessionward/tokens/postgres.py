@@ -23,10 +23,10 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 from ..calls import StoreCall
 from ..errors import DuplicateKey, StoreUnavailable
-from ..stores._pg_plans import sweep_batch
-from ..stores._pg_runner import AsyncPgRunner, PgBackend, PgRunner, PgTarget, Plan, query
-from ..stores._pg_settings import check_schema
-from ..stores._sweeper import AsyncSweeper, Sweeper
+from ..stores.pg_plans import sweep_batch
+from ..stores.pg_runner import AsyncPgRunner, PgBackend, PgRunner, PgTarget, Plan, query
+from ..stores.pg_settings import check_schema
+from ..stores.sweeper import AsyncSweeper, Sweeper
 from .refresh import RefreshRecord
 from .store import Revocations, refresh_row
 

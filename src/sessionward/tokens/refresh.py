@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from ..core.tokens import token_key
+from ..core.session_tokens import token_key
 
 PREFIX = "swrt_"
 _BYTES = 32

@@ -12,7 +12,7 @@ import sqlite3
 from typing import TypeVar, Unpack
 
 from ..errors import DuplicateKey
-from ..stores._sqlite_db import SQLiteBackend, SQLiteOptions, take_lease
+from ..stores.sqlite_db import SQLiteBackend, SQLiteOptions, take_lease
 from .refresh import RefreshRecord
 from .store import Revocations, ThreadedAsyncTokenStore, refresh_row
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from _drive import check
 
-from sessionward import UAParserLabeler
+from sessionward.monitoring import UAParserLabeler
 
 UA = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "

@@ -9,9 +9,9 @@ from sessionward import ClientInfo, MemoryStore, SessionManager
 from sessionward.tokens import (
     AccessSettings,
     InvalidToken,
-    KeyRing,
     MemoryTokenStore,
     SigningKey,
+    SigningKeys,
     TokenManager,
 )
 
@@ -19,7 +19,7 @@ settings = AccessSettings(issuer="https://app.test", audience="https://app.test/
 tokens = TokenManager(
     SessionManager(MemoryStore()),
     MemoryTokenStore(),
-    keys=KeyRing([SigningKey.generate()]),
+    keys=SigningKeys([SigningKey.generate()]),
     settings=settings,
 )
 client = ClientInfo(ip="127.0.0.1", user_agent="smoke")

@@ -66,7 +66,7 @@ def check_configuration(app_configs: Any = None, **_: Any) -> list[checks.CheckM
                 id="sessionward.E002",
             )
         )
-    wire = manager.cookie.cookie_name
+    wire = manager.cookie.wire_name
     if wire != settings.SESSION_COOKIE_NAME:
         found.append(
             checks.Warning(

@@ -3,14 +3,15 @@
 Settings (only ``SESSIONWARD_STORE`` is required):
 
 * ``SESSIONWARD_STORE``: a store URL (``sqlite:///path``, ``redis://...``, ``postgresql://...``,
-  ``memory://``), see :mod:`sessionward.urls`; a missing SQLite file is created.
+  ``memory://``), see :mod:`sessionward.store_urls`; a missing SQLite file is created.
 * ``SESSIONWARD_STORE_OPTIONS``: ``{"prefix": ...}`` (Redis keys) or ``{"schema": ...}``
   (PostgreSQL tables).
 * ``SESSIONWARD_POLICY``: a :class:`~sessionward.SessionPolicy` or a dict of its arguments.
 * ``SESSIONWARD_COOKIE``: a :class:`~sessionward.CookieConfig` or a dict of its arguments. By
   default the secure defaults, named after ``SESSION_COOKIE_NAME`` when that carries the
   ``__Host-`` prefix, and ``SameSite=Strict`` when ``SESSION_COOKIE_SAMESITE = "Strict"``.
-* ``SESSIONWARD_MONITORING``: a :class:`~sessionward.Monitoring` (anomaly rules, devices).
+* ``SESSIONWARD_MONITORING``: a :class:`~sessionward.monitoring.Monitoring` (anomaly rules,
+  devices).
 * ``SESSIONWARD_SINKS``: event sinks (default: the logging sink).
 * ``SESSIONWARD_TRUSTED_PROXIES``: addresses or networks of your reverse proxies.
 * ``SESSIONWARD_MANAGER``: instead of all the above, a ready ``SessionManager`` (or its dotted
@@ -46,7 +47,7 @@ from ...core.policy import SessionPolicy
 from ...core.proxies import TrustedProxies
 from ...errors import ConfigurationError
 from ...manager import AsyncSessionManager, SessionManager
-from ...urls import backend_of, open_async_store, open_store
+from ...store_urls import backend_of, open_async_store, open_store
 
 _lock = threading.Lock()
 _manager: SessionManager | None = None

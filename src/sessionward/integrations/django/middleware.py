@@ -72,7 +72,7 @@ class SessionwardMiddleware(SessionMiddleware):  # type: ignore[misc]
                 session = manager.load(header, client)
             else:
                 # No raw header (a RequestFactory that filled request.COOKIES directly).
-                token = request.COOKIES.get(manager.cookie.cookie_name)
+                token = request.COOKIES.get(manager.cookie.wire_name)
                 session = manager.load_token(token, client) if token else None
             store = SessionStore(manager=manager, client=client)
             store.adopt(session)
@@ -95,7 +95,7 @@ class SessionwardMiddleware(SessionMiddleware):  # type: ignore[misc]
             if header:
                 session = await amanager.load(header, client)
             else:
-                token = request.COOKIES.get(amanager.cookie.cookie_name)
+                token = request.COOKIES.get(amanager.cookie.wire_name)
                 session = await amanager.load_token(token, client) if token else None
             store = SessionStore(manager=self.manager, amanager=amanager, client=client)
             await store.aadopt(session)

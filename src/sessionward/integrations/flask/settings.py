@@ -40,7 +40,7 @@ def cookie_config(base: CookieConfig, config: Mapping[str, Any]) -> CookieConfig
     """``base`` with the app's non-default ``SESSION_COOKIE_*`` settings applied."""
     changes: dict[str, Any] = {}
     name = config.get("SESSION_COOKIE_NAME", "session")
-    if name != "session" and name != base.cookie_name:
+    if name != "session" and name != base.wire_name:
         if not isinstance(name, str) or name.lower().startswith("__secure-"):
             raise _refuse("SESSION_COOKIE_NAME", name, "use a plain cookie name")
         if name.lower().startswith("__host-"):

@@ -1,8 +1,8 @@
 """SQL and the store operations for PostgreSQL, written once for the sync and async stores.
 
 Like :mod:`sessionward.flows`, each operation is a generator: it yields
-:class:`~sessionward.calls.StoreCall` values (:func:`._pg_runner.query`) and receives each
-result (rows, or a row count); the executors in :mod:`sessionward.stores._pg_runner` run them on
+:class:`~sessionward.calls.StoreCall` values (:func:`.pg_runner.query`) and receives each
+result (rows, or a row count); the executors in :mod:`sessionward.stores.pg_runner` run them on
 a pooled connection. An operation of more than one statement runs in one transaction; a single
 statement runs in autocommit (one round trip for ``get`` and ``update``).
 
@@ -23,7 +23,6 @@ from psycopg import sql
 
 from ..calls import StoreCall
 from ..core.records import SessionRecord, encode_data
-from ._pg_runner import Plan, query
 from .base import (
     RECORD_COLUMNS,
     RecordUpdate,
@@ -32,6 +31,7 @@ from .base import (
     row_record,
     select_evictions,
 )
+from .pg_runner import Plan, query
 
 T = TypeVar("T")
 SCHEMA_VERSION = 1
@@ -69,7 +69,7 @@ def sweep_batch(delete: StoreCall, lock_name: str, *more: StoreCall) -> Plan[int
     """Run ``delete`` (and ``more``) only if this transaction gets the sweep's advisory lock.
 
     The lock is transaction-scoped and tried, never waited for: while one instance deletes a
-    batch the others skip their round (the automatic purge, :mod:`._sweeper`).
+    batch the others skip their round (the automatic purge, :mod:`.sweeper`).
     """
     rows = yield query(
         sql.SQL("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))"), (lock_name,)

@@ -6,7 +6,7 @@ the rows of a statement that returns rows, else the row count. The session store
 token store, the audit log and the guard's counters all write their SQL as plans;
 :class:`PgRunner` and :class:`AsyncPgRunner` are the only code that opens a pool, migrates a
 schema and performs the calls, with the same drive loop (:func:`sessionward.ops.drive` /
-``drive_async``) the session flows use. Every wait is bounded by :mod:`._pg_settings`; a driver
+``drive_async``) the session flows use. Every wait is bounded by :mod:`.pg_settings`; a driver
 or pool error becomes the backend's own exception (``failure``), usually
 :class:`~sessionward.errors.StoreUnavailable`.
 """
@@ -25,7 +25,7 @@ import psycopg_pool
 from psycopg import sql
 
 from ..calls import StoreCall, drive, drive_async
-from ._pg_settings import (
+from .pg_settings import (
     AsyncPool,
     Pool,
     async_pooled,
@@ -35,7 +35,7 @@ from ._pg_settings import (
     open_pool,
     pooled,
 )
-from ._sweeper import DEFAULT_BATCH, DEFAULT_INTERVAL, GRACE
+from .sweeper import DEFAULT_BATCH, DEFAULT_INTERVAL, GRACE
 
 T = TypeVar("T")
 Plan = Generator[StoreCall, Any, T]
@@ -49,7 +49,7 @@ def query(text: Statement, params: Sequence[Any] = ()) -> StoreCall:
 
 @dataclass(frozen=True, slots=True)
 class PgLimits:
-    """The pool's size and every wait's bound (see :mod:`._pg_settings`)."""
+    """The pool's size and every wait's bound (see :mod:`.pg_settings`)."""
 
     min_size: int = 1
     max_size: int = 10

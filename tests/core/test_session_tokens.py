@@ -6,7 +6,7 @@ import hashlib
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sessionward.core.tokens import (
+from sessionward.core.session_tokens import (
     is_well_formed_handle,
     is_well_formed_token,
     new_handle,

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import ClassVar, ParamSpec, TypedDict, TypeVar
 
 from ..errors import ConfigurationError, StoreUnavailable
-from ._sweeper import DEFAULT_BATCH, DEFAULT_INTERVAL, GRACE, Sweeper
+from .sweeper import DEFAULT_BATCH, DEFAULT_INTERVAL, GRACE, Sweeper
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -218,7 +218,7 @@ def take_lease(conn: sqlite3.Connection, name: str, holder: str, now: float, unt
     """Take or renew the lease ``name`` inside the caller's write transaction.
 
     False when another holder's lease has not lapsed yet: the automatic purge uses it so that
-    one process sweeps at a time (:mod:`sessionward.stores._sweeper`).
+    one process sweeps at a time (:mod:`sessionward.stores.sweeper`).
     """
     conn.execute(_LEASES)
     return conn.execute(_TAKE_LEASE, (name, holder, until, now)).rowcount == 1
