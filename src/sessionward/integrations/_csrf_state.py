@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core import csrf
 from ..core.clock import Clock
 from ..core.cookies import CookieConfig, dump_cookie, find_cookie
+from ..core.events import EventKind
 from ..core.keys import SecretKeyRing
+from ..core.request import RequestView
 from ..errors import ConfigurationError
 from ..session import BaseSession
+
+if TYPE_CHECKING:
+    from ..manager import AsyncSessionManager, SessionManager
 
 STATE_KEY = "sessionward.csrf"
 
@@ -154,3 +159,39 @@ def session_from(mapping: MutableMapping[str, Any], key: str, shell: str) -> Bas
             f"(the session must be loaded before CSRF is checked)"
         )
     return session
+
+
+def open_state(
+    config: csrf.CSRFConfig,
+    cookie: CookieConfig,
+    manager: SessionManager | AsyncSessionManager,
+    session: BaseSession,
+    view: RequestView,
+) -> CSRFState:
+    """The request's CSRF state, for every shell (ASGI, WSGI, Flask).
+
+    A pre-session cookie whose name is ours only after normalising was planted by a sibling
+    host (cookie tossing): it is never used, and recorded here.
+    """
+    state = CSRFState(config, cookie, manager.flows.clock, session, view.cookie)
+    if state.tossed:
+        manager.emit(
+            EventKind.MALFORMED_ID,
+            client=session.client,
+            reason="cookie_tossing",
+            cookie=cookie.wire_name,
+        )
+    return state
+
+
+def needs_check(config: csrf.CSRFConfig, view: RequestView) -> bool:
+    """Whether this request must pass the CSRF checks, by the one rule every shell follows.
+
+    Safe methods and exempt paths are not checked, nor a request with no cookie at all that
+    authenticates with ``Authorization: Bearer``: it carries no ambient credential to ride on.
+    """
+    return (
+        view.method not in csrf.SAFE_METHODS
+        and view.path not in config.exempt
+        and not csrf.is_cookieless_bearer(view.cookie, view.authorization)
+    )

@@ -13,7 +13,15 @@ from ..core.keys import SecretKeyRing
 from ..core.request import view_of_environ
 from ..errors import ConfigurationError
 from ..manager import SessionManager
-from ._csrf_state import STATE_KEY, CSRFState, make_config, presession_cookie, session_from
+from ._csrf_state import (
+    STATE_KEY,
+    CSRFState,
+    make_config,
+    needs_check,
+    open_state,
+    presession_cookie,
+    session_from,
+)
 from .wsgi import ENVIRON_KEY, Environ, StartResponse, WSGIApp
 
 
@@ -76,27 +84,10 @@ class WSGICSRFMiddleware:
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         session = session_from(environ, ENVIRON_KEY, "WSGICSRFMiddleware")
         view = view_of_environ(environ)
-        state = CSRFState(
-            self.config,
-            self.cookie,
-            self.manager.flows.clock,
-            session,
-            view.cookie,
-        )
+        state = open_state(self.config, self.cookie, self.manager, session, view)
         environ[STATE_KEY] = state
-        if state.tossed:
-            self.manager.emit(
-                EventKind.MALFORMED_ID,
-                client=session.client,
-                reason="cookie_tossing",
-                cookie=self.cookie.wire_name,
-            )
         method, path = view.method, view.path
-        if (
-            method not in csrf.SAFE_METHODS
-            and path not in self.config.exempt
-            and not csrf.is_cookieless_bearer(view.cookie, view.authorization)
-        ):
+        if needs_check(self.config, view):
             reason = self._check(environ, state, method)
             if reason is not None:
                 return self._reject(environ, start_response, state, reason, method, path)

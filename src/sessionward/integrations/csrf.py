@@ -33,6 +33,8 @@ from ._csrf_state import (
     CSRFState,
     csrf_token,
     make_config,
+    needs_check,
+    open_state,
     presession_cookie,
     session_from,
 )
@@ -113,24 +115,10 @@ class CSRFMiddleware:
     async def _protect(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
         session = session_from(scope, "session", "CSRFMiddleware")
         view = view_of_scope(scope)
-        cookie_header = view.cookie
-        state = CSRFState(
-            self.config, self.cookie, self.manager.flows.clock, session, cookie_header
-        )
+        state = open_state(self.config, self.cookie, self.manager, session, view)
         scope[STATE_KEY] = state
-        if state.tossed:
-            self.manager.emit(
-                EventKind.MALFORMED_ID,
-                client=session.client,
-                reason="cookie_tossing",
-                cookie=self.cookie.wire_name,
-            )
         method, path = view.method, view.path
-        if (
-            method not in csrf.SAFE_METHODS
-            and path not in self.config.exempt
-            and not csrf.is_cookieless_bearer(cookie_header, view.authorization)
-        ):
+        if needs_check(self.config, view):
             reason, receive = await self._check(scope, receive, state, method)
             if reason is not None:
                 await self._reject(scope, send, state, reason, method, path)

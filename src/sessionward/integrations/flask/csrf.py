@@ -33,7 +33,7 @@ from ...core.events import EventKind
 from ...core.keys import SecretKeyRing
 from ...core.request import view_of_environ
 from ...errors import ConfigurationError
-from .._csrf_state import CSRFState, make_config, presession_cookie
+from .._csrf_state import CSRFState, make_config, needs_check, open_state, presession_cookie
 from . import current_session
 
 __all__ = ["CSRFProtect", "csrf_token"]
@@ -78,26 +78,20 @@ class CSRFProtect:
     def _state(self) -> CSRFState:
         state = flask.g.get(_G_KEY)
         if not isinstance(state, CSRFState):
-            request = flask.request
-            state = CSRFState(
-                self.config,
-                self.cookie,
-                self.manager.flows.clock,
-                current_session(),
-                view_of_environ(request.environ).cookie,
-            )
+            view = view_of_environ(flask.request.environ)
+            state = open_state(self.config, self.cookie, self.manager, current_session(), view)
             setattr(flask.g, _G_KEY, state)
         return state
 
     def _protect(self) -> Any:
         request = flask.request
-        if request.method in csrf.SAFE_METHODS:
+        seen = view_of_environ(request.environ)
+        if not needs_check(self.config, seen):
             return None
         view = flask.current_app.view_functions.get(request.endpoint or "")
-        if getattr(view, _EXEMPT_ATTR, False) or request.path in self.config.exempt:
+        if getattr(view, _EXEMPT_ATTR, False):
             return None
         state = self._state()
-        seen = view_of_environ(request.environ)
         reason = csrf.check_source(
             request.method,
             app_origin=self.config.origin or csrf.origin_of(request.scheme, request.host),
