@@ -9,15 +9,15 @@ serves both twins.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Generator, Mapping
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from types import MappingProxyType
+from typing import Any, NamedTuple, TypeVar
 
 T = TypeVar("T")
+_NO_KWARGS: Mapping[str, Any] = MappingProxyType({})
 
 
-@dataclass(frozen=True, slots=True)
-class StoreCall:
-    """One call a flow asks its driver to make.
+class StoreCall(NamedTuple):
+    """One call a flow asks its driver to make (immutable; a tuple, cheap to build).
 
     ``target`` names the backend the driver sends it to: ``"store"`` (the session store) unless
     the flow says otherwise (``"counters"`` for the guessing guard's counters).
@@ -25,7 +25,7 @@ class StoreCall:
 
     method: str
     args: tuple[Any, ...] = ()
-    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    kwargs: Mapping[str, Any] = _NO_KWARGS
     target: str = "store"
 
 

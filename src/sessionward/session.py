@@ -204,8 +204,11 @@ class BaseSession(MutableMapping[str, Any]):
         self._pending = None
         self._record = record
         self._token = token
-        decode = self._codec.decode
-        self._data = {k: decode(v) for k, v in record.data.items()}
+        if self._codec.name == "json":  # stored form and value are the same: no decoding
+            self._data = dict(record.data)
+        else:
+            decode = self._codec.decode
+            self._data = {k: decode(v) for k, v in record.data.items()}
         self._original = _snapshot(self._data)
 
     def _end(self) -> None:

@@ -165,6 +165,9 @@ class Codec:
 
     def encode(self, key: str, value: Any) -> Any:
         """The JSON form of ``value`` stored under ``key``; ``TypeError`` names what cannot be."""
+        kind = type(value)
+        if kind is str or kind is int or kind is bool or value is None:
+            return value  # the common case, the same in both codecs
         if self.name == "tagged":
             return _encode_tagged(value, f"session[{key!r}]")
         _check_json(value, f"session[{key!r}]")

@@ -47,16 +47,19 @@ def merge_headers(
     vary_name: Any = b"vary" if raw else "vary"
     comma: Any = b"," if raw else ","
     ours_replace: Any = _OURS_REPLACE_RAW if raw else _OURS_REPLACE
-    replaced = {name.lower() for name, _ in added} & ours_replace
+    added_names = {name.lower() for name, _ in added}
+    replaced = added_names & ours_replace
     out: list[Any] = []
     vary: list[Any] = []
+    seen: set[Any] = set()  # the app's lines under names we also add
     for name, value in current:
         lower = name.lower()
         if lower == vary_name:
             vary.extend(value.split(comma))
         elif lower not in replaced:
             out.append((name, value))
-    seen = {(name.lower(), value) for name, value in out}
+            if lower in added_names:
+                seen.add((lower, value))
     for name, value in added:
         lower = name.lower()
         if lower == vary_name:
@@ -65,9 +68,11 @@ def merge_headers(
             seen.add((lower, value))
             out.append((name, value))
     parts: list[Any] = []
+    lowered: set[Any] = set()
     for item in vary:
         part = item.strip()
-        if part and part.lower() not in (p.lower() for p in parts):
+        if part and part.lower() not in lowered:
+            lowered.add(part.lower())
             parts.append(part)
     if parts:
         separator: Any = b", " if raw else ", "

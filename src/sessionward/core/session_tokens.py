@@ -21,7 +21,7 @@ on the tag key, and 43-character tokens issued before tags existed keep working.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 import hmac
 import re
@@ -42,8 +42,14 @@ _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}(?:[A-Za-z0-9_-]{22})?")
 _HANDLE_SHAPE = re.compile(r"[A-Za-z0-9_-]{22}")
 
 
+# base64url <-> standard base64: binascii (C) does the encoding; only the alphabet differs.
+_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
+_TO_STANDARD = str.maketrans("-_", "+/")
+
+
 def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+    """base64url without padding."""
+    return binascii.b2a_base64(raw, newline=False).translate(_TO_URLSAFE).rstrip(b"=").decode()
 
 
 def new_token(keys: SecretKeyRing | None = None) -> str:
@@ -71,11 +77,14 @@ def check_tag(token: str, keys: SecretKeyRing) -> Tag:
     """Whether a well-formed ``token`` carries a tag one of ``keys`` made (constant time)."""
     if len(token) == TOKEN_LENGTH:
         return Tag.ABSENT
-    random_part, tag = token[:TOKEN_LENGTH], token[TOKEN_LENGTH:].encode("ascii")
+    # The presented tag in standard base64 with its padding, compared with each expected tag
+    # encoded the same way: an encoding compare, so a non-canonical spelling never matches.
+    presented = (token[TOKEN_LENGTH:].translate(_TO_STANDARD) + "==").encode("ascii")
     matched = False
     # Every key is tried, so the time taken does not say which one (if any) matched.
-    for mac in keys.signatures(random_part.encode("ascii"), purpose=TAG_PURPOSE):
-        matched |= hmac.compare_digest(_b64(mac[:TAG_BYTES]).encode("ascii"), tag)
+    for mac in keys.signatures(token[:TOKEN_LENGTH].encode("ascii"), purpose=TAG_PURPOSE):
+        expected = binascii.b2a_base64(mac[:TAG_BYTES], newline=False)
+        matched |= hmac.compare_digest(expected, presented)
     return Tag.VALID if matched else Tag.INVALID
 
 

@@ -166,18 +166,37 @@ class AsyncStore(Protocol):
 
 def apply_update(record: SessionRecord, change: RecordUpdate) -> SessionRecord:
     """The reference semantics of ``RecordUpdate``, for stores that merge in Python."""
-    data = dict(record.data)
+    return updated_record(record, dict(record.data), dict(record.meta), change)
+
+
+def updated_record(
+    record: SessionRecord, data: dict[str, Any], meta: dict[str, Any], change: RecordUpdate
+) -> SessionRecord:
+    """``record`` after ``change``, merged into ``data`` and ``meta`` (fresh dicts it may keep)."""
     for name in change.delete_data:
         data.pop(name, None)
     data.update(change.set_data)
-    meta = {**record.meta, **change.set_meta}
+    meta.update(change.set_meta)
     last_seen = record.last_seen_at
-    if change.last_seen_at is not None:
-        last_seen = max(last_seen, change.last_seen_at)
+    if change.last_seen_at is not None and change.last_seen_at > last_seen:
+        last_seen = change.last_seen_at
     expires = record.expires_at
-    if change.expires_at is not None:
-        expires = max(expires, change.expires_at)
-    return record.evolve(data=data, meta=meta, last_seen_at=last_seen, expires_at=expires)
+    if change.expires_at is not None and change.expires_at > expires:
+        expires = change.expires_at
+    return SessionRecord(
+        record.key,
+        record.handle,
+        record.user_id,
+        record.created_at,
+        last_seen,
+        expires,
+        record.authenticated_at,
+        record.origin,
+        record.ip,
+        record.user_agent,
+        data,
+        meta,
+    )
 
 
 def select_evictions(

@@ -7,10 +7,20 @@ does not depend on object identity or on values a real store cannot keep.
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from ..core.records import SessionRecord, decode_data, encode_data
 from ..errors import DuplicateKey
-from .base import RecordUpdate, SessionLimit, apply_update, select_evictions
+from .base import RecordUpdate, SessionLimit, select_evictions, updated_record
+
+# A stored row: a record and its data and meta as one JSON text. Reads build their record from
+# the text, so what a caller gets back never shares an object with what the store holds; the
+# row's own ``data`` and ``meta`` are never read.
+_Row = tuple[SessionRecord, str]
+
+
+def _blob(data: Any, meta: Any) -> str:
+    return encode_data({"data": data, "meta": meta}, max_bytes=1 << 30)
 
 
 class MemoryStore:
@@ -18,20 +28,18 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._rows: dict[str, tuple[SessionRecord, str]] = {}
+        self._rows: dict[str, _Row] = {}
         self._handles: dict[str, str] = {}
 
-    def _freeze(self, record: SessionRecord) -> tuple[SessionRecord, str]:
-        blob = encode_data(
-            {"data": dict(record.data), "meta": dict(record.meta)}, max_bytes=1 << 30
-        )
-        return record.evolve(data={}, meta={}), blob
+    @staticmethod
+    def _freeze(record: SessionRecord) -> _Row:
+        return record, _blob(record.data, record.meta)
 
     @staticmethod
-    def _thaw(row: tuple[SessionRecord, str]) -> SessionRecord:
+    def _thaw(row: _Row) -> SessionRecord:
         record, blob = row
         parts = decode_data(blob)
-        return record.evolve(data=parts["data"], meta=parts["meta"])
+        return record.with_data(parts["data"], parts["meta"])
 
     def _user_rows(self, user_id: str) -> list[SessionRecord]:
         return [self._thaw(row) for row in self._rows.values() if row[0].user_id == user_id]
@@ -86,8 +94,12 @@ class MemoryStore:
             row = self._rows.get(key)
             if row is None:
                 return None
-            updated = apply_update(self._thaw(row), change)
-            self._rows[key] = self._freeze(updated)
+            record, blob = row
+            parts = decode_data(blob)
+            updated = updated_record(record, parts["data"], parts["meta"], change)
+            # Stored with the record it came from: only data, meta and the times change, and
+            # the row's record is never handed out (reads build their own from the text).
+            self._rows[key] = (updated, _blob(updated.data, updated.meta))
             return updated
 
     def delete(self, key: str) -> SessionRecord | None:
