@@ -43,8 +43,13 @@ class Coalescer(Generic[I, R]):
     async def __call__(self, item: I) -> R:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[R] = loop.create_future()
+        task = self._task
+        if task is not None and (task.done() or task.get_loop() is not loop):
+            # A batch of a loop that was closed mid-flight: nobody is left to answer there.
+            self._waiting = [w for w in self._waiting if w[1].get_loop() is loop]
+            task = self._task = None
         self._waiting.append((item, future))
-        if self._task is None:
+        if task is None:
             self._task = loop.create_task(self._drain())
         return await future
 
