@@ -76,6 +76,11 @@ def request(url: str, method: str = "GET", cookie: str | None = None) -> tuple[s
 
 
 def start(app: str, env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Serve ``app``; ``name@/other/checkout`` serves that checkout's ``src`` instead of ours
+    (before/after comparisons in one interleaved run)."""
+    app, _, checkout = app.partition("@")
+    if checkout:
+        env = {**env, "PYTHONPATH": str(Path(checkout).resolve() / "src")}
     port = free_port()
     cmd = [sys.executable, "-m", "uvicorn", "apps:app", "--port", str(port)]
     cmd += ["--host", "127.0.0.1", "--workers", "1", "--no-access-log", "--log-level", "warning"]
@@ -132,18 +137,21 @@ def run_cell(cell: Cell, url: str, duration: float) -> None:
     cell.lost += sum(max(0, n - int(stored.get(k, 0))) for k, n in acked.items())
 
 
-def cleanup(namespace: str) -> None:
+def cleanup(namespace: str, apps: list[str]) -> None:
     sys.path.insert(0, str(ROOT / "src"))
-    import redis
-
     from sessionward.stores.postgres import PostgresStore
-    from sessionward.stores.redis import RedisStore
 
-    client = redis.Redis.from_url(os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/0"))
-    for key in client.scan_iter(match=f"{namespace}.star.*"):
-        client.delete(key)
-    client.close()
-    RedisStore(url="redis://127.0.0.1:6379/0", prefix=namespace).delete_all()
+    if any(app.partition("@")[0].endswith("-redis") for app in apps):
+        import redis
+
+        from sessionward.stores.redis import RedisStore
+
+        url = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/0")
+        client = redis.Redis.from_url(url)
+        for key in client.scan_iter(match=f"{namespace}.star.*"):
+            client.delete(key)
+        client.close()
+        RedisStore(url=url, prefix=namespace).delete_all()
     pg = PostgresStore("postgresql://postgres@127.0.0.1:5432/test", schema=namespace)
     pg._drive(pg.plans.drop_schema(), atomic=True)
     pg.close()
@@ -200,7 +208,8 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install -y wrk")
     apps = args.apps.split(",")
-    namespace = f"bench_{uuid.uuid4().hex[:8]}"
+    # BENCH_PREFIX: the PostgreSQL schema / Redis key prefix a run may use (dropped after it).
+    namespace = f"{os.environ.get('BENCH_PREFIX', 'bench')}_{uuid.uuid4().hex[:8]}"
     tmp = Path(tempfile.mkdtemp(prefix="sessionward-bench-"))
     env = {"BENCH_NAMESPACE": namespace, "BENCH_SQLITE": str(tmp / "sessions.sqlite3")}
     servers: dict[str, tuple[subprocess.Popen[bytes], str]] = {}
@@ -216,7 +225,7 @@ def main() -> None:
         for proc, _ in servers.values():
             proc.terminate()
             proc.wait(timeout=10)
-        cleanup(namespace)
+        cleanup(namespace, apps)
         shutil.rmtree(tmp, ignore_errors=True)
     text = table(cells)
     print(text)

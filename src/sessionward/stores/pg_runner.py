@@ -39,12 +39,19 @@ from .sweeper import DEFAULT_BATCH, DEFAULT_INTERVAL, GRACE
 
 T = TypeVar("T")
 Plan = Generator[StoreCall, Any, T]
-Statement = sql.SQL | sql.Composed
+Statement = sql.SQL | sql.Composed | bytes
 
 
 def query(text: Statement, params: Sequence[Any] = ()) -> StoreCall:
     """The call that runs one SQL statement: what a plan yields."""
     return StoreCall("execute", (text, tuple(params)))
+
+
+def transaction_of(calls: Sequence[StoreCall]) -> StoreCall:
+    """The call that runs ``calls`` (each made by :func:`query`) in one transaction, sent in
+    one round trip (psycopg's pipeline mode); its result is the list of their results. If one
+    fails, none of them is committed and the error is raised."""
+    return StoreCall("transaction", tuple(call.args for call in calls))
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,11 +153,19 @@ class PgBackend:
 
 
 def _execute(conn: psycopg.Connection[tuple[Any, ...]], op: StoreCall) -> Any:
+    if op.method == "transaction":
+        with conn.pipeline(), conn.transaction():
+            cursors = [conn.execute(*args) for args in op.args]
+        return [c.fetchall() if c.description else c.rowcount for c in cursors]
     cursor = conn.execute(*op.args)
     return cursor.fetchall() if cursor.description else cursor.rowcount
 
 
 async def _execute_async(conn: psycopg.AsyncConnection[tuple[Any, ...]], op: StoreCall) -> Any:
+    if op.method == "transaction":
+        async with conn.pipeline(), conn.transaction():
+            cursors = [await conn.execute(*args) for args in op.args]
+        return [await c.fetchall() if c.description else c.rowcount for c in cursors]
     cursor = await conn.execute(*op.args)
     return await cursor.fetchall() if cursor.description else cursor.rowcount
 

@@ -23,10 +23,12 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
         "sessionward's PostgreSQL store needs psycopg 3: pip install 'sessionward[postgres]'"
     ) from exc
 
+from ..calls import StoreCall
 from ..core.records import SessionRecord
 from ..errors import DuplicateKey, SessionDataError, StoreUnavailable
 from .base import RecordUpdate, SessionLimit
-from .pg_plans import Plans
+from .pg_batch import Coalescer
+from .pg_plans import Plans, record_of
 from .pg_runner import AsyncPgRunner, PgBackend, PgRunner, PgTarget, Plan
 from .sweeper import AsyncSweeper, Sweeper
 
@@ -137,6 +139,34 @@ class AsyncPostgresStore(_Postgres):
     def _start(self, target: PgTarget, purge: dict[str, Any]) -> None:
         self.sweeper = AsyncSweeper("sessions", self._sweep, **purge)
         self.runner = AsyncPgRunner(target)
+        # Lookups and updates of concurrent requests go in batches (see pg_batch).
+        self._gets: Coalescer[str, SessionRecord | None] = Coalescer(self._get_batch)
+        self._updates: Coalescer[tuple[str, StoreCall], SessionRecord | None] = Coalescer(
+            self._update_batch
+        )
+
+    async def _get_batch(self, keys: list[str]) -> list[SessionRecord | Exception | None]:
+        if len(keys) == 1:
+            return [await self._run(self.plans.get("key", keys[0]))]
+        rows = await self._run(self.plans.get_many(keys))
+        # Decoded once per caller: no two requests share a record's mutable data.
+        return [None if key not in rows else record_of(rows[key]) for key in keys]
+
+    async def _update_batch(
+        self, calls: list[tuple[str, StoreCall]]
+    ) -> list[SessionRecord | Exception | None]:
+        if len(calls) > 1:
+            try:
+                return list(await self._run(self.plans.update_many(calls)))
+            except (SessionDataError, DuplicateKey):
+                pass  # the server refused one of them and committed none: apply each alone
+        results: list[SessionRecord | Exception | None] = []
+        for _, call in calls:
+            try:
+                results.append(await self._run(self.plans.update_one(call)))
+            except (SessionDataError, DuplicateKey) as exc:
+                results.append(exc)
+        return results
 
     async def open(self) -> None:
         """Open the pool and create or migrate the schema (idempotent)."""
@@ -157,13 +187,13 @@ class AsyncPostgresStore(_Postgres):
         return await self._run(self.plans.create(record, now, replaces, limit), atomic=True)
 
     async def get(self, key: str) -> SessionRecord | None:
-        return await self._run(self.plans.get("key", key))
+        return await self._gets(key)
 
     async def get_by_handle(self, handle: str) -> SessionRecord | None:
         return await self._run(self.plans.get("handle", handle))
 
     async def update(self, key: str, change: RecordUpdate) -> SessionRecord | None:
-        return await self._run(self.plans.update(key, change))
+        return await self._updates((key, self.plans.update_call(key, change)))
 
     async def delete(self, key: str) -> SessionRecord | None:
         return await self._run(self.plans.delete(key))

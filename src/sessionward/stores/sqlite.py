@@ -25,6 +25,8 @@ from .base import (
     select_evictions,
 )
 from .sqlite_db import SQLiteBackend, WouldBlock, take_lease
+from .sqlite_update import COLUMNS as _COLUMNS
+from .sqlite_update import update_statement
 from .sweeper import DEFAULT_BATCH, DEFAULT_INTERVAL, GRACE
 from .threaded import ThreadedAsyncStore
 
@@ -34,10 +36,6 @@ R = TypeVar("R")
 
 
 SCHEMA_VERSION = 1
-_COLUMNS = (
-    "key, handle, user_id, created_at, last_seen_at, expires_at, authenticated_at, origin, "
-    "ip, user_agent, data, meta"
-)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessionward_schema (
     version INTEGER NOT NULL
@@ -165,6 +163,17 @@ class SQLiteStore(SQLiteBackend):
         return self._one("handle = ?", handle)
 
     def update(self, key: str, change: RecordUpdate) -> SessionRecord | None:
+        merged = update_statement(key, change)
+        if merged is not None:
+            statement, params = merged
+
+            def update_one(conn: sqlite3.Connection) -> SessionRecord | None:
+                # fetchall: the statement must run to its end for autocommit to commit.
+                rows = conn.execute(statement, params).fetchall()
+                return _row_to_record(rows[0]) if rows else None
+
+            return self.db.run(update_one, write=True, single=True)
+
         def update(conn: sqlite3.Connection) -> SessionRecord | None:
             rows = self._select(conn, "key = ?", (key,))
             if not rows:

@@ -106,9 +106,14 @@ class SQLiteDatabase:
         finally:
             self._local.nowait = False
 
-    def run(self, fn: Callable[[sqlite3.Connection], T], *, write: bool) -> T:
+    def run(self, fn: Callable[[sqlite3.Connection], T], *, write: bool, single: bool = False) -> T:
         """Run ``fn`` on this thread's connection: a write in one transaction, retried while
-        another process holds the lock; a read as a single autocommit statement."""
+        another process holds the lock; a read as a single autocommit statement.
+
+        ``single``: the write is one statement, atomic on its own in autocommit mode, so it
+        runs without ``BEGIN IMMEDIATE`` / ``COMMIT`` around it (two statements fewer); it
+        still queues on this process's write lock like every other write.
+        """
         nowait: bool = getattr(self._local, "nowait", False)
         if not write:
             return self._attempts(fn, write=False, nowait=nowait)
@@ -118,11 +123,12 @@ class SQLiteDatabase:
         elif not self._write_lock.acquire(timeout=self.busy_timeout):
             raise StoreUnavailable(f"SQLite stayed locked for {self.busy_timeout}s")
         try:
-            return self._attempts(fn, write=True, nowait=nowait)
+            return self._attempts(fn, write=not single, nowait=nowait)
         finally:
             self._write_lock.release()
 
     def _attempts(self, fn: Callable[[sqlite3.Connection], T], *, write: bool, nowait: bool) -> T:
+        # write=False: fn is one statement in autocommit (a read, or a single-statement write).
         conn = self.conn(nowait=nowait)
         deadline = time.monotonic() + self.busy_timeout
         while True:
@@ -146,8 +152,8 @@ class SQLiteDatabase:
     @staticmethod
     def _once(conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T], *, write: bool) -> T:
         if not write:
-            # Every read is a single SELECT, atomic on its own in autocommit mode: no
-            # BEGIN/COMMIT round of statements around it.
+            # A single statement (every read, and the single-statement writes) is atomic on
+            # its own in autocommit mode: no BEGIN/COMMIT round of statements around it.
             return fn(conn)
         conn.execute("BEGIN IMMEDIATE")
         try:
