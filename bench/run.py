@@ -204,7 +204,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--apps", default=",".join(APPS))
     parser.add_argument("--output", default=str(ROOT / "docs/benchmarks.md"))
+    parser.add_argument("--wsgi", action="store_true", help="the WSGI cells (bench/wsgi_cells.py)")
     args = parser.parse_args()
+    if args.wsgi:
+        import wsgi_cells
+
+        wsgi_cells.main(args)
+        return
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install -y wrk")
     apps = args.apps.split(",")

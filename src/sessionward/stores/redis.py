@@ -37,6 +37,7 @@ from ..errors import (
     StoreUnavailable,
 )
 from . import _redis_lua as lua
+from ._redis_direct import DirectCommands
 from .base import RecordUpdate, SessionLimit
 
 try:
@@ -197,11 +198,18 @@ class RedisStore:
         self._owns_client = client is None
         self._layout = _Layout(prefix)
         self._scripts = _register(self.client)
+        # The per-request commands skip redis-py's client layer (see _redis_direct) when the
+        # store made the client itself; retries, clusters and injected clients keep it.
+        self._direct: DirectCommands | None = None
+        if client is None and retries == 0 and type(self.client) is redis.Redis:
+            self._direct = DirectCommands(self.client)
 
     def __repr__(self) -> str:
         return f"RedisStore(prefix={self._layout.prefix!r})"
 
     def _script(self, name: str, keys: list[str], args: list[Any]) -> Any:
+        if self._direct is not None:
+            return self._direct.script(getattr(lua, name), keys, args)
         return self._scripts[name](keys=keys, args=args)
 
     def create(
@@ -218,7 +226,10 @@ class RedisStore:
 
     def get(self, key: str) -> SessionRecord | None:
         with _translate():
-            raw = self.client.hgetall(self._layout.skey(key))
+            if self._direct is not None:
+                raw = self._direct.call("HGETALL", self._layout.skey(key))
+            else:
+                raw = self.client.hgetall(self._layout.skey(key))
         return lua.decode_record(key, raw)
 
     def get_by_handle(self, handle: str) -> SessionRecord | None:
@@ -311,6 +322,8 @@ class RedisStore:
         return None if not raw else lua.decode_record(new_key, raw)
 
     def close(self) -> None:
+        if self._direct is not None:
+            self._direct.close()
         if self._owns_client:
             self.client.close()
 

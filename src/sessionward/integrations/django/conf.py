@@ -45,6 +45,7 @@ from ...core.cookies import CookieConfig
 from ...core.monitoring import Monitoring
 from ...core.policy import SessionPolicy
 from ...core.proxies import TrustedProxies
+from ...core.request import view_of_environ
 from ...errors import ConfigurationError
 from ...manager import AsyncSessionManager, SessionManager
 from ...store_urls import backend_of, open_async_store, open_store
@@ -222,7 +223,13 @@ def trusted_proxies() -> TrustedProxies:
 
 def client_of(meta: Mapping[str, Any]) -> ClientInfo:
     """Client address (through the trusted proxies) and User-Agent of a request."""
-    return trusted_proxies().wsgi(meta)
+    proxies = trusted_proxies()
+    if not proxies.networks:
+        # No proxy is trusted, so no forwarded header is read: the peer is the client. Taken
+        # as is (ClientInfo normalises it), without parsing it only to learn it is untrusted.
+        view = view_of_environ(meta)
+        return ClientInfo.from_raw(view.peer, view.header("user-agent"))
+    return proxies.wsgi(meta)
 
 
 def backend_name() -> str | None:
