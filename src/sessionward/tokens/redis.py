@@ -33,6 +33,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "the Redis token store needs redis-py: pip install 'sessionward[redis,jwt]'"
     ) from exc
 
+from ..calls import Flow, StoreCall, drive, drive_async
 from ..errors import ConfigurationError, DuplicateKey, StoreUnavailable
 from .refresh import RefreshRecord
 from .store import Revocations
@@ -213,6 +214,26 @@ class _Layout:
         return Revocations(sessions, float(at))
 
 
+_KEYS_MATCHING = "keys matching"  # the one call whose sync and async forms differ (an iterator)
+_BATCH = 500
+
+
+def _end_all(layout: _Layout, now: float, until: float) -> Flow[int]:
+    """``end_all`` as Redis calls, for both twins: set the "not before", then delete every
+    refresh token and session index in batches; returns the number of tokens deleted."""
+    yield StoreCall(
+        "hset", (layout.everything,), {"mapping": {"at": _num(now), "until": _num(until)}}
+    )
+    yield StoreCall("pexpireat", (layout.everything, _ms(until)))
+    count = 0
+    for pattern in ("rt:*", "rs:*"):
+        names: list[Any] = yield StoreCall(_KEYS_MATCHING, (layout.tag + pattern,))
+        for start in range(0, len(names), _BATCH):
+            deleted = int((yield StoreCall("delete", tuple(names[start : start + _BATCH]))))
+            count += deleted if pattern == "rt:*" else 0
+    return count
+
+
 class RedisTokenStore:
     """A :class:`~sessionward.tokens.store.TokenStore` in Redis (redis-py, sync)."""
 
@@ -255,18 +276,13 @@ class RedisTokenStore:
             return int(self._end(keys=keys, args=args))
 
     def end_all(self, *, now: float, until: float) -> int:
-        count = 0
         with _translate():
-            self.client.hset(
-                self.layout.everything, mapping={"at": _num(now), "until": _num(until)}
-            )
-            self.client.pexpireat(self.layout.everything, _ms(until))
-            for pattern in ("rt:*", "rs:*"):
-                names = list(self.client.scan_iter(match=self.layout.tag + pattern, count=500))
-                for start in range(0, len(names), 500):
-                    deleted = int(self.client.delete(*names[start : start + 500]))
-                    count += deleted if pattern == "rt:*" else 0
-        return count
+            return drive(_end_all(self.layout, now, until), self._perform)
+
+    def _perform(self, call: StoreCall) -> Any:
+        if call.method == _KEYS_MATCHING:
+            return list(self.client.scan_iter(match=call.args[0], count=_BATCH))
+        return getattr(self.client, call.method)(*call.args, **call.kwargs)
 
     def revocations(self, now: float) -> Revocations:
         with _translate():
@@ -328,18 +344,13 @@ class AsyncRedisTokenStore:
             return int(await self._end(keys=keys, args=args))
 
     async def end_all(self, *, now: float, until: float) -> int:
-        count = 0
         with _translate():
-            await self.client.hset(
-                self.layout.everything, mapping={"at": _num(now), "until": _num(until)}
-            )
-            await self.client.pexpireat(self.layout.everything, _ms(until))
-            for pattern in ("rt:*", "rs:*"):
-                names = [n async for n in self.client.scan_iter(match=self.layout.tag + pattern)]
-                for start in range(0, len(names), 500):
-                    deleted = int(await self.client.delete(*names[start : start + 500]))
-                    count += deleted if pattern == "rt:*" else 0
-        return count
+            return await drive_async(_end_all(self.layout, now, until), self._perform)
+
+    async def _perform(self, call: StoreCall) -> Any:
+        if call.method == _KEYS_MATCHING:
+            return [n async for n in self.client.scan_iter(match=call.args[0], count=_BATCH)]
+        return await getattr(self.client, call.method)(*call.args, **call.kwargs)
 
     async def revocations(self, now: float) -> Revocations:
         with _translate():
