@@ -171,6 +171,8 @@ class BaseSession(MutableMapping[str, Any]):
     def pending_changes(self) -> tuple[dict[str, Any], frozenset[str]]:
         """Changed keys (in their stored JSON form) and deleted keys since load."""
         self._resolve()
+        if self._data == self._original:  # the common read-only request: one C comparison
+            return {}, frozenset()
         changed = self._encoded(
             {k: v for k, v in self._data.items() if self._original.get(k, _MISSING) != v}
         )
