@@ -236,6 +236,22 @@ def main() -> None:
     text = table(cells)
     print(text)
     write_table(Path(args.output), text, args)
+    write_chart(cells, Path(args.output).with_suffix(".png"))
+
+
+def write_chart(cells: list[Cell], path: Path) -> None:
+    """Redraw the chart the docs show beside the table (bench/chart.py)."""
+    import chart
+
+    rows = [
+        (c.app, "read+write" if c.workload == "write" else "read-only", c.connections, rps)
+        for c in cells
+        for rps in [statistics.median(c.rps)]
+    ]
+    stamp = time.strftime("%Y-%m-%d", time.gmtime())
+    title = f"bench/run.py, {stamp}: one uvicorn worker per app, wrk on 127.0.0.1"
+    if not chart.draw(rows, path, title):
+        print("matplotlib is not installed (pip install -e '.[bench]'): chart not redrawn")
 
 
 if __name__ == "__main__":
