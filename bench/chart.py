@@ -45,9 +45,9 @@ def draw(rows: Sequence[tuple[str, str, int, float]], path: Path, title: str) ->
         ax.bar_label(bars, labels=[f"{rps[a]:,.0f}" for a in names], padding=3, fontsize=8)
         ax.set_title(f"{workload}, {conns} connections", fontsize=10)
         ax.set_xlabel("requests per second (median round)")
-        ax.invert_yaxis()
         ax.margins(x=0.18)
         ax.tick_params(axis="y", labelsize=8)
+    axes[0].invert_yaxis()  # once: the panels share the axis, the first app on top
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
