@@ -41,6 +41,7 @@ APPS = [
 ]
 WORKLOADS = {"read": "/read", "write": "/write"}
 LUA = ROOT / "bench" / "wrk.lua"
+REDIS_URL = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/0")
 
 
 @dataclass
@@ -53,6 +54,7 @@ class Cell:
     errors: int = 0
     acknowledged: int = 0
     lost: int | None = 0
+    redis_us: list[float] = field(default_factory=list)  # Redis server CPU per request
 
 
 def free_port() -> int:
@@ -108,6 +110,7 @@ def run_cell(cell: Cell, url: str, duration: float) -> None:
         "BENCH_WRITE": "1" if cell.workload == "write" else "0",
     }
     c = cell.connections
+    cpu_before = redis_cpu_seconds() if uses_redis(cell.app) else 0.0
     out = subprocess.run(
         ["wrk", "-t", str(c), "-c", str(c), "-d", f"{round(duration)}s", "-s", str(LUA), url],
         env=env,
@@ -116,7 +119,9 @@ def run_cell(cell: Cell, url: str, duration: float) -> None:
         check=True,
     ).stdout
     line = next(x for x in out.splitlines() if x.startswith("RESULT"))
-    _, good, bad, _total, micros, p99, counts = line.split(" ", 6)
+    _, good, bad, total, micros, p99, counts = line.split(" ", 6)
+    if uses_redis(cell.app):
+        cell.redis_us.append((redis_cpu_seconds() - cpu_before) / max(1, int(total)) * 1e6)
     cell.rps.append(int(good) / (int(micros) / 1e6))
     cell.p99_ms.append(int(p99) / 1000)
     cell.errors += int(bad)
@@ -132,6 +137,23 @@ def run_cell(cell: Cell, url: str, duration: float) -> None:
     cell.lost += sum(max(0, n - int(stored.get(k, 0))) for k, n in acked.items())
 
 
+def uses_redis(app: str) -> bool:
+    return app.endswith("-redis")
+
+
+def redis_cpu_seconds() -> float:
+    """CPU time (user + system) the Redis server has used so far, from ``INFO cpu``.
+
+    It is the whole server's: other clients of the same Redis during a cell count too, so
+    run the bench on a Redis nothing else is using when this column matters.
+    """
+    import redis
+
+    with redis.Redis.from_url(REDIS_URL) as client:
+        info = client.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
 def cleanup(namespace: str) -> None:
     sys.path.insert(0, str(ROOT / "src"))
     import redis
@@ -139,11 +161,11 @@ def cleanup(namespace: str) -> None:
     from sessionward.stores.postgres import PostgresStore
     from sessionward.stores.redis import RedisStore
 
-    client = redis.Redis.from_url(os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/0"))
+    client = redis.Redis.from_url(REDIS_URL)
     for key in client.scan_iter(match=f"{namespace}.star.*"):
         client.delete(key)
     client.close()
-    RedisStore(url="redis://127.0.0.1:6379/0", prefix=namespace).delete_all()
+    RedisStore(url=REDIS_URL, prefix=namespace).delete_all()
     pg = PostgresStore("postgresql://postgres@127.0.0.1:5432/test", schema=namespace)
     pg._drive(pg.plans.drop_schema(), atomic=True)
     pg.close()
@@ -152,8 +174,9 @@ def cleanup(namespace: str) -> None:
 def table(cells: list[Cell]) -> str:
     bare = {(c.workload, c.connections): statistics.median(c.rps) for c in cells if c.app == "bare"}
     lines = [
-        "| app | workload | conns | req/s | x bare | p99 ms | errors | lost updates |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| app | workload | conns | req/s | x bare | p99 ms | errors | lost updates "
+        "| Redis CPU us/req |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for c in cells:
         rps = statistics.median(c.rps)
@@ -167,9 +190,13 @@ def table(cells: list[Cell]) -> str:
         lines.append(
             f"| {c.app} | {'read+write' if c.workload == 'write' else 'read-only'} "
             f"| {c.connections} | {rps:,.0f} | {ratio:.2f} | {statistics.median(c.p99_ms):.1f} "
-            f"| {c.errors} | {lost} |"
+            f"| {c.errors} | {lost} | {redis_column(c)} |"
         )
     return "\n".join(lines)
+
+
+def redis_column(cell: Cell) -> str:
+    return f"{statistics.median(cell.redis_us):.1f}" if cell.redis_us else "-"
 
 
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"

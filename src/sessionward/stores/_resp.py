@@ -2,10 +2,11 @@
 
 Why: profiling put most of the per-request cost of a Redis-backed session in redis-py's asyncio
 client (connection-pool checkout, command packing, response parsing layers), not in Redis or in
-sessionward. The two commands every request makes (``HGETALL`` on load, one ``EVALSHA`` on
-save) go instead over one connection shared by all requests of the process: commands are
-written as they come, Redis answers in order, and each answer resolves the oldest waiting
-future. Parsing is hiredis's. Everything else (SCAN, pipelines, admin work) stays on redis-py.
+sessionward. The calls every request makes (``HGETALL`` on load; on save one ``EVALSHA``
+and an ``HGETALL`` in ``MULTI``) go instead over one connection shared by all requests of the
+process: commands are written as they come, Redis answers in order, and each answer resolves
+the oldest waiting future. Parsing is hiredis's. Everything else (SCAN, pipelines, admin work)
+stays on redis-py.
 
 Failure rules keep the in-order pairing sound: a time-out or a lost connection closes the
 connection and fails every command waiting on it; the next command opens a new connection.
@@ -144,29 +145,60 @@ class Multiplexer:
             return conn
 
     async def _send(self, conn: _Protocol, args: tuple[Any, ...]) -> Any:
-        if conn.transport is None or conn.closed:
-            raise redis.ConnectionError("connection to Redis closed")
-        loop = asyncio.get_running_loop()
-        waiter: asyncio.Future[Any] = loop.create_future()
-        conn.waiters.append((waiter, loop.time() + self.timeout))
-        conn.transport.write(_pack(args))
-        conn.watch(loop)
-        reply = await waiter
+        reply = (await self._send_all(conn, [args]))[0]
         if isinstance(reply, hiredis.ReplyError):
             raise redis.ResponseError(str(reply))
         return reply
 
+    async def _send_all(self, conn: _Protocol, commands: list[tuple[Any, ...]]) -> list[Any]:
+        """Write ``commands`` in one go; their replies in order (error replies as values)."""
+        if conn.transport is None or conn.closed:
+            raise redis.ConnectionError("connection to Redis closed")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout
+        waiters: list[asyncio.Future[Any]] = []
+        for _ in commands:
+            waiter: asyncio.Future[Any] = loop.create_future()
+            conn.waiters.append((waiter, deadline))
+            waiters.append(waiter)
+        conn.transport.write(b"".join(_pack(args) for args in commands))
+        conn.watch(loop)
+        try:
+            await waiters[-1]  # answers come in order; a failure fails them all at once
+        finally:
+            for waiter in waiters:
+                if waiter.done() and not waiter.cancelled():
+                    waiter.exception()  # retrieved: no "exception never retrieved" noise
+        return [waiter.result() for waiter in waiters]
+
     async def call(self, *args: Any) -> Any:
         return await self._send(await self._connection(), args)
 
-    async def script(self, source: str, keys: list[str], args: list[Any]) -> Any:
+    async def transaction(self, *commands: tuple[Any, ...]) -> list[Any]:
+        """``commands`` between MULTI and EXEC, written at once: Redis runs them as one step.
+
+        Returns EXEC's replies; the first error among them is raised as ``ResponseError``.
+        """
+        conn = await self._connection()
+        replies = await self._send_all(conn, [("MULTI",), *commands, ("EXEC",)])
+        for reply in (*replies[:-1], *(replies[-1] or ())):
+            if isinstance(reply, hiredis.ReplyError):
+                raise redis.ResponseError(str(reply))
+        if replies[-1] is None:  # pragma: no cover - only after WATCH, which we never send
+            raise redis.ResponseError("transaction aborted")
+        return list(replies[-1])
+
+    def sha(self, source: str) -> str:
         sha = self._shas.get(source)
         if sha is None:
             sha = self._shas[source] = hashlib.sha1(
                 source.encode(), usedforsecurity=False
             ).hexdigest()
+        return sha
+
+    async def script(self, source: str, keys: list[str], args: list[Any]) -> Any:
         try:
-            return await self.call("EVALSHA", sha, len(keys), *keys, *args)
+            return await self.call("EVALSHA", self.sha(source), len(keys), *keys, *args)
         except redis.ResponseError as exc:
             if not str(exc).startswith("NOSCRIPT"):
                 raise
