@@ -110,6 +110,7 @@ def run_cell(cell: Cell, url: str, duration: float) -> None:
         "BENCH_WRITE": "1" if cell.workload == "write" else "0",
     }
     c = cell.connections
+    background = redis_background_rate() if uses_redis(cell.app) else 0.0
     cpu_before = redis_cpu_seconds() if uses_redis(cell.app) else 0.0
     out = subprocess.run(
         ["wrk", "-t", str(c), "-c", str(c), "-d", f"{round(duration)}s", "-s", str(LUA), url],
@@ -121,7 +122,8 @@ def run_cell(cell: Cell, url: str, duration: float) -> None:
     line = next(x for x in out.splitlines() if x.startswith("RESULT"))
     _, good, bad, total, micros, p99, counts = line.split(" ", 6)
     if uses_redis(cell.app):
-        cell.redis_us.append((redis_cpu_seconds() - cpu_before) / max(1, int(total)) * 1e6)
+        used = redis_cpu_seconds() - cpu_before - background * int(micros) / 1e6
+        cell.redis_us.append(max(0.0, used) / max(1, int(total)) * 1e6)
     cell.rps.append(int(good) / (int(micros) / 1e6))
     cell.p99_ms.append(int(p99) / 1000)
     cell.errors += int(bad)
@@ -144,14 +146,25 @@ def uses_redis(app: str) -> bool:
 def redis_cpu_seconds() -> float:
     """CPU time (user + system) the Redis server has used so far, from ``INFO cpu``.
 
-    It is the whole server's: other clients of the same Redis during a cell count too, so
-    run the bench on a Redis nothing else is using when this column matters.
+    It is the whole server's: other clients of the same Redis during a cell count too
+    (``redis_background_rate`` takes most of that out).
     """
     import redis
 
     with redis.Redis.from_url(REDIS_URL) as client:
         info = client.info("cpu")
     return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+def redis_background_rate(seconds: float = 1.0) -> float:
+    """Redis CPU seconds per second while this bench sends nothing (other clients' share).
+
+    Measured right before each Redis cell and subtracted from it: on a Redis that serves
+    only the bench it is ~0; on a shared one it removes most of the others' load.
+    """
+    before = redis_cpu_seconds()
+    time.sleep(seconds)
+    return max(0.0, redis_cpu_seconds() - before) / seconds
 
 
 def cleanup(namespace: str) -> None:
