@@ -71,11 +71,26 @@ class Coredis:
 
     async def transaction(self, *commands: tuple[Any, ...]) -> list[Any]:
         client = await self._ready()
-        (_, sha, _n, key, *args), (_, read_key) = commands
         async with client.pipeline(transaction=True) as pipe:
-            first = pipe.evalsha(sha, keys=[key], args=args)
-            second = pipe.hgetall(read_key)
-        return [await first, await second]
+            pending = [self._queue(pipe, *command) for command in commands]
+        return [await reply for reply in pending]
+
+    @staticmethod
+    def _queue(pipe: Any, name: str, key: str, *rest: Any) -> Any:
+        """coredis has no raw command call: each command the store sends, by its method."""
+        from coredis.tokens import PureToken
+
+        if name == "EVALSHA":
+            sha, _numkeys, (session, *args) = key, rest[0], rest[1:]
+            return pipe.evalsha(sha, keys=[session], args=args)
+        if name == "HSET":
+            return pipe.hset(key, dict(zip(rest[::2], rest[1::2], strict=True)))
+        if name == "HDEL":
+            return pipe.hdel(key, list(rest))
+        if name == "PEXPIRE":
+            return pipe.pexpire(key, int(rest[0]), condition=PureToken.NX)
+        assert name == "HGETALL"
+        return pipe.hgetall(key)
 
     async def script(self, source: str, keys: list[str], args: list[Any]) -> Any:
         client = await self._ready()

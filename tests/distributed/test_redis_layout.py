@@ -279,3 +279,33 @@ def test_one_update_with_more_fields_than_one_redis_call_takes(store: Any) -> No
     stored = store.update(record.key, RecordUpdate(delete_data=frozenset(list(many)[:650])))
     assert stored.data == {f"k{i}": i for i in range(650, 700)}
     assert store.update(token_key(new_token()), RecordUpdate(set_data={"x": 1})) is None
+
+
+def test_a_save_after_a_delete_leaves_nothing_and_the_ttl_of_live_sessions_alone(
+    store: Any,
+) -> None:
+    record = make()
+    store.create(record, now=NOW)
+    name = store._layout.skey(record.key)
+    ttl = store.client.pexpiretime(name)
+    # A data-only save is plain commands in MULTI; PEXPIRE NX must not touch a live TTL.
+    assert store.update(record.key, RecordUpdate(set_data={"n": 1})).data == {"n": 1}
+    assert store.client.pexpiretime(name) == ttl
+    store.delete(record.key)
+    assert store.update(record.key, RecordUpdate(set_data={"n": 2})) is None
+    assert store.client.exists(name) == 0  # the fields it wrote were deleted again
+
+
+def test_fields_without_a_handle_are_no_session(store: Any) -> None:
+    # What a save racing a delete leaves for a moment (or for good, had its app died there).
+    record = make()
+    name = store._layout.skey(record.key)
+    for command in lua.field_commands(name, RecordUpdate(set_data={"n": 1})) or []:
+        store.client.execute_command(*command)
+    assert 0 < store.client.pttl(name) <= lua.FIELDS_ONLY_TTL_MS
+    assert store.get(record.key) is None
+    touch = RecordUpdate(last_seen_at=NOW + 60, expires_at=NOW + 1860)
+    assert store.update(record.key, touch) is None
+    assert store.renew(record.key, token_key(new_token()), record, handle=record.handle) is None
+    assert store.delete(record.key) is None
+    assert store.client.exists(name) == 0

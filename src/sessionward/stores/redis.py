@@ -186,6 +186,13 @@ def _update_pipeline(client: Any, sha: str, session: str, args: list[Any]) -> An
     return pipe
 
 
+def _fields_pipeline(client: Any, commands: list[tuple[Any, ...]]) -> Any:
+    pipe = client.pipeline(transaction=True)
+    for command in commands:
+        pipe.execute_command(*command)
+    return pipe
+
+
 def _noscript(exc: redis.ResponseError) -> bool:
     """Redis lost its script cache (a restart, SCRIPT FLUSH): load the script, run again.
 
@@ -249,6 +256,14 @@ class RedisStore:
 
     def update(self, key: str, change: RecordUpdate) -> SessionRecord | None:
         session, args = self._layout.update_call(key, change)
+        commands = lua.field_commands(session, change)
+        if commands is not None:
+            with _translate():
+                raw = _fields_pipeline(self.client, commands).execute()[-1]
+                record = lua.decode_record(key, raw)
+                if record is None and raw:
+                    self.client.delete(session)  # what the save wrote after a delete
+            return record
         script = self._scripts["UPDATE"]
         if isinstance(self.client, redis.RedisCluster):
             with _translate():
@@ -415,6 +430,14 @@ class AsyncRedisStore:
 
     async def update(self, key: str, change: RecordUpdate) -> SessionRecord | None:
         session, args = self._layout.update_call(key, change)
+        commands = lua.field_commands(session, change)
+        if commands is not None:
+            with _translate():
+                raw = await self._fields(commands)
+                record = lua.decode_record(key, raw)
+                if record is None and raw:
+                    await self.client.delete(session)  # what the save wrote after a delete
+            return record
         with _translate():
             try:
                 replies = await self._update(session, args)
@@ -424,6 +447,11 @@ class AsyncRedisStore:
                 await self.client.script_load(lua.UPDATE)
                 replies = await self._update(session, args)
         return lua.decode_record(key, replies[1])
+
+    async def _fields(self, commands: list[tuple[Any, ...]]) -> Any:
+        if self._fast is not None:
+            return (await self._fast.transaction(*commands))[-1]
+        return (await _fields_pipeline(self.client, commands).execute())[-1]
 
     async def _update(self, session: str, args: list[Any]) -> list[Any]:
         if self._fast is not None:
