@@ -39,6 +39,8 @@ APPS = [
     "sessionward-redis",
     "sessionward-postgres",
 ]
+# Not in the default run: sessionward-redis on other clients (docs: "Redis client comparison").
+REDIS_CLIENT_APPS = ["sessionward-redis-py", "sessionward-redis-glide"]
 WORKLOADS = {"read": "/read", "write": "/write"}
 LUA = ROOT / "bench" / "wrk.lua"
 REDIS_URL = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/0")
@@ -140,7 +142,7 @@ def run_cell(cell: Cell, url: str, duration: float) -> None:
 
 
 def uses_redis(app: str) -> bool:
-    return app.endswith("-redis")
+    return app.endswith("-redis") or app.startswith("sessionward-redis-")
 
 
 def redis_cpu_seconds() -> float:
