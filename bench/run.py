@@ -57,6 +57,7 @@ class Cell:
     acknowledged: int = 0
     lost: int | None = 0
     redis_us: list[float] = field(default_factory=list)  # Redis server CPU per request
+    app_us: list[float] = field(default_factory=list)  # the app server's CPU per request
 
 
 def free_port() -> int:
@@ -103,7 +104,7 @@ def start(app: str, env: dict[str, str], log: Path) -> tuple[subprocess.Popen[by
     raise SystemExit(f"{app} did not start")
 
 
-def run_cell(cell: Cell, url: str, duration: float) -> None:
+def run_cell(cell: Cell, url: str, duration: float, pid: int | None = None) -> None:
     _, cookie = request(url + "/setup", "POST")
     env = {
         **os.environ,
@@ -114,6 +115,7 @@ def run_cell(cell: Cell, url: str, duration: float) -> None:
     c = cell.connections
     background = redis_background_rate() if uses_redis(cell.app) else 0.0
     cpu_before = redis_cpu_seconds() if uses_redis(cell.app) else 0.0
+    app_before = process_cpu_seconds(pid)
     out = subprocess.run(
         ["wrk", "-t", str(c), "-c", str(c), "-d", f"{round(duration)}s", "-s", str(LUA), url],
         env=env,
@@ -123,6 +125,8 @@ def run_cell(cell: Cell, url: str, duration: float) -> None:
     ).stdout
     line = next(x for x in out.splitlines() if x.startswith("RESULT"))
     _, good, bad, total, micros, p99, counts = line.split(" ", 6)
+    if pid is not None:
+        cell.app_us.append((process_cpu_seconds(pid) - app_before) / max(1, int(total)) * 1e6)
     if uses_redis(cell.app):
         used = redis_cpu_seconds() - cpu_before - background * int(micros) / 1e6
         cell.redis_us.append(max(0.0, used) / max(1, int(total)) * 1e6)
@@ -158,7 +162,18 @@ def redis_cpu_seconds() -> float:
     return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
-def redis_background_rate(seconds: float = 1.0) -> float:
+def process_cpu_seconds(pid: int | None) -> float:
+    """User + system CPU of one process (all its threads) so far, from /proc (Linux)."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def redis_background_rate(seconds: float = 0.5) -> float:
     """Redis CPU seconds per second while this bench sends nothing (other clients' share).
 
     Measured right before each Redis cell and subtracted from it: on a Redis that serves
@@ -190,8 +205,8 @@ def table(cells: list[Cell]) -> str:
     bare = {(c.workload, c.connections): statistics.median(c.rps) for c in cells if c.app == "bare"}
     lines = [
         "| app | workload | conns | req/s | x bare | p99 ms | errors | lost updates "
-        "| Redis CPU us/req |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| app CPU us/req | Redis CPU us/req |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for c in cells:
         rps = statistics.median(c.rps)
@@ -205,9 +220,13 @@ def table(cells: list[Cell]) -> str:
         lines.append(
             f"| {c.app} | {'read+write' if c.workload == 'write' else 'read-only'} "
             f"| {c.connections} | {rps:,.0f} | {ratio:.2f} | {statistics.median(c.p99_ms):.1f} "
-            f"| {c.errors} | {lost} | {redis_column(c)} |"
+            f"| {c.errors} | {lost} | {app_column(c)} | {redis_column(c)} |"
         )
     return "\n".join(lines)
+
+
+def app_column(cell: Cell) -> str:
+    return f"{statistics.median(cell.app_us):.0f}" if cell.app_us else "-"
 
 
 def redis_column(cell: Cell) -> str:
@@ -252,7 +271,8 @@ def main() -> None:
             servers[app] = start(app, env, tmp / "server.log")
         for rnd in range(args.rounds):
             for cell in cells:
-                run_cell(cell, servers[cell.app][1], args.duration)
+                proc, url = servers[cell.app]
+                run_cell(cell, url, args.duration, proc.pid)
             print(f"round {rnd + 1}/{args.rounds} done", file=sys.stderr)
     finally:
         for proc, _ in servers.values():
