@@ -82,7 +82,22 @@ def starsessions_app(store: Any) -> Starlette:
     return build(middleware, load_session)
 
 
+def redis_client_app(client: str) -> Starlette:
+    """sessionward-redis with another client on the per-request path (the client comparison):
+    ``py`` redis-py's pooled asyncio client, ``glide`` valkey-glide (bench/redis_clients.py)."""
+    from sessionward.stores.redis import AsyncRedisStore
+
+    store = AsyncRedisStore(url=REDIS_URL, prefix=NAMESPACE, multiplex=False)
+    if client == "glide":
+        import redis_clients
+
+        store._fast = redis_clients.Glide(REDIS_URL)  # type: ignore[assignment]
+    return sessionward_app(store)
+
+
 def make() -> Starlette:
+    if APP.startswith("sessionward-redis-"):
+        return redis_client_app(APP.removeprefix("sessionward-redis-"))
     if APP == "bare":
         return build([])
     if APP == "starlette-cookie":

@@ -39,8 +39,11 @@ APPS = [
     "sessionward-redis",
     "sessionward-postgres",
 ]
+# Not in the default run: sessionward-redis on other clients (docs: "Redis client comparison").
+REDIS_CLIENT_APPS = ["sessionward-redis-py", "sessionward-redis-glide"]
 WORKLOADS = {"read": "/read", "write": "/write"}
 LUA = ROOT / "bench" / "wrk.lua"
+REDIS_URL = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/0")
 
 
 @dataclass
@@ -53,6 +56,8 @@ class Cell:
     errors: int = 0
     acknowledged: int = 0
     lost: int | None = 0
+    redis_us: list[float] = field(default_factory=list)  # Redis server CPU per request
+    app_us: list[float] = field(default_factory=list)  # the app server's CPU per request
 
 
 def free_port() -> int:
@@ -104,7 +109,7 @@ def start(app: str, env: dict[str, str], log: Path) -> tuple[subprocess.Popen[by
     raise SystemExit(f"{app} did not start")
 
 
-def run_cell(cell: Cell, url: str, duration: float) -> None:
+def run_cell(cell: Cell, url: str, duration: float, pid: int | None = None) -> None:
     _, cookie = request(url + "/setup", "POST")
     env = {
         **os.environ,
@@ -113,6 +118,9 @@ def run_cell(cell: Cell, url: str, duration: float) -> None:
         "BENCH_WRITE": "1" if cell.workload == "write" else "0",
     }
     c = cell.connections
+    background = redis_background_rate() if uses_redis(cell.app) else 0.0
+    cpu_before = redis_cpu_seconds() if uses_redis(cell.app) else 0.0
+    app_before = process_cpu_seconds(pid)
     out = subprocess.run(
         ["wrk", "-t", str(c), "-c", str(c), "-d", f"{round(duration)}s", "-s", str(LUA), url],
         env=env,
@@ -121,7 +129,12 @@ def run_cell(cell: Cell, url: str, duration: float) -> None:
         check=True,
     ).stdout
     line = next(x for x in out.splitlines() if x.startswith("RESULT"))
-    _, good, bad, _total, micros, p99, counts = line.split(" ", 6)
+    _, good, bad, total, micros, p99, counts = line.split(" ", 6)
+    if pid is not None:
+        cell.app_us.append((process_cpu_seconds(pid) - app_before) / max(1, int(total)) * 1e6)
+    if uses_redis(cell.app):
+        used = redis_cpu_seconds() - cpu_before - background * int(micros) / 1e6
+        cell.redis_us.append(max(0.0, used) / max(1, int(total)) * 1e6)
     cell.rps.append(int(good) / (int(micros) / 1e6))
     cell.p99_ms.append(int(p99) / 1000)
     cell.errors += int(bad)
@@ -137,16 +150,56 @@ def run_cell(cell: Cell, url: str, duration: float) -> None:
     cell.lost += sum(max(0, n - int(stored.get(k, 0))) for k, n in acked.items())
 
 
+def uses_redis(app: str) -> bool:
+    name = app.partition("@")[0]  # "name@/other/checkout" runs another checkout's code
+    return name.endswith("-redis") or name.startswith("sessionward-redis-")
+
+
+def redis_cpu_seconds() -> float:
+    """CPU time (user + system) the Redis server has used so far, from ``INFO cpu``.
+
+    It is the whole server's: other clients of the same Redis during a cell count too
+    (``redis_background_rate`` takes most of that out).
+    """
+    import redis
+
+    with redis.Redis.from_url(REDIS_URL) as client:
+        info = client.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+def process_cpu_seconds(pid: int | None) -> float:
+    """User + system CPU of one process (all its threads) so far, from /proc (Linux)."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def redis_background_rate(seconds: float = 0.5) -> float:
+    """Redis CPU seconds per second while this bench sends nothing (other clients' share).
+
+    Measured right before each Redis cell and subtracted from it: on a Redis that serves
+    only the bench it is ~0; on a shared one it removes most of the others' load.
+    """
+    before = redis_cpu_seconds()
+    time.sleep(seconds)
+    return max(0.0, redis_cpu_seconds() - before) / seconds
+
+
 def cleanup(namespace: str, apps: list[str]) -> None:
     sys.path.insert(0, str(ROOT / "src"))
     from sessionward.stores.postgres import PostgresStore
 
-    if any(app.partition("@")[0].endswith("-redis") for app in apps):
+    if any(uses_redis(app) for app in apps):
         import redis
 
         from sessionward.stores.redis import RedisStore
 
-        url = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/0")
+        url = REDIS_URL
         client = redis.Redis.from_url(url)
         for key in client.scan_iter(match=f"{namespace}.star.*"):
             client.delete(key)
@@ -160,8 +213,9 @@ def cleanup(namespace: str, apps: list[str]) -> None:
 def table(cells: list[Cell]) -> str:
     bare = {(c.workload, c.connections): statistics.median(c.rps) for c in cells if c.app == "bare"}
     lines = [
-        "| app | workload | conns | req/s | x bare | p99 ms | errors | lost updates |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| app | workload | conns | req/s | x bare | p99 ms | errors | lost updates "
+        "| app CPU us/req | Redis CPU us/req |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for c in cells:
         rps = statistics.median(c.rps)
@@ -175,9 +229,17 @@ def table(cells: list[Cell]) -> str:
         lines.append(
             f"| {c.app} | {'read+write' if c.workload == 'write' else 'read-only'} "
             f"| {c.connections} | {rps:,.0f} | {ratio:.2f} | {statistics.median(c.p99_ms):.1f} "
-            f"| {c.errors} | {lost} |"
+            f"| {c.errors} | {lost} | {app_column(c)} | {redis_column(c)} |"
         )
     return "\n".join(lines)
+
+
+def app_column(cell: Cell) -> str:
+    return f"{statistics.median(cell.app_us):.0f}" if cell.app_us else "-"
+
+
+def redis_column(cell: Cell) -> str:
+    return f"{statistics.median(cell.redis_us):.1f}" if cell.redis_us else "-"
 
 
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
@@ -225,7 +287,8 @@ def main() -> None:
             servers[app] = start(app, env, tmp / "server.log")
         for rnd in range(args.rounds):
             for cell in cells:
-                run_cell(cell, servers[cell.app][1], args.duration)
+                proc, url = servers[cell.app]
+                run_cell(cell, url, args.duration, proc.pid)
             print(f"round {rnd + 1}/{args.rounds} done", file=sys.stderr)
     finally:
         for proc, _ in servers.values():

@@ -230,3 +230,82 @@ def test_ended_revocations_leave_the_list_as_it_is_written(tokens: Any) -> None:
         sizes.append(tokens.client.zcard(revoked))
     assert sizes == [450, 251, 52, 3, 4]  # at most 200 trimmed per call, the live ones kept
     assert tokens.revocations(now).sessions == {f"live{i}" for i in range(4)}
+
+
+@pytest.mark.parametrize("kind", ["sync", "async-multiplexed", "async-redis-py"])
+def test_update_loads_its_script_when_redis_does_not_know_it(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A fresh comment gives the script a SHA1 Redis has never seen: the same NOSCRIPT a
+    # restarted server or SCRIPT FLUSH would answer (without flushing anyone else's scripts).
+    require_service("redis", redis_problem())
+    import anyio
+
+    from sessionward.stores.redis import AsyncRedisStore, RedisStore
+
+    monkeypatch.setattr(lua, "UPDATE", lua.UPDATE + f"\n-- {uuid.uuid4().hex}\n")
+    prefix = f"swlayout_{uuid.uuid4().hex[:8]}"
+    record = make()
+    change = RecordUpdate(set_data={"n": 1}, delete_data=frozenset({"gone"}))
+    if kind == "sync":
+        sync = RedisStore(url=REDIS_URL, prefix=prefix)
+        try:
+            sync.create(record, now=NOW)
+            stored = sync.update(record.key, change)
+        finally:
+            sync.delete_all()
+            sync.close()
+    else:
+
+        async def run() -> SessionRecord | None:
+            s = AsyncRedisStore(url=REDIS_URL, prefix=prefix, multiplex=kind.endswith("ed"))
+            assert (s._fast is not None) == kind.endswith("ed")
+            try:
+                await s.create(record, now=NOW)
+                return await s.update(record.key, change)
+            finally:
+                await s.delete_all()
+                await s.close()
+
+        stored = anyio.run(run)
+    assert stored is not None and stored.data == {"n": 1}
+
+
+def test_one_update_with_more_fields_than_one_redis_call_takes(store: Any) -> None:
+    record = make()
+    store.create(record, now=NOW)
+    many = {f"k{i}": i for i in range(700)}  # the script sets 400 arguments per HSET call
+    assert store.update(record.key, RecordUpdate(set_data=many)).data == many
+    stored = store.update(record.key, RecordUpdate(delete_data=frozenset(list(many)[:650])))
+    assert stored.data == {f"k{i}": i for i in range(650, 700)}
+    assert store.update(token_key(new_token()), RecordUpdate(set_data={"x": 1})) is None
+
+
+def test_a_save_after_a_delete_leaves_nothing_and_the_ttl_of_live_sessions_alone(
+    store: Any,
+) -> None:
+    record = make()
+    store.create(record, now=NOW)
+    name = store._layout.skey(record.key)
+    ttl = store.client.pexpiretime(name)
+    # A data-only save is plain commands in MULTI; PEXPIRE NX must not touch a live TTL.
+    assert store.update(record.key, RecordUpdate(set_data={"n": 1})).data == {"n": 1}
+    assert store.client.pexpiretime(name) == ttl
+    store.delete(record.key)
+    assert store.update(record.key, RecordUpdate(set_data={"n": 2})) is None
+    assert store.client.exists(name) == 0  # the fields it wrote were deleted again
+
+
+def test_fields_without_a_handle_are_no_session(store: Any) -> None:
+    # What a save racing a delete leaves for a moment (or for good, had its app died there).
+    record = make()
+    name = store._layout.skey(record.key)
+    for command in lua.field_commands(name, RecordUpdate(set_data={"n": 1})) or []:
+        store.client.execute_command(*command)
+    assert 0 < store.client.pttl(name) <= lua.FIELDS_ONLY_TTL_MS
+    assert store.get(record.key) is None
+    touch = RecordUpdate(last_seen_at=NOW + 60, expires_at=NOW + 1860)
+    assert store.update(record.key, touch) is None
+    assert store.renew(record.key, token_key(new_token()), record, handle=record.handle) is None
+    assert store.delete(record.key) is None
+    assert store.client.exists(name) == 0

@@ -142,16 +142,25 @@ return evicted
 )
 
 # KEYS: the session. ARGV: tag, key, #deletes, #sets (data and meta), last seen or '',
-# expires or '', expiry ms or '', then deleted fields, then field/value pairs.
+# expires or '', expiry ms or '', then deleted fields, then field/value pairs. Returns 1, or
+# nil when the session is gone (nothing written: a save never resurrects a deleted session).
+# The stores queue it in MULTI with an HGETALL of the session right after it (UPDATE_CALLS):
+# the record goes to the client as plain RESP, which costs Redis about a third of returning
+# HGETALL through Lua (measured in docs/benchmarks.md, "Redis client comparison").
 UPDATE = (
     _PRELUDE
     + """
 local key, k = KEYS[1], ARGV[2]
-if redis.call('EXISTS', key) == 0 then return false end
+if redis.call('HEXISTS', key, 'h') == 0 then return false end  -- gone (see FIELDS_ONLY)
 local ndel, nset = tonumber(ARGV[3]), tonumber(ARGV[4])
+local first = 8 + ndel
 local i = 8
-for _ = 1, ndel do redis.call('HDEL', key, ARGV[i]); i = i + 1 end
-for _ = 1, nset do redis.call('HSET', key, ARGV[i], ARGV[i + 1]); i = i + 2 end
+while i < first do  -- variadic HDEL/HSET, in chunks that fit Lua's stack
+  local last = math.min(i + 399, first - 1)
+  redis.call('HDEL', key, unpack(ARGV, i, last))
+  i = last + 1
+end
+if nset > 0 then hset_from(key, first) end
 local v = redis.call('HMGET', key, 'ls', 'ex', 'h', 'u')
 if ARGV[5] ~= '' and tonumber(ARGV[5]) > tonumber(v[1]) then
   redis.call('HSET', key, 'ls', ARGV[5])
@@ -165,9 +174,23 @@ if ARGV[6] ~= '' and tonumber(ARGV[6]) > tonumber(v[2]) then
     settle(ukey(v[4]))
   end
 end
-return redis.call('HGETALL', key)
+return 1
 """
 )
+
+# A change of data or meta only (no touch: the common save, as touches are throttled) needs no
+# script: the stores send HDEL / HSET / PEXPIRE NX / HGETALL in one MULTI (field_commands).
+# If the session is gone, that HSET leaves a hash of a few fields and no handle (``h``): no
+# session at all. Every reader treats it as absent (decode_record, UPDATE, RENEW, remove), the
+# saving store deletes it when its HGETALL shows it, and PEXPIRE NX gives it a TTL of
+# FIELDS_ONLY_TTL_MS meanwhile (a live session always has a TTL already, so NX leaves it alone).
+# A save therefore still never resurrects a deleted session. It costs Redis about half of
+# running UPDATE (docs/benchmarks.md, "Redis client comparison").
+FIELDS_ONLY_TTL_MS = 60_000
+
+# UPDATE returning the record itself, for clients that cannot queue EVALSHA in MULTI (redis-py's
+# RedisCluster refuses to): one script call, but Redis pays for the HGETALL going through Lua.
+UPDATE_READ = UPDATE.replace("\nreturn 1\n", "\nreturn redis.call('HGETALL', key)\n")
 
 # KEYS: the handle key. ARGV: tag. Returns {key, fields} or nil.
 GET_BY_HANDLE = (
@@ -307,17 +330,38 @@ def encode_record(record: SessionRecord) -> list[str]:
     return fields
 
 
-def encode_update(key: str, change: RecordUpdate) -> list[str]:
-    deletes = ["d:" + name for name in change.delete_data]
+def _field_values(change: RecordUpdate) -> list[str]:
     sets: list[str] = []
     for name, value in change.set_data.items():
         sets += ["d:" + name, encode_value(value)]
     for name, value in change.set_meta.items():
         sets += ["m:" + name, encode_value(value)]
+    return sets
+
+
+def encode_update(key: str, change: RecordUpdate) -> list[str]:
+    deletes = ["d:" + name for name in change.delete_data]
+    sets = _field_values(change)
     ls = "" if change.last_seen_at is None else number(change.last_seen_at)
     ex = "" if change.expires_at is None else number(change.expires_at)
     ms = "" if change.expires_at is None else str(expiry_ms(change.expires_at))
     return [key, str(len(deletes)), str(len(sets) // 2), ls, ex, ms, *deletes, *sets]
+
+
+def field_commands(session: str, change: RecordUpdate) -> list[tuple[Any, ...]] | None:
+    """The plain commands of a data/meta-only change (see FIELDS_ONLY_TTL_MS), or ``None``
+    when the change touches last-seen or expiry and needs ``UPDATE``."""
+    if change.last_seen_at is not None or change.expires_at is not None:
+        return None
+    commands: list[tuple[Any, ...]] = []
+    if change.delete_data:
+        commands.append(("HDEL", session, *("d:" + name for name in change.delete_data)))
+    sets = _field_values(change)
+    if sets:
+        commands.append(("HSET", session, *sets))
+        commands.append(("PEXPIRE", session, FIELDS_ONLY_TTL_MS, "NX"))
+    commands.append(("HGETALL", session))
+    return commands
 
 
 def decode_record(key: str, raw: Mapping[Any, Any] | Sequence[Any]) -> SessionRecord | None:
@@ -337,6 +381,8 @@ def decode_record(key: str, raw: Mapping[Any, Any] | Sequence[Any]) -> SessionRe
             values.append(flat[i + 1])
         else:
             base[name] = flat[i + 1]
+    if "h" not in base:
+        return None  # fields a save wrote after a delete: not a session (FIELDS_ONLY_TTL_MS)
     # Each value is one JSON text: parse them all in a single call (this runs every request).
     parsed = json.loads("[" + ",".join(values) + "]") if values else []
     data: dict[str, Any] = {}

@@ -2,10 +2,11 @@
 
 Why: profiling put most of the per-request cost of a Redis-backed session in redis-py's asyncio
 client (connection-pool checkout, command packing, response parsing layers), not in Redis or in
-sessionward. The two commands every request makes (``HGETALL`` on load, one ``EVALSHA`` on
-save) go instead over one connection shared by all requests of the process: commands are
-written as they come, Redis answers in order, and each answer resolves the oldest waiting
-future. Parsing is hiredis's. Everything else (SCAN, pipelines, admin work) stays on redis-py.
+sessionward. The calls every request makes (``HGETALL`` on load; on save one ``EVALSHA``
+and an ``HGETALL`` in ``MULTI``) go instead over one connection shared by all requests of the
+process: commands are written as they come, Redis answers in order, and each answer resolves
+the oldest waiting future. Parsing is hiredis's. Everything else (SCAN, pipelines, admin work)
+stays on redis-py.
 
 Failure rules keep the in-order pairing sound: a time-out or a lost connection closes the
 connection and fails every command waiting on it; the next command opens a new connection.
@@ -37,11 +38,18 @@ def _pack(args: tuple[Any, ...]) -> bytes:
     return b"".join(parts)
 
 
+_MULTI, _EXEC = _pack(("MULTI",)), _pack(("EXEC",))
+
+
 class _Protocol(asyncio.Protocol):
     def __init__(self) -> None:
-        self.reader = hiredis.Reader()
-        # (future, deadline) in the order the commands were written.
-        self.waiters: deque[tuple[asyncio.Future[Any], float]] = deque()
+        # Text straight from hiredis (C): the store writes nothing but UTF-8, and a load
+        # decodes ~80 strings of a 33-key session.
+        self.reader = hiredis.Reader(encoding="utf-8")
+        # (future, deadline, replies expected) in the order the commands were written: one
+        # future per batch of commands (a MULTI...EXEC is four), resolved by its last reply.
+        self.waiters: deque[tuple[asyncio.Future[Any], float, int]] = deque()
+        self.partial: list[Any] = []  # replies already in for the oldest batch
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self._timer: asyncio.TimerHandle | None = None
@@ -54,12 +62,20 @@ class _Protocol(asyncio.Protocol):
         while True:
             try:
                 reply = self.reader.gets()
-            except hiredis.ProtocolError as exc:
+            except (hiredis.ProtocolError, UnicodeDecodeError) as exc:
+                # Not UTF-8: nothing the store wrote. Fail the connection rather than pair the
+                # rest of a batch with the wrong command.
                 self.fail(redis.ConnectionError(f"Redis protocol error: {exc}"))
                 return
             if reply is False:
                 return
-            waiter, _ = self.waiters.popleft()
+            waiter, _, expected = self.waiters[0]
+            if expected > 1:
+                self.partial.append(reply)
+                if len(self.partial) < expected:
+                    continue
+                reply, self.partial = self.partial, []
+            self.waiters.popleft()
             if not waiter.done():
                 waiter.set_result(reply)
 
@@ -71,8 +87,9 @@ class _Protocol(asyncio.Protocol):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        self.partial = []
         while self.waiters:
-            waiter, _ = self.waiters.popleft()
+            waiter, _, _ = self.waiters.popleft()
             if not waiter.done():
                 waiter.set_exception(error)
         if self.transport is not None:
@@ -144,29 +161,51 @@ class Multiplexer:
             return conn
 
     async def _send(self, conn: _Protocol, args: tuple[Any, ...]) -> Any:
-        if conn.transport is None or conn.closed:
-            raise redis.ConnectionError("connection to Redis closed")
-        loop = asyncio.get_running_loop()
-        waiter: asyncio.Future[Any] = loop.create_future()
-        conn.waiters.append((waiter, loop.time() + self.timeout))
-        conn.transport.write(_pack(args))
-        conn.watch(loop)
-        reply = await waiter
+        reply = await self._write(conn, _pack(args), 1)
         if isinstance(reply, hiredis.ReplyError):
             raise redis.ResponseError(str(reply))
         return reply
 
+    async def _write(self, conn: _Protocol, data: bytes, expected: int) -> Any:
+        """Send ``data`` (``expected`` commands); their reply, or a list of them if several."""
+        if conn.transport is None or conn.closed:
+            raise redis.ConnectionError("connection to Redis closed")
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[Any] = loop.create_future()
+        conn.waiters.append((waiter, loop.time() + self.timeout, expected))
+        conn.transport.write(data)
+        conn.watch(loop)
+        return await waiter
+
     async def call(self, *args: Any) -> Any:
         return await self._send(await self._connection(), args)
 
-    async def script(self, source: str, keys: list[str], args: list[Any]) -> Any:
+    async def transaction(self, *commands: tuple[Any, ...]) -> list[Any]:
+        """``commands`` between MULTI and EXEC, written at once: Redis runs them as one step.
+
+        Returns EXEC's replies; the first error among them is raised as ``ResponseError``.
+        """
+        conn = await self._connection()
+        data = b"".join([_MULTI, *(_pack(args) for args in commands), _EXEC])
+        replies: list[Any] = await self._write(conn, data, len(commands) + 2)
+        for reply in (*replies[:-1], *(replies[-1] or ())):
+            if isinstance(reply, hiredis.ReplyError):
+                raise redis.ResponseError(str(reply))
+        if replies[-1] is None:  # pragma: no cover - only after WATCH, which we never send
+            raise redis.ResponseError("transaction aborted")
+        return list(replies[-1])
+
+    def sha(self, source: str) -> str:
         sha = self._shas.get(source)
         if sha is None:
             sha = self._shas[source] = hashlib.sha1(
                 source.encode(), usedforsecurity=False
             ).hexdigest()
+        return sha
+
+    async def script(self, source: str, keys: list[str], args: list[Any]) -> Any:
         try:
-            return await self.call("EVALSHA", sha, len(keys), *keys, *args)
+            return await self.call("EVALSHA", self.sha(source), len(keys), *keys, *args)
         except redis.ResponseError as exc:
             if not str(exc).startswith("NOSCRIPT"):
                 raise

@@ -53,6 +53,7 @@ _MAX_BATCHES = 5000
 _SCRIPTS = (
     "CREATE",
     "UPDATE",
+    "UPDATE_READ",
     "GET_BY_HANDLE",
     "DELETE",
     "LIST_USER",
@@ -116,6 +117,9 @@ class _Layout:
         ]
         return keys, args
 
+    def update_call(self, key: str, change: RecordUpdate) -> tuple[str, list[Any]]:
+        return self.skey(key), [self.tag, *lua.encode_update(key, change)]
+
     def renew_call(
         self, key: str, new_key: str, stub: SessionRecord, handle: str
     ) -> tuple[list[str], list[Any]]:
@@ -172,6 +176,30 @@ def _connect(
 
 def _register(client: Any) -> dict[str, Any]:
     return {name: client.register_script(getattr(lua, name)) for name in _SCRIPTS}
+
+
+def _update_pipeline(client: Any, sha: str, session: str, args: list[Any]) -> Any:
+    """``UPDATE`` then ``HGETALL`` in one MULTI: atomic, and the record comes back as plain
+    RESP instead of through Lua (see ``_redis_lua.UPDATE``)."""
+    pipe = client.pipeline(transaction=True)
+    pipe.evalsha(sha, 1, session, *args)
+    pipe.hgetall(session)
+    return pipe
+
+
+def _fields_pipeline(client: Any, commands: list[tuple[Any, ...]]) -> Any:
+    pipe = client.pipeline(transaction=True)
+    for command in commands:
+        pipe.execute_command(*command)
+    return pipe
+
+
+def _noscript(exc: redis.ResponseError) -> bool:
+    """Redis lost its script cache (a restart, SCRIPT FLUSH): load the script, run again.
+
+    Safe to repeat: a transaction whose script was missing wrote nothing.
+    """
+    return isinstance(exc, redis.exceptions.NoScriptError) or "NOSCRIPT" in str(exc)
 
 
 class RedisStore:
@@ -238,10 +266,29 @@ class RedisStore:
         return None if not found else lua.decode_record(lua.text(found[0]), found[1])
 
     def update(self, key: str, change: RecordUpdate) -> SessionRecord | None:
-        args = [self._layout.tag, *lua.encode_update(key, change)]
+        session, args = self._layout.update_call(key, change)
+        commands = lua.field_commands(session, change)
+        if commands is not None:
+            with _translate():
+                raw = _fields_pipeline(self.client, commands).execute()[-1]
+                record = lua.decode_record(key, raw)
+                if record is None and raw:
+                    self.client.delete(session)  # what the save wrote after a delete
+            return record
+        script = self._scripts["UPDATE"]
+        if isinstance(self.client, redis.RedisCluster):
+            with _translate():
+                raw = self._script("UPDATE_READ", [session], args)
+            return None if not raw else lua.decode_record(key, raw)
         with _translate():
-            raw = self._script("UPDATE", [self._layout.skey(key)], args)
-        return None if not raw else lua.decode_record(key, raw)
+            try:
+                replies = _update_pipeline(self.client, script.sha, session, args).execute()
+            except redis.ResponseError as exc:
+                if not _noscript(exc):
+                    raise
+                self.client.script_load(lua.UPDATE)
+                replies = _update_pipeline(self.client, script.sha, session, args).execute()
+        return lua.decode_record(key, replies[1])
 
     def delete(self, key: str) -> SessionRecord | None:
         with _translate():
@@ -395,10 +442,41 @@ class AsyncRedisStore:
         return None if not found else lua.decode_record(lua.text(found[0]), found[1])
 
     async def update(self, key: str, change: RecordUpdate) -> SessionRecord | None:
-        args = [self._layout.tag, *lua.encode_update(key, change)]
+        session, args = self._layout.update_call(key, change)
+        commands = lua.field_commands(session, change)
+        if commands is not None:
+            with _translate():
+                raw = await self._fields(commands)
+                record = lua.decode_record(key, raw)
+                if record is None and raw:
+                    await self.client.delete(session)  # what the save wrote after a delete
+            return record
         with _translate():
-            raw = await self._script("UPDATE", [self._layout.skey(key)], args)
-        return None if not raw else lua.decode_record(key, raw)
+            try:
+                replies = await self._update(session, args)
+            except redis.ResponseError as exc:
+                if not _noscript(exc):
+                    raise
+                await self.client.script_load(lua.UPDATE)
+                replies = await self._update(session, args)
+        return lua.decode_record(key, replies[1])
+
+    async def _fields(self, commands: list[tuple[Any, ...]]) -> Any:
+        if self._fast is not None:
+            return (await self._fast.transaction(*commands))[-1]
+        return (await _fields_pipeline(self.client, commands).execute())[-1]
+
+    async def _update(self, session: str, args: list[Any]) -> list[Any]:
+        if self._fast is not None:
+            sha = self._fast.sha(lua.UPDATE)
+            return await self._fast.transaction(
+                ("EVALSHA", sha, 1, session, *args), ("HGETALL", session)
+            )
+        if isinstance(self.client, aioredis.RedisCluster):
+            return [1, await self._script("UPDATE_READ", [session], args)]
+        pipe = _update_pipeline(self.client, self._scripts["UPDATE"].sha, session, args)
+        replies: list[Any] = await pipe.execute()
+        return replies
 
     async def delete(self, key: str) -> SessionRecord | None:
         with _translate():
