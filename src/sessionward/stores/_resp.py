@@ -27,14 +27,22 @@ import redis
 
 def _pack(args: tuple[Any, ...]) -> bytes:
     parts = [b"*%d\r\n" % len(args)]
+    append = parts.append
     for arg in args:
-        if isinstance(arg, bytes):
+        kind = type(arg)  # exact types first: this runs for every argument of every command
+        if kind is str:
+            data = arg.encode()
+        elif kind is bytes:
             data = arg
+        elif isinstance(arg, bytes | bytearray | memoryview):
+            data = bytes(arg)
         elif isinstance(arg, str):
-            data = arg.encode("utf-8")
+            data = str.encode(arg)
         else:
             data = str(arg).encode("ascii")
-        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
+        append(b"$%d\r\n" % len(data))
+        append(data)
+        append(b"\r\n")
     return b"".join(parts)
 
 
