@@ -234,6 +234,18 @@ def _end_all(layout: _Layout, now: float, until: float) -> Flow[int]:
     return count
 
 
+_SCRIPTS = (ADD, ROTATE, END_SESSION)
+
+
+def _client(kind: Any, name: str, url: str | None, client: Any, socket_timeout: float) -> Any:
+    """The client a store uses: ``client``, or one ``kind`` (sync or asyncio) makes from ``url``."""
+    if (url is None) == (client is None):
+        raise ConfigurationError(f"give {name} exactly one of url= or client=")
+    if client is not None:
+        return client
+    return kind.from_url(url, socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout)
+
+
 class RedisTokenStore:
     """A :class:`~sessionward.tokens.store.TokenStore` in Redis (redis-py, sync)."""
 
@@ -245,16 +257,12 @@ class RedisTokenStore:
         prefix: str = "sessionward-tokens",
         socket_timeout: float = 2.0,
     ) -> None:
-        if (url is None) == (client is None):
-            raise ConfigurationError("give RedisTokenStore exactly one of url= or client=")
         self.layout = _Layout(prefix)
-        self._own = client is None
-        self.client: redis.Redis = client or redis.Redis.from_url(
-            url or "", socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout
+        self.client: redis.Redis = _client(
+            redis.Redis, "RedisTokenStore", url, client, socket_timeout
         )
-        self._add = self.client.register_script(ADD)
-        self._rotate = self.client.register_script(ROTATE)
-        self._end = self.client.register_script(END_SESSION)
+        self._own = client is None
+        self._add, self._rotate, self._end = map(self.client.register_script, _SCRIPTS)
 
     def add(self, record: RefreshRecord) -> None:
         keys, args = self.layout.add_call(record)
@@ -313,16 +321,12 @@ class AsyncRedisTokenStore:
         prefix: str = "sessionward-tokens",
         socket_timeout: float = 2.0,
     ) -> None:
-        if (url is None) == (client is None):
-            raise ConfigurationError("give AsyncRedisTokenStore exactly one of url= or client=")
         self.layout = _Layout(prefix)
-        self._own = client is None
-        self.client: aioredis.Redis = client or aioredis.Redis.from_url(
-            url or "", socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout
+        self.client: aioredis.Redis = _client(
+            aioredis.Redis, "AsyncRedisTokenStore", url, client, socket_timeout
         )
-        self._add = self.client.register_script(ADD)
-        self._rotate = self.client.register_script(ROTATE)
-        self._end = self.client.register_script(END_SESSION)
+        self._own = client is None
+        self._add, self._rotate, self._end = map(self.client.register_script, _SCRIPTS)
 
     async def add(self, record: RefreshRecord) -> None:
         keys, args = self.layout.add_call(record)
