@@ -2,10 +2,12 @@
 
 Called by bench/run.py after a run with the cells' medians; needs matplotlib (the ``bench``
 extra). Without it the run still writes its table and says the chart was not redrawn.
+``python bench/chart.py docs/benchmarks.md`` redraws it from the table already in the page.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -53,3 +55,22 @@ def draw(rows: Sequence[tuple[str, str, int, float]], path: Path, title: str) ->
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return True
+
+
+def rows_of(page: str) -> list[tuple[str, str, int, float]]:
+    """The (app, workload, connections, req/s) rows of bench/run.py's table in ``page``."""
+    block = page.split("<!-- bench:start -->", 1)[1].split("<!-- bench:end -->", 1)[0]
+    rows = []
+    for line in block.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 4 and cells[2].isdigit():
+            rows.append((cells[0], cells[1], int(cells[2]), float(cells[3].replace(",", ""))))
+    return rows
+
+
+if __name__ == "__main__":
+    page = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/benchmarks.md")
+    stamp = page.read_text().split("_Run ", 1)[1].split(":", 1)[0][:10]
+    title = f"bench/run.py, {stamp}: one uvicorn worker per app, wrk on 127.0.0.1"
+    if not draw(rows_of(page.read_text()), page.with_suffix(".png"), title):
+        raise SystemExit("matplotlib is needed: pip install -e '.[bench]'")

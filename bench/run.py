@@ -150,6 +150,12 @@ def run_cell(cell: Cell, url: str, duration: float, pid: int | None = None) -> N
     cell.lost += sum(max(0, n - int(stored.get(k, 0))) for k, n in acked.items())
 
 
+def label(app: str) -> str:
+    """The name a cell is shown under: ``name@/x/checkout`` as ``name@checkout``."""
+    name, _, checkout = app.partition("@")
+    return f"{name}@{Path(checkout).name}" if checkout else name
+
+
 def uses_redis(app: str) -> bool:
     name = app.partition("@")[0]  # "name@/other/checkout" runs another checkout's code
     return name.endswith("-redis") or name.startswith("sessionward-redis-")
@@ -227,7 +233,7 @@ def table(cells: list[Cell]) -> str:
         else:
             lost = f"{c.lost} of {c.acknowledged}"
         lines.append(
-            f"| {c.app} | {'read+write' if c.workload == 'write' else 'read-only'} "
+            f"| {label(c.app)} | {'read+write' if c.workload == 'write' else 'read-only'} "
             f"| {c.connections} | {rps:,.0f} | {ratio:.2f} | {statistics.median(c.p99_ms):.1f} "
             f"| {c.errors} | {lost} | {app_column(c)} | {redis_column(c)} |"
         )
@@ -307,7 +313,7 @@ def write_chart(cells: list[Cell], path: Path) -> None:
     import chart
 
     rows = [
-        (c.app, "read+write" if c.workload == "write" else "read-only", c.connections, rps)
+        (label(c.app), "read+write" if c.workload == "write" else "read-only", c.connections, rps)
         for c in cells
         for rps in [statistics.median(c.rps)]
     ]
