@@ -55,6 +55,7 @@ MATRIX: list[Case] = [
     Case("devices", ("devices",)),
     Case("cli", ("cli",)),
     Case("metrics", ("metrics",)),
+    Case("speedups", ("speedups",)),
     Case("demo", ("demo",)),
 ]
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from ..errors import SessionDataError
+from . import json_text
 
 Origin = Literal["anonymous", "login", "rotation", "renewal"]
 
@@ -92,7 +93,7 @@ def encode_value(value: Any) -> str:
 
 
 def decode_data(text: str | bytes) -> dict[str, Any]:
-    loaded = json.loads(text)
+    loaded = json_text.loads(text)
     if not isinstance(loaded, dict):
         raise SessionDataError("stored session data is not a JSON object")
     return loaded

@@ -28,11 +28,11 @@ all below ``LEGACY``) is converted the same way, newest members first, a batch p
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..core import json_text
 from ..core.records import SessionRecord, encode_value
 from .base import RecordUpdate
 
@@ -384,7 +384,7 @@ def decode_record(key: str, raw: Mapping[Any, Any] | Sequence[Any]) -> SessionRe
     if "h" not in base:
         return None  # fields a save wrote after a delete: not a session (FIELDS_ONLY_TTL_MS)
     # Each value is one JSON text: parse them all in a single call (this runs every request).
-    parsed = json.loads("[" + ",".join(values) + "]") if values else []
+    parsed = json_text.loads("[" + ",".join(values) + "]") if values else []
     data: dict[str, Any] = {}
     meta: dict[str, Any] = {}
     for name, value in zip(names, parsed, strict=True):  # strict: a tampered value fails loudly

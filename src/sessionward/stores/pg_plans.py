@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from psycopg import sql
 
 from ..calls import StoreCall
+from ..core import json_text
 from ..core.records import SessionRecord, encode_data
 from .base import (
     RECORD_COLUMNS,
@@ -48,11 +49,11 @@ record_of = _record
 
 def _decode_data(column: Mapping[str, str]) -> dict[str, Any]:
     # Each value is the JSON text _json_value wrote: join them into one object and parse once
-    # (one json.loads per record instead of one per key).
+    # (one JSON parse per record instead of one per key).
     if not column:
         return {}
     pairs = [encode_basestring(name) + ":" + text for name, text in column.items()]
-    return json.loads("{" + ",".join(pairs) + "}")  # type: ignore[no-any-return]
+    return json_text.loads("{" + ",".join(pairs) + "}")  # type: ignore[no-any-return]
 
 
 def _json(value: Any) -> str:
