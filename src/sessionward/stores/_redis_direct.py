@@ -66,6 +66,30 @@ class DirectCommands:
         self._idle.append(conn)
         return reply
 
+    def transaction(self, *commands: tuple[Any, ...]) -> list[Any]:
+        """``commands`` between MULTI and EXEC, written at once; EXEC's replies.
+
+        The first error reply among them is raised (as redis-py raises it: ``NoScriptError``
+        for a lost script). Any failure mid-way discards the connection, which may still hold
+        replies of this transaction.
+        """
+        conn = self._take()
+        try:
+            conn.send_packed_command(conn.pack_commands([("MULTI",), *commands, ("EXEC",)]))
+            for _ in range(len(commands) + 1):
+                conn.read_response()  # +OK, then +QUEUED per command (an error raises)
+            replies = conn.read_response()
+        except BaseException:
+            conn.disconnect()
+            raise
+        self._idle.append(conn)
+        if replies is None:  # pragma: no cover - only after WATCH, which we never send
+            raise redis.ResponseError("transaction aborted")
+        for reply in replies:
+            if isinstance(reply, redis.ResponseError):
+                raise reply
+        return list(replies)
+
     def script(self, source: str, keys: list[str], args: list[Any]) -> Any:
         sha = self._shas.get(source)
         if sha is None:

@@ -270,25 +270,38 @@ class RedisStore:
         commands = lua.field_commands(session, change)
         if commands is not None:
             with _translate():
-                raw = _fields_pipeline(self.client, commands).execute()[-1]
+                raw = self._fields(commands)
                 record = lua.decode_record(key, raw)
                 if record is None and raw:
                     self.client.delete(session)  # what the save wrote after a delete
             return record
-        script = self._scripts["UPDATE"]
         if isinstance(self.client, redis.RedisCluster):
             with _translate():
                 raw = self._script("UPDATE_READ", [session], args)
             return None if not raw else lua.decode_record(key, raw)
         with _translate():
             try:
-                replies = _update_pipeline(self.client, script.sha, session, args).execute()
+                replies = self._update(session, args)
             except redis.ResponseError as exc:
                 if not _noscript(exc):
                     raise
                 self.client.script_load(lua.UPDATE)
-                replies = _update_pipeline(self.client, script.sha, session, args).execute()
+                replies = self._update(session, args)
         return lua.decode_record(key, replies[1])
+
+    def _fields(self, commands: list[tuple[Any, ...]]) -> Any:
+        if self._direct is not None:
+            return self._direct.transaction(*commands)[-1]
+        return _fields_pipeline(self.client, commands).execute()[-1]
+
+    def _update(self, session: str, args: list[Any]) -> list[Any]:
+        sha = self._scripts["UPDATE"].sha
+        if self._direct is not None:
+            return self._direct.transaction(
+                ("EVALSHA", sha, 1, session, *args), ("HGETALL", session)
+            )
+        replies: list[Any] = _update_pipeline(self.client, sha, session, args).execute()
+        return replies
 
     def delete(self, key: str) -> SessionRecord | None:
         with _translate():
