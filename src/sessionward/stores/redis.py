@@ -29,6 +29,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
         "sessionward's Redis store needs redis-py: pip install 'sessionward[redis]'"
     ) from exc
 
+from ..calls import Flow, StoreCall, drive, drive_async
 from ..core.records import SessionRecord
 from ..errors import (
     ConfigurationError,
@@ -202,6 +203,30 @@ def _noscript(exc: redis.ResponseError) -> bool:
     return isinstance(exc, redis.exceptions.NoScriptError) or "NOSCRIPT" in str(exc)
 
 
+_CLIENT = "client"  # a call for the Redis client itself, not one of the store's helpers
+
+
+def _update_plan(layout: _Layout, key: str, change: RecordUpdate) -> Flow[SessionRecord | None]:
+    """``update`` for both twins, as calls: ``_fields`` / ``_update`` are each twin's own
+    transaction senders, ``delete`` / ``script_load`` go to the Redis client."""
+    session, args = layout.update_call(key, change)
+    commands = lua.field_commands(session, change)
+    if commands is not None:
+        raw = yield StoreCall("_fields", (commands,))
+        record = lua.decode_record(key, raw)
+        if record is None and raw:
+            yield StoreCall("delete", (session,), target=_CLIENT)  # a save after a delete
+        return record
+    try:
+        replies = yield StoreCall("_update", (session, args))
+    except redis.ResponseError as exc:
+        if not _noscript(exc):
+            raise
+        yield StoreCall("script_load", (lua.UPDATE,), target=_CLIENT)
+        replies = yield StoreCall("_update", (session, args))
+    return lua.decode_record(key, replies[1])
+
+
 class RedisStore:
     """Sessions in Redis for synchronous apps.
 
@@ -266,28 +291,11 @@ class RedisStore:
         return None if not found else lua.decode_record(lua.text(found[0]), found[1])
 
     def update(self, key: str, change: RecordUpdate) -> SessionRecord | None:
-        session, args = self._layout.update_call(key, change)
-        commands = lua.field_commands(session, change)
-        if commands is not None:
-            with _translate():
-                raw = self._fields(commands)
-                record = lua.decode_record(key, raw)
-                if record is None and raw:
-                    self.client.delete(session)  # what the save wrote after a delete
-            return record
-        if isinstance(self.client, redis.RedisCluster):
-            with _translate():
-                raw = self._script("UPDATE_READ", [session], args)
-            return None if not raw else lua.decode_record(key, raw)
         with _translate():
-            try:
-                replies = self._update(session, args)
-            except redis.ResponseError as exc:
-                if not _noscript(exc):
-                    raise
-                self.client.script_load(lua.UPDATE)
-                replies = self._update(session, args)
-        return lua.decode_record(key, replies[1])
+            return drive(_update_plan(self._layout, key, change), self._perform)
+
+    def _perform(self, call: StoreCall) -> Any:
+        return getattr(self.client if call.target == _CLIENT else self, call.method)(*call.args)
 
     def _fields(self, commands: list[tuple[Any, ...]]) -> Any:
         if self._direct is not None:
@@ -295,6 +303,8 @@ class RedisStore:
         return _fields_pipeline(self.client, commands).execute()[-1]
 
     def _update(self, session: str, args: list[Any]) -> list[Any]:
+        if isinstance(self.client, redis.RedisCluster):
+            return [1, self._script("UPDATE_READ", [session], args)]
         sha = self._scripts["UPDATE"].sha
         if self._direct is not None:
             return self._direct.transaction(
@@ -455,24 +465,12 @@ class AsyncRedisStore:
         return None if not found else lua.decode_record(lua.text(found[0]), found[1])
 
     async def update(self, key: str, change: RecordUpdate) -> SessionRecord | None:
-        session, args = self._layout.update_call(key, change)
-        commands = lua.field_commands(session, change)
-        if commands is not None:
-            with _translate():
-                raw = await self._fields(commands)
-                record = lua.decode_record(key, raw)
-                if record is None and raw:
-                    await self.client.delete(session)  # what the save wrote after a delete
-            return record
         with _translate():
-            try:
-                replies = await self._update(session, args)
-            except redis.ResponseError as exc:
-                if not _noscript(exc):
-                    raise
-                await self.client.script_load(lua.UPDATE)
-                replies = await self._update(session, args)
-        return lua.decode_record(key, replies[1])
+            return await drive_async(_update_plan(self._layout, key, change), self._perform)
+
+    async def _perform(self, call: StoreCall) -> Any:
+        target = self.client if call.target == _CLIENT else self
+        return await getattr(target, call.method)(*call.args)
 
     async def _fields(self, commands: list[tuple[Any, ...]]) -> Any:
         if self._fast is not None:
