@@ -78,8 +78,16 @@ def encode_data(data: Mapping[str, Any], *, max_bytes: int = DEFAULT_MAX_DATA_BY
             f"session data must be JSON-serialisable (str keys; str, int, float, bool, None, "
             f"list, dict values): {exc}"
         ) from exc
-    # A character is at most 4 bytes of UTF-8: short text needs no encoding to be measured.
-    if len(text) * 4 > max_bytes and len(text.encode("utf-8")) > max_bytes:
+    if text.isascii():  # the common case: one byte per character, nothing to encode
+        size = len(text)
+    else:
+        try:
+            size = len(text.encode("utf-8"))
+        except UnicodeEncodeError as exc:  # a lone surrogate: no store can keep it as UTF-8
+            raise SessionDataError(
+                f"session data holds text that is not valid Unicode: {exc.reason}"
+            ) from exc
+    if size > max_bytes:
         raise SessionDataError(
             f"session data is larger than {max_bytes} bytes; keep large state in your own "
             f"tables and store a reference in the session"
