@@ -9,8 +9,9 @@ prefix), creates a session with ``POST /setup``, then drives ``--requests`` read
 read+write requests through a plain WSGI call (no sockets to the client; the store's round
 trips to Redis are real). It reports the process's CPU time per request (``time.process_time``:
 waiting for Redis does not count, other processes' load matters less than for wall time), the
-median round of each. ``--callgrind`` counts instructions instead (valgrind, one round: two runs
-of different lengths, so start-up cancels out), which does not move with the machine's load.
+median round of each. ``--callgrind`` counts instructions instead (valgrind, one round: per
+workload two runs of different lengths, so start-up cancels out), which does not move with the
+machine's load.
 ``--against DIR`` also runs another checkout's ``src`` with this bench, interleaved. Nothing
 here asserts a speed.
 """
@@ -68,11 +69,13 @@ def call(method, path, query, cookie):
     return cookie
 
 
-def main(n, profile, warm):
+def main(n, profile, warm, only):
     cookie = call("POST", "/setup", "", None)
     result = {}
     for label, method, path, query in (("read", "GET", "/read", ""),
                                        ("write", "POST", "/write", "k=c1")):
+        if only not in ("both", label):
+            continue
         for _ in range(warm):
             cookie = call(method, path, query, cookie)
         prof = cProfile.Profile(time.process_time) if profile else None
@@ -90,12 +93,18 @@ def main(n, profile, warm):
     print(json.dumps(result))
 
 
-main(int(sys.argv[2]), sys.argv[3] == "1", int(sys.argv[4]))
+main(int(sys.argv[2]), sys.argv[3] == "1", int(sys.argv[4]), sys.argv[5])
 """
 
 
 def run_one(
-    app: str, src: Path, requests: int, wrap: list[str], profile: bool, warm: int = 200
+    app: str,
+    src: Path,
+    requests: int,
+    wrap: list[str],
+    profile: bool,
+    warm: int = 200,
+    only: str = "both",
 ) -> tuple[str, str]:
     env = {
         **os.environ,
@@ -105,7 +114,7 @@ def run_one(
         "BENCH_NAMESPACE": f"inproc_{uuid.uuid4().hex[:8]}",
     }
     cmd = [*wrap, sys.executable, "-c", WORKER, str(ROOT / "bench"), str(requests)]
-    cmd += ["1" if profile else "0", str(warm)]
+    cmd += ["1" if profile else "0", str(warm), only]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if out.returncode != 0:
         raise SystemExit(f"{app} failed:\n{out.stderr[-3000:]}")
@@ -138,13 +147,19 @@ def main() -> None:
     if args.callgrind:
         wrap = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
         for app, label in runs:
-            # Two runs of 20 warm-ups and n reads + n writes; their difference is the requests.
-            counts = [
-                instructions(run_one(app, sources[label], n, wrap, False, warm=20)[1])
-                for n in (10, 10 + args.requests)
-            ]
-            per = (counts[1] - counts[0]) / (2 * args.requests)
-            print(f"{app} [{label}]: {per / 1e3:,.0f} k instructions per request (read+write mean)")
+            # Per workload, two runs of 20 warm-ups and n requests; their difference is the
+            # requests (start-up and the setup request cancel out).
+            per: dict[str, float] = {}
+            for only in ("read", "write"):
+                counts = [
+                    instructions(run_one(app, sources[label], n, wrap, False, 20, only)[1])
+                    for n in (10, 10 + args.requests)
+                ]
+                per[only] = (counts[1] - counts[0]) / args.requests
+            print(
+                f"{app} [{label}]: read {per['read'] / 1e3:,.1f} k, read+write "
+                f"{per['write'] / 1e3:,.1f} k instructions per request"
+            )
         return
     results: dict[tuple[str, str], list[dict[str, float]]] = {run: [] for run in runs}
     for _ in range(args.rounds):

@@ -50,8 +50,8 @@ def test_injected_client_and_retries_keep_the_client() -> None:
 
 def test_unknown_script_falls_back_to_eval(store) -> None:  # type: ignore[no-untyped-def]
     source = f"return '{uuid.uuid4().hex}'"  # never loaded: EVALSHA answers NOSCRIPT
-    assert store._direct.script(source, ["k"], []) == source[8:-1].encode()
-    assert store._direct.script(source, ["k"], []) == source[8:-1].encode()  # now cached
+    assert store._direct.script(source, ["k"], []) == source[8:-1]  # text, decoded by hiredis
+    assert store._direct.script(source, ["k"], []) == source[8:-1]  # now cached
 
 
 def test_a_connection_redis_closed_is_reopened(store) -> None:  # type: ignore[no-untyped-def]

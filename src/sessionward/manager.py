@@ -227,10 +227,23 @@ class SessionManager(_Base):
         ``session_class`` lets a framework adapter return its own :class:`Session` subclass.
         ``gated=False`` skips the load gates (for the device-binding refresh endpoint only).
         """
+        record, token = self.load_record(cookie_header, client, gated=gated)
+        return session_class(self, client, record, token)
+
+    def load_record(
+        self, cookie_header: str | bytes | None, client: ClientInfo, *, gated: bool = True
+    ) -> tuple[SessionRecord | None, str | None]:
+        """What :meth:`load` builds its session from: the record and token, or ``None, None``.
+
+        For a framework shell that makes its own session object (Flask's loads lazily into
+        one): the same flow, gates and events as ``load``, without a throwaway session.
+        """
         loaded = self._run(self.flows.load(cookie_header, client))
-        if gated and not self._gated(loaded.record, cookie_header, client):
-            return session_class(self, client)
-        return session_class(self, client, loaded.record, loaded.token)
+        if loaded.record is None or (
+            gated and not self._gated(loaded.record, cookie_header, client)
+        ):
+            return None, None
+        return loaded.record, loaded.token
 
     def load_token(
         self, token: str, client: ClientInfo, *, session_class: type[Session] = Session

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 try:
@@ -38,12 +37,13 @@ from ..errors import (
     StoreUnavailable,
 )
 from . import _redis_lua as lua
-from ._redis_direct import DirectCommands
 from .base import RecordUpdate, SessionLimit
 
 try:
+    from ._redis_direct import DirectCommands
     from ._resp import Multiplexer
 except ImportError:  # pragma: no cover - hiredis missing: redis-py for everything
+    DirectCommands = None  # type: ignore[assignment,misc]
     Multiplexer = None  # type: ignore[assignment,misc]
 
 _PREFIX_SHAPE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
@@ -129,22 +129,38 @@ class _Layout:
         return keys, args + lua.encode_record(stub)
 
 
-@contextmanager
-def _translate(
-    record: SessionRecord | None = None, limit: SessionLimit | None = None
-) -> Iterator[None]:
-    """Map redis-py errors onto the store contract's exceptions."""
-    try:
-        yield
-    except redis.ResponseError as exc:
-        message = str(exc).removeprefix("ERR ")
-        if message.startswith("SWEXISTS"):
-            raise DuplicateKey("session key or handle already exists") from exc
-        if message.startswith("SWLIMIT") and record is not None and limit is not None:
-            raise SessionLimitExceeded(record.user_id or "", limit.max_sessions) from exc
-        raise StoreUnavailable(f"Redis error: {exc}") from exc
-    except redis.RedisError as exc:
-        raise StoreUnavailable(f"Redis unavailable: {exc}") from exc
+class _translate:  # lower case: read as a function, ``with _translate():``
+    """Map redis-py errors onto the store contract's exceptions.
+
+    A class rather than ``@contextmanager``: it wraps every store call, and a generator-based
+    context manager cost more than the rest of a ``get`` outside the I/O.
+    """
+
+    __slots__ = ("limit", "record")
+
+    def __init__(
+        self, record: SessionRecord | None = None, limit: SessionLimit | None = None
+    ) -> None:
+        self.record = record
+        self.limit = limit
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _: Any) -> None:
+        if exc is None:
+            return
+        if isinstance(exc, redis.ResponseError):
+            message = str(exc).removeprefix("ERR ")
+            if message.startswith("SWEXISTS"):
+                raise DuplicateKey("session key or handle already exists") from exc
+            if message.startswith("SWLIMIT") and self.record is not None and self.limit is not None:
+                raise SessionLimitExceeded(
+                    self.record.user_id or "", self.limit.max_sessions
+                ) from exc
+            raise StoreUnavailable(f"Redis error: {exc}") from exc
+        if isinstance(exc, redis.RedisError):
+            raise StoreUnavailable(f"Redis unavailable: {exc}") from exc
 
 
 def _client_options(socket_timeout: float, connect_timeout: float, retries: int) -> dict[str, Any]:
@@ -209,7 +225,7 @@ _CLIENT = "client"  # a call for the Redis client itself, not one of the store's
 def _update_plan(layout: _Layout, key: str, change: RecordUpdate) -> Flow[SessionRecord | None]:
     """``update`` for both twins, as calls: ``_fields`` / ``_update`` are each twin's own
     transaction senders, ``delete`` / ``script_load`` go to the Redis client."""
-    session, args = layout.update_call(key, change)
+    session = layout.skey(key)
     commands = lua.field_commands(session, change)
     if commands is not None:
         raw = yield StoreCall("_fields", (commands,))
@@ -217,6 +233,7 @@ def _update_plan(layout: _Layout, key: str, change: RecordUpdate) -> Flow[Sessio
         if record is None and raw:
             yield StoreCall("delete", (session,), target=_CLIENT)  # a save after a delete
         return record
+    _, args = layout.update_call(key, change)
     try:
         replies = yield StoreCall("_update", (session, args))
     except redis.ResponseError as exc:
@@ -254,7 +271,8 @@ class RedisStore:
         # The per-request commands skip redis-py's client layer (see _redis_direct) when the
         # store made the client itself; retries, clusters and injected clients keep it.
         self._direct: DirectCommands | None = None
-        if client is None and retries == 0 and type(self.client) is redis.Redis:
+        direct = DirectCommands is not None and client is None and retries == 0
+        if direct and type(self.client) is redis.Redis:
             self._direct = DirectCommands(self.client)
 
     def __repr__(self) -> str:

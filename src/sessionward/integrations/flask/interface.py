@@ -126,7 +126,7 @@ class SessionwardInterface(SessionInterface):
     ) -> Callable[[], tuple[SessionRecord | None, str | None]]:
         def load() -> tuple[SessionRecord | None, str | None]:
             try:
-                loaded = self.manager.load(header, client)
+                return self.manager.load_record(header, client)
             except GuessingBlocked as blocked:
                 session.refused = True
                 # The 429 also expires the dead cookie (save_session adds it), so the next
@@ -143,7 +143,6 @@ class SessionwardInterface(SessionInterface):
                     "Session store unavailable; please retry shortly.",
                     retry_after=STORE_RETRY_AFTER,
                 ) from None
-            return loaded.record, loaded.token
 
         return load
 
@@ -178,8 +177,12 @@ class SessionwardInterface(SessionInterface):
             make_unavailable(response)
             return
         if extra:
-            merged = merge_headers(response.headers.items(), extra)
-            response.headers.clear()
+            current = list(response.headers.items())
+            merged = merge_headers(current, extra)
+            if merged[: len(current)] == current:  # the usual case: ours only appended
+                del merged[: len(current)]
+            else:
+                response.headers.clear()
             for name, value in merged:
                 response.headers.add(name, value)
 
@@ -194,15 +197,15 @@ class SessionwardInterface(SessionInterface):
         if header is None:
             return False
         try:
-            loaded = self.manager.load(header, session.client)
+            record, token = self.manager.load_record(header, session.client)
         except (GuessingBlocked, StoreUnavailable) as exc:
             app.logger.debug("sessionward: no refresh for this request: %r", exc)
             return False
-        if loaded.record is None or loaded.token is None:
+        if record is None or token is None:
             session._defer(lambda: (None, None))
             session._resolve()
             return False
-        session.apply(Adopted(loaded.record, loaded.token))
+        session.apply(Adopted(record, token))
         return True
 
 

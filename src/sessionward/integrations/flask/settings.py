@@ -27,9 +27,12 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+_NAMES, _DEFAULTS = tuple(DEFAULTS), tuple(DEFAULTS.values())
+
+
 def settings_of(config: Mapping[str, Any]) -> tuple[Any, ...]:
-    """The current values, to notice a change cheaply."""
-    return tuple(config.get(name, default) for name, default in DEFAULTS.items())
+    """The current values, to notice a change cheaply (read twice a request)."""
+    return tuple(map(config.get, _NAMES, _DEFAULTS))
 
 
 def _refuse(setting: str, value: Any, why: str) -> ConfigurationError:
