@@ -20,6 +20,7 @@ from .core.client import ClientInfo
 from .core.clock import Clock
 from .core.cookies import CookieConfig, dump_cookie, expire_cookie, find_cookie
 from .core.events import EventKind, RevokeReason, fingerprint
+from .core.header_merge import SESSION_HEADERS
 from .core.keys import SecretKeyRing
 from .core.policy import SessionPolicy
 from .core.records import SessionRecord, encode_data
@@ -591,7 +592,7 @@ def response_headers(session: BaseSession, cookie_headers: Headers) -> Headers:
     """
     if not (session.accessed or cookie_headers):
         return cookie_headers
-    return [("cache-control", "no-store"), ("vary", "Cookie"), *cookie_headers]
+    return [*SESSION_HEADERS, *cookie_headers]
 
 
 def __getattr__(name: str) -> Any:

@@ -40,7 +40,7 @@ READ = frozenset(
         "x-forwarded-proto",
     }
 )
-_READ_RAW = frozenset(name.encode("ascii") for name in READ)
+_READ_RAW = {name.encode("ascii"): name for name in READ}
 _WSGI_NAMES = {
     ("CONTENT_TYPE" if name == "content-type" else "HTTP_" + name.upper().replace("-", "_")): name
     for name in READ
@@ -103,17 +103,27 @@ def from_asgi(scope: Mapping[str, Any]) -> RequestView:
     for name, value in scope.get("headers", ()):
         if name == b"cookie":
             cookies.append(bytes(value))
-        elif name in _READ_RAW:
-            found.setdefault(bytes(name).decode("ascii"), []).append(bytes(value).decode("latin-1"))
+        else:
+            key = _READ_RAW.get(name)
+            if key is None:
+                continue
+            lines = found.get(key)
+            if lines is None:
+                found[key] = [bytes(value).decode("latin-1")]
+            else:
+                lines.append(bytes(value).decode("latin-1"))
+    headers: dict[str, tuple[str, ...]] = {}
+    for key, lines in found.items():
+        headers[key] = tuple(lines)
     plain = "ws" if scope.get("type") == "websocket" else "http"
     peer = scope.get("client")
     return RequestView(
-        method=str(scope.get("method", "GET")).upper(),
-        path=str(scope.get("path", "/")),
-        scheme=str(scope.get("scheme", plain)),
-        peer=peer[0] if peer else None,
-        cookie=b"; ".join(cookies) if cookies else None,
-        headers={name: tuple(values) for name, values in found.items()},
+        str(scope.get("method", "GET")).upper(),
+        str(scope.get("path", "/")),
+        str(scope.get("scheme", plain)),
+        peer[0] if peer else None,
+        b"; ".join(cookies) if cookies else None,
+        headers,
     )
 
 
