@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..core.policy import LimitPolicy
-from ..core.records import SessionRecord
+from ..core.records import SessionRecord, record_of
 from ..errors import SessionLimitExceeded
 
 
@@ -183,7 +183,7 @@ def updated_record(
     expires = record.expires_at
     if change.expires_at is not None and change.expires_at > expires:
         expires = change.expires_at
-    return SessionRecord(
+    return record_of(
         record.key,
         record.handle,
         record.user_id,
@@ -256,7 +256,7 @@ def row_record(
 ) -> SessionRecord:
     """The inverse of :func:`record_row`: ``data``/``meta`` decode those two columns."""
     key, handle, user_id, created, seen, expires, authenticated, origin, ip, agent = row[:10]
-    return SessionRecord(
+    return record_of(
         key,
         handle,
         user_id,
@@ -267,6 +267,6 @@ def row_record(
         origin,
         ip,
         agent,
-        data=data(row[10]),
-        meta=meta(row[11]),
+        data(row[10]),
+        meta(row[11]),
     )
