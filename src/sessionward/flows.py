@@ -92,13 +92,12 @@ class SessionFlows:
             self.observer.emit(EventKind.MALFORMED_ID, client=client, reason="cookie_tossing")
         if not lookup.present:
             return Loaded()
-        key = self.observer.monitoring.fingerprint_key
         if lookup.duplicate or lookup.value is None:
             if isinstance(cookie_header, bytes):
                 text = cookie_header.decode("latin-1")
             else:
                 text = cookie_header or ""
-            presented = fingerprint(text[:4096], key)
+            presented = self._fingerprint(text[:4096])
             self.observer.emit(
                 EventKind.MALFORMED_ID, client=client, reason="duplicate or oversized"
             )
@@ -111,10 +110,9 @@ class SessionFlows:
         return (yield from self._lookup(token, client))
 
     def _lookup(self, token: str, client: ClientInfo) -> Flow[Loaded]:
-        key = self.observer.monitoring.fingerprint_key
         if not is_well_formed_token(token):
             # Strict mode: a value we could not have issued is never looked up or adopted.
-            presented = fingerprint(token, key)
+            presented = self._fingerprint(token)
             self.observer.emit(
                 EventKind.MALFORMED_ID,
                 client=client,
@@ -128,7 +126,7 @@ class SessionFlows:
         if tag is Tag.INVALID and self.strict_tags:
             # With a configured key ring, a tag none of its keys made is a forgery: refused
             # without a store call.
-            presented = fingerprint(token, key)
+            presented = self._fingerprint(token)
             self.observer.emit(
                 EventKind.MALFORMED_ID, client=client, reason="tag", presented=presented
             )
@@ -143,7 +141,7 @@ class SessionFlows:
             )
             token = successor or token
         if record is None:
-            presented = fingerprint(token, key)
+            presented = self._fingerprint(token)
             # A valid tag means sessionward issued this token: its session ended (logout,
             # expiry, a store that lost its data). That is not guessing, so it is not counted.
             genuine = tag is Tag.VALID
@@ -168,6 +166,10 @@ class SessionFlows:
             kept = yield from self._react(record, client, findings)
             return Loaded() if kept is None else Loaded(kept, token)
         return Loaded(record, token)
+
+    def _fingerprint(self, presented: str) -> str:
+        """What events record of a presented value (a keyed hash, never the value)."""
+        return fingerprint(presented, self.observer.monitoring.fingerprint_key)
 
     def _forged(self, client: ClientInfo, presented: str) -> Flow[None]:
         """A forged, malformed or ambiguous session ID: counted; a blocked client is refused.
@@ -280,8 +282,10 @@ class SessionFlows:
 
     def _cookie_lines(self, session: BaseSession, now: float) -> Headers:
         """The Set-Cookie line for a session whose token the browser must be sent."""
+        if not session.cookie_changed:  # the common case: the browser has the token already
+            return []
         record, token = session.record, session.token
-        if not session.cookie_changed or record is None or token is None:
+        if record is None or token is None:
             return []
         max_age: int | None = None
         if self._persistent(session):
