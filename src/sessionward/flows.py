@@ -11,8 +11,7 @@ from __future__ import annotations
 import contextlib
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .calls import Flow, StoreCall
 from .core import anomaly, csrf, lifecycle, renewal
@@ -37,13 +36,12 @@ from .core.session_tokens import (
 from .errors import GuessingBlocked, SessionLimitExceeded, StoreUnavailable
 from .observer import Observer
 from .session import Adopted, BaseSession, Ended, Saved, SessionInfo
-from .stores.base import RecordUpdate, SessionLimit
+from .stores.base import RecordUpdate, SessionLimit, update_of
 
 Headers = list[tuple[str, str]]
 
 
-@dataclass(frozen=True, slots=True)
-class Loaded:
+class Loaded(NamedTuple):
     """The outcome of reading the cookie: a record and token, or nothing."""
 
     record: SessionRecord | None = None
@@ -240,12 +238,12 @@ class SessionFlows:
                 if changed:
                     encode_data(session.data_to_store(), max_bytes=self.policy.max_data_bytes)
                 seen = lifecycle.touched(record, self.policy, now) if touch else None
-                change = RecordUpdate(
-                    set_data=changed,
-                    delete_data=deleted,
-                    last_seen_at=None if seen is None else seen.last_seen_at,
-                    expires_at=None if seen is None else seen.expires_at,
-                    set_meta={renewal.META_RENEWED_AT: now} if renew else {},
+                change = update_of(
+                    changed,
+                    deleted,
+                    {renewal.META_RENEWED_AT: now} if renew else {},
+                    None if seen is None else seen.last_seen_at,
+                    None if seen is None else seen.expires_at,
                 )
                 stored: SessionRecord | None = yield StoreCall("update", (record.key, change))
                 if stored is not None and renewal.is_stub(stored):

@@ -358,7 +358,7 @@ class Session(BaseSession):
         token: str | None = None,
     ) -> None:
         self._manager = manager
-        super().__init__(client, record, token, codec=manager.policy.value_codec)
+        super().__init__(client, record, token, codec=manager.flows.policy.value_codec)
 
     def login(self, user_id: str, *, keep: tuple[str, ...] | None = None) -> None:
         """Authenticate as ``user_id`` under a brand-new token; the old one dies at once."""
@@ -402,7 +402,7 @@ class AsyncSession(BaseSession):
         token: str | None = None,
     ) -> None:
         self._manager = manager
-        super().__init__(client, record, token, codec=manager.policy.value_codec)
+        super().__init__(client, record, token, codec=manager.flows.policy.value_codec)
 
     async def login(self, user_id: str, *, keep: tuple[str, ...] | None = None) -> None:
         """Authenticate as ``user_id`` under a brand-new token; the old one dies at once."""

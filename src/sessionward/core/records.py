@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any, Literal
 
 from ..errors import SessionDataError
 from . import json_text
+from .slots import slot_setters
 
 Origin = Literal["anonymous", "login", "rotation", "renewal"]
 
@@ -65,10 +66,6 @@ class SessionRecord:
         )
 
 
-# The slot setters of SessionRecord's fields, in order. A frozen dataclass's __init__ sets each
-# field through object.__setattr__ (looked up and called per field: assignment is forbidden);
-# calling the slots' own setters builds the same object for about half the cost, and stores
-# build a record on every read and write.
 _new = object.__new__
 (
     _set_key,
@@ -83,7 +80,7 @@ _new = object.__new__
     _set_user_agent,
     _set_data,
     _set_meta,
-) = (SessionRecord.__dict__[f.name].__set__ for f in fields(SessionRecord))
+) = slot_setters(SessionRecord)
 
 
 def record_of(
@@ -100,7 +97,8 @@ def record_of(
     data: Mapping[str, Any],
     meta: Mapping[str, Any],
 ) -> SessionRecord:
-    """``SessionRecord(...)`` with every field given in order, built faster (see above)."""
+    """``SessionRecord(...)`` with every field given in order, built as :mod:`.slots` says:
+    stores build one on every read and write."""
     record: SessionRecord = _new(SessionRecord)
     _set_key(record, key)
     _set_handle(record, handle)

@@ -18,6 +18,8 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .slots import slot_setters
+
 #: The key under which a shell keeps the view in the ASGI scope or the WSGI environ.
 VIEW_KEY = "sessionward.request_view"
 
@@ -96,6 +98,30 @@ class RequestView:
         return self.scheme in ("https", "wss")
 
 
+_set_method, _set_path, _set_scheme, _set_peer, _set_cookie, _set_headers = slot_setters(
+    RequestView
+)
+
+
+def _view(
+    method: str,
+    path: str,
+    scheme: str,
+    peer: str | None,
+    cookie: str | bytes | None,
+    headers: Mapping[str, tuple[str, ...]],
+) -> RequestView:
+    """``RequestView(...)`` with every field given, built as :mod:`.slots` says."""
+    view: RequestView = object.__new__(RequestView)
+    _set_method(view, method)
+    _set_path(view, path)
+    _set_scheme(view, scheme)
+    _set_peer(view, peer)
+    _set_cookie(view, cookie)
+    _set_headers(view, headers)
+    return view
+
+
 def from_asgi(scope: Mapping[str, Any]) -> RequestView:
     """The view of an ASGI ``http`` or ``websocket`` scope (one pass over its headers)."""
     found: dict[str, list[str]] = {}
@@ -117,7 +143,7 @@ def from_asgi(scope: Mapping[str, Any]) -> RequestView:
         headers[key] = tuple(lines)
     plain = "ws" if scope.get("type") == "websocket" else "http"
     peer = scope.get("client")
-    return RequestView(
+    return _view(
         str(scope.get("method", "GET")).upper(),
         str(scope.get("path", "/")),
         str(scope.get("scheme", plain)),

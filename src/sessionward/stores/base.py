@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from ..core.policy import LimitPolicy
 from ..core.records import SessionRecord, record_of
+from ..core.slots import slot_setters
 from ..errors import SessionLimitExceeded
 
 
@@ -61,6 +62,27 @@ class RecordUpdate:
             or self.last_seen_at is not None
             or self.expires_at is not None
         )
+
+
+_set_data, _set_deleted, _set_meta, _set_seen, _set_expires = slot_setters(RecordUpdate)
+
+
+def update_of(
+    set_data: Mapping[str, Any],
+    delete_data: frozenset[str],
+    set_meta: Mapping[str, Any],
+    last_seen_at: float | None,
+    expires_at: float | None,
+) -> RecordUpdate:
+    """``RecordUpdate(...)`` with every field given in order, built as
+    :mod:`~sessionward.core.slots` says (the delta of every saving request)."""
+    update: RecordUpdate = object.__new__(RecordUpdate)
+    _set_data(update, set_data)
+    _set_deleted(update, delete_data)
+    _set_meta(update, set_meta)
+    _set_seen(update, last_seen_at)
+    _set_expires(update, expires_at)
+    return update
 
 
 class Store(Protocol):
