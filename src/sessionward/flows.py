@@ -120,8 +120,10 @@ class SessionFlows:
             )
             yield from self._forged(client, presented)
             return Loaded()
-        tag = check_tag(token, self.token_keys)
-        if tag is Tag.INVALID and self.strict_tags:
+        # Without a configured key ring the tag decides nothing for a live session (an unknown
+        # tag is looked up all the same), so it is only checked when the lookup finds nothing.
+        tag = check_tag(token, self.token_keys) if self.strict_tags else None
+        if tag is Tag.INVALID:
             # With a configured key ring, a tag none of its keys made is a forgery: refused
             # without a store call.
             presented = self._fingerprint(token)
@@ -130,6 +132,7 @@ class SessionFlows:
             )
             yield from self._forged(client, presented)
             return Loaded()
+        given = token
         record: SessionRecord | None = yield StoreCall("get", (session_key(token),))
         if record is not None and renewal.is_stub(record):
             # A token renewed moments ago: within the grace window, continue as its successor.
@@ -142,7 +145,7 @@ class SessionFlows:
             presented = self._fingerprint(token)
             # A valid tag means sessionward issued this token: its session ended (logout,
             # expiry, a store that lost its data). That is not guessing, so it is not counted.
-            genuine = tag is Tag.VALID
+            genuine = (check_tag(given, self.token_keys) if tag is None else tag) is Tag.VALID
             self.observer.emit(
                 EventKind.UNKNOWN_ID, client=client, presented=presented, issued=genuine
             )
