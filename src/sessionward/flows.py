@@ -17,7 +17,7 @@ from .calls import Flow, StoreCall
 from .core import anomaly, csrf, lifecycle, renewal
 from .core.client import ClientInfo
 from .core.clock import Clock
-from .core.cookies import CookieConfig, dump_cookie, expire_cookie, find_cookie
+from .core.cookies import CookieConfig, CookieLookup, dump_cookie, expire_cookie, find_cookie
 from .core.events import EventKind, RevokeReason, fingerprint
 from .core.header_merge import SESSION_HEADERS
 from .core.keys import SecretKeyRing
@@ -82,30 +82,35 @@ class SessionFlows:
         # A client blocked for guessing still has its cookie looked up: a live session goes
         # through (one guesser must not lock out everyone behind the same NAT or proxy); only
         # forged, malformed and ambiguous IDs are refused, in _forged.
+        # (Not a generator itself: the common case hands back _lookup's flow unwrapped.)
         lookup = find_cookie(cookie_header, self.cookie.wire_name)
         if lookup.tossed:
             # A cookie whose name is ours only after normalising: planted by a sibling host
             # (cookie tossing). Never used; recorded. Not counted as guessing: the victim's
             # browser sends it, so counting it would let the attacker get the victim blocked.
             self.observer.emit(EventKind.MALFORMED_ID, client=client, reason="cookie_tossing")
+        if lookup.present and not lookup.duplicate and lookup.value is not None:
+            return self._lookup(lookup.value, client)
+        return self._unusable(lookup, cookie_header, client)
+
+    def _unusable(
+        self, lookup: CookieLookup, cookie_header: str | bytes | None, client: ClientInfo
+    ) -> Flow[Loaded]:
+        """No session cookie, or one that cannot be used (duplicated, oversized)."""
         if not lookup.present:
             return Loaded()
-        if lookup.duplicate or lookup.value is None:
-            if isinstance(cookie_header, bytes):
-                text = cookie_header.decode("latin-1")
-            else:
-                text = cookie_header or ""
-            presented = self._fingerprint(text[:4096])
-            self.observer.emit(
-                EventKind.MALFORMED_ID, client=client, reason="duplicate or oversized"
-            )
-            yield from self._forged(client, presented)
-            return Loaded()
-        return (yield from self._lookup(lookup.value, client))
+        if isinstance(cookie_header, bytes):
+            text = cookie_header.decode("latin-1")
+        else:
+            text = cookie_header or ""
+        presented = self._fingerprint(text[:4096])
+        self.observer.emit(EventKind.MALFORMED_ID, client=client, reason="duplicate or oversized")
+        yield from self._forged(client, presented)
+        return Loaded()
 
     def load_token(self, token: str, client: ClientInfo) -> Flow[Loaded]:
         """Like :meth:`load`, for a token a framework already took from its cookie jar."""
-        return (yield from self._lookup(token, client))
+        return self._lookup(token, client)
 
     def _lookup(self, token: str, client: ClientInfo) -> Flow[Loaded]:
         if not is_well_formed_token(token):
@@ -234,7 +239,7 @@ class SessionFlows:
         else:
             changed, deleted = session.pending_changes()
             touch = lifecycle.needs_touch(record, self.policy, now)
-            renew = renewal.due(record, self.policy, now)
+            renew = self.policy.renew_interval is not None and renewal.due(record, self.policy, now)
             if renewal.recently_renewed(record, self.policy, now):
                 session.cookie_changed = True
             if changed or deleted or touch or renew:
