@@ -272,7 +272,8 @@ class SessionFlows:
                     session.apply(Saved(stored))
                 refresh = touch and session.refresh_cookie and self._persistent(session)
                 session.cookie_changed = session.cookie_changed or refresh
-        headers.extend(self._cookie_lines(session, now))
+        if session.cookie_changed:
+            headers.extend(self._cookie_lines(session, now))
         return headers
 
     def failed(self, session: BaseSession) -> Headers:

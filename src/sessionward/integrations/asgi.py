@@ -168,7 +168,8 @@ class SessionMiddleware:
         else:
             client = self.client_resolver(scope)
             view = view_of_scope(scope)
-        cookies = _cookie_of(view)
+        cookie = view.cookie
+        cookies = cookie if isinstance(cookie, bytes) else None  # as _cookie_of
         try:
             session = await self.manager.load(cookies, client)
         except GuessingBlocked as blocked:
