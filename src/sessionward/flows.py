@@ -11,15 +11,15 @@ from __future__ import annotations
 import contextlib
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .calls import Flow, StoreCall
 from .core import anomaly, csrf, lifecycle, renewal
 from .core.client import ClientInfo
 from .core.clock import Clock
-from .core.cookies import CookieConfig, dump_cookie, expire_cookie, find_cookie
+from .core.cookies import CookieConfig, CookieLookup, dump_cookie, expire_cookie, find_cookie
 from .core.events import EventKind, RevokeReason, fingerprint
+from .core.header_merge import SESSION_HEADERS
 from .core.keys import SecretKeyRing
 from .core.policy import SessionPolicy
 from .core.records import SessionRecord, encode_data
@@ -36,13 +36,12 @@ from .core.session_tokens import (
 from .errors import GuessingBlocked, SessionLimitExceeded, StoreUnavailable
 from .observer import Observer
 from .session import Adopted, BaseSession, Ended, Saved, SessionInfo
-from .stores.base import RecordUpdate, SessionLimit
+from .stores.base import RecordUpdate, SessionLimit, update_of
 
 Headers = list[tuple[str, str]]
 
 
-@dataclass(frozen=True, slots=True)
-class Loaded:
+class Loaded(NamedTuple):
     """The outcome of reading the cookie: a record and token, or nothing."""
 
     record: SessionRecord | None = None
@@ -83,37 +82,40 @@ class SessionFlows:
         # A client blocked for guessing still has its cookie looked up: a live session goes
         # through (one guesser must not lock out everyone behind the same NAT or proxy); only
         # forged, malformed and ambiguous IDs are refused, in _forged.
+        # (Not a generator itself: the common case hands back _lookup's flow unwrapped.)
         lookup = find_cookie(cookie_header, self.cookie.wire_name)
         if lookup.tossed:
             # A cookie whose name is ours only after normalising: planted by a sibling host
             # (cookie tossing). Never used; recorded. Not counted as guessing: the victim's
             # browser sends it, so counting it would let the attacker get the victim blocked.
             self.observer.emit(EventKind.MALFORMED_ID, client=client, reason="cookie_tossing")
+        if lookup.present and not lookup.duplicate and lookup.value is not None:
+            return self._lookup(lookup.value, client)
+        return self._unusable(lookup, cookie_header, client)
+
+    def _unusable(
+        self, lookup: CookieLookup, cookie_header: str | bytes | None, client: ClientInfo
+    ) -> Flow[Loaded]:
+        """No session cookie, or one that cannot be used (duplicated, oversized)."""
         if not lookup.present:
             return Loaded()
-        key = self.observer.monitoring.fingerprint_key
-        if lookup.duplicate or lookup.value is None:
-            if isinstance(cookie_header, bytes):
-                text = cookie_header.decode("latin-1")
-            else:
-                text = cookie_header or ""
-            presented = fingerprint(text[:4096], key)
-            self.observer.emit(
-                EventKind.MALFORMED_ID, client=client, reason="duplicate or oversized"
-            )
-            yield from self._forged(client, presented)
-            return Loaded()
-        return (yield from self._lookup(lookup.value, client))
+        if isinstance(cookie_header, bytes):
+            text = cookie_header.decode("latin-1")
+        else:
+            text = cookie_header or ""
+        presented = self._fingerprint(text[:4096])
+        self.observer.emit(EventKind.MALFORMED_ID, client=client, reason="duplicate or oversized")
+        yield from self._forged(client, presented)
+        return Loaded()
 
     def load_token(self, token: str, client: ClientInfo) -> Flow[Loaded]:
         """Like :meth:`load`, for a token a framework already took from its cookie jar."""
-        return (yield from self._lookup(token, client))
+        return self._lookup(token, client)
 
     def _lookup(self, token: str, client: ClientInfo) -> Flow[Loaded]:
-        key = self.observer.monitoring.fingerprint_key
         if not is_well_formed_token(token):
             # Strict mode: a value we could not have issued is never looked up or adopted.
-            presented = fingerprint(token, key)
+            presented = self._fingerprint(token)
             self.observer.emit(
                 EventKind.MALFORMED_ID,
                 client=client,
@@ -123,16 +125,19 @@ class SessionFlows:
             )
             yield from self._forged(client, presented)
             return Loaded()
-        tag = check_tag(token, self.token_keys)
-        if tag is Tag.INVALID and self.strict_tags:
+        # Without a configured key ring the tag decides nothing for a live session (an unknown
+        # tag is looked up all the same), so it is only checked when the lookup finds nothing.
+        tag = check_tag(token, self.token_keys) if self.strict_tags else None
+        if tag is Tag.INVALID:
             # With a configured key ring, a tag none of its keys made is a forgery: refused
             # without a store call.
-            presented = fingerprint(token, key)
+            presented = self._fingerprint(token)
             self.observer.emit(
                 EventKind.MALFORMED_ID, client=client, reason="tag", presented=presented
             )
             yield from self._forged(client, presented)
             return Loaded()
+        given = token
         record: SessionRecord | None = yield StoreCall("get", (session_key(token),))
         if record is not None and renewal.is_stub(record):
             # A token renewed moments ago: within the grace window, continue as its successor.
@@ -142,10 +147,10 @@ class SessionFlows:
             )
             token = successor or token
         if record is None:
-            presented = fingerprint(token, key)
+            presented = self._fingerprint(token)
             # A valid tag means sessionward issued this token: its session ended (logout,
             # expiry, a store that lost its data). That is not guessing, so it is not counted.
-            genuine = tag is Tag.VALID
+            genuine = (check_tag(given, self.token_keys) if tag is None else tag) is Tag.VALID
             self.observer.emit(
                 EventKind.UNKNOWN_ID, client=client, presented=presented, issued=genuine
             )
@@ -167,6 +172,10 @@ class SessionFlows:
             kept = yield from self._react(record, client, findings)
             return Loaded() if kept is None else Loaded(kept, token)
         return Loaded(record, token)
+
+    def _fingerprint(self, presented: str) -> str:
+        """What events record of a presented value (a keyed hash, never the value)."""
+        return fingerprint(presented, self.observer.monitoring.fingerprint_key)
 
     def _forged(self, client: ClientInfo, presented: str) -> Flow[None]:
         """A forged, malformed or ambiguous session ID: counted; a blocked client is refused.
@@ -230,19 +239,19 @@ class SessionFlows:
         else:
             changed, deleted = session.pending_changes()
             touch = lifecycle.needs_touch(record, self.policy, now)
-            renew = renewal.due(record, self.policy, now)
+            renew = self.policy.renew_interval is not None and renewal.due(record, self.policy, now)
             if renewal.recently_renewed(record, self.policy, now):
                 session.cookie_changed = True
             if changed or deleted or touch or renew:
                 if changed:
                     encode_data(session.data_to_store(), max_bytes=self.policy.max_data_bytes)
                 seen = lifecycle.touched(record, self.policy, now) if touch else None
-                change = RecordUpdate(
-                    set_data=changed,
-                    delete_data=deleted,
-                    last_seen_at=None if seen is None else seen.last_seen_at,
-                    expires_at=None if seen is None else seen.expires_at,
-                    set_meta={renewal.META_RENEWED_AT: now} if renew else {},
+                change = update_of(
+                    changed,
+                    deleted,
+                    {renewal.META_RENEWED_AT: now} if renew else {},
+                    None if seen is None else seen.last_seen_at,
+                    None if seen is None else seen.expires_at,
                 )
                 stored: SessionRecord | None = yield StoreCall("update", (record.key, change))
                 if stored is not None and renewal.is_stub(stored):
@@ -263,7 +272,8 @@ class SessionFlows:
                     session.apply(Saved(stored))
                 refresh = touch and session.refresh_cookie and self._persistent(session)
                 session.cookie_changed = session.cookie_changed or refresh
-        headers.extend(self._cookie_lines(session, now))
+        if session.cookie_changed:
+            headers.extend(self._cookie_lines(session, now))
         return headers
 
     def failed(self, session: BaseSession) -> Headers:
@@ -279,8 +289,10 @@ class SessionFlows:
 
     def _cookie_lines(self, session: BaseSession, now: float) -> Headers:
         """The Set-Cookie line for a session whose token the browser must be sent."""
+        if not session.cookie_changed:  # the common case: the browser has the token already
+            return []
         record, token = session.record, session.token
-        if not session.cookie_changed or record is None or token is None:
+        if record is None or token is None:
             return []
         max_age: int | None = None
         if self._persistent(session):
@@ -591,7 +603,7 @@ def response_headers(session: BaseSession, cookie_headers: Headers) -> Headers:
     """
     if not (session.accessed or cookie_headers):
         return cookie_headers
-    return [("cache-control", "no-store"), ("vary", "Cookie"), *cookie_headers]
+    return [*SESSION_HEADERS, *cookie_headers]
 
 
 def __getattr__(name: str) -> Any:

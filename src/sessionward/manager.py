@@ -8,7 +8,7 @@ Django, Flask, scripts); ``AsyncSessionManager`` with an
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 from .calls import Flow, StoreCall, drive, drive_async
@@ -115,11 +115,6 @@ class _Base:
     ) -> bool:
         return record is None or all(gate(record, cookies, client) for gate in self._load_gates)
 
-    def _target(self, op: StoreCall) -> Any:
-        if op.target == COUNTERS:
-            return getattr(self.counters, op.method)
-        return getattr(self.store, op.method)
-
     @property
     def policy(self) -> SessionPolicy:
         return self.flows.policy
@@ -204,7 +199,9 @@ class SessionManager(_Base):
         return drive(flow, self._call)
 
     def _call(self, op: StoreCall) -> Any:
-        return self._target(op)(*op.args, **op.kwargs)
+        method, args, kwargs, target = op
+        backend = self.counters if target == COUNTERS else self.store
+        return getattr(backend, method)(*args, **kwargs)
 
     def retry_after(self, client: ClientInfo, cookie_header: str | bytes | None) -> float | None:
         """Seconds until a client blocked for guessing session IDs may retry, or ``None``.
@@ -240,7 +237,7 @@ class SessionManager(_Base):
         """
         loaded = self._run(self.flows.load(cookie_header, client))
         if loaded.record is None or (
-            gated and not self._gated(loaded.record, cookie_header, client)
+            gated and self._load_gates and not self._gated(loaded.record, cookie_header, client)
         ):
             return None, None
         return loaded.record, loaded.token
@@ -359,11 +356,14 @@ class AsyncSessionManager(_Base):
         """
         await self.flows.observer.dispatcher.aclose()
 
-    async def _run(self, flow: Flow[T]) -> T:
-        return await drive_async(flow, self._call)
+    def _run(self, flow: Flow[T]) -> Coroutine[Any, Any, T]:
+        # Not itself a coroutine: the caller awaits the driver's directly (one frame less).
+        return drive_async(flow, self._call)
 
     def _call(self, op: StoreCall) -> Awaitable[Any]:
-        result: Awaitable[Any] = self._target(op)(*op.args, **op.kwargs)
+        method, args, kwargs, target = op
+        backend = self.counters if target == COUNTERS else self.store
+        result: Awaitable[Any] = getattr(backend, method)(*args, **kwargs)
         return result
 
     async def retry_after(
@@ -376,7 +376,7 @@ class AsyncSessionManager(_Base):
         self, cookie_header: str | bytes | None, client: ClientInfo, *, gated: bool = True
     ) -> AsyncSession:
         loaded = await self._run(self.flows.load(cookie_header, client))
-        if gated and not self._gated(loaded.record, cookie_header, client):
+        if gated and self._load_gates and not self._gated(loaded.record, cookie_header, client):
             return AsyncSession(self, client)
         return AsyncSession(self, client, loaded.record, loaded.token)
 

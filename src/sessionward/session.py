@@ -99,7 +99,11 @@ def _snapshot(data: dict[str, Any]) -> dict[str, Any]:
     Strings, numbers, booleans and ``None`` are immutable and shared; only lists and dicts are
     copied (recursively). Typical sessions hold a few scalars, so this is a dict copy.
     """
-    return {k: _copy(v) if isinstance(v, dict | list) else v for k, v in data.items()}
+    copy = dict(data)
+    for key, value in copy.items():
+        if isinstance(value, dict | list):
+            copy[key] = _copy(value)
+    return copy
 
 
 def _copy(value: Any) -> Any:
@@ -170,19 +174,24 @@ class BaseSession(MutableMapping[str, Any]):
 
     def pending_changes(self) -> tuple[dict[str, Any], frozenset[str]]:
         """Changed keys (in their stored JSON form) and deleted keys since load."""
-        self._resolve()
-        if self._data == self._original:  # the common read-only request: one C comparison
+        if self._pending is not None:
+            self._resolve()
+        data, original = self._data, self._original
+        if data == original:  # the common read-only request: one C comparison
             return {}, frozenset()
-        changed = self._encoded(
-            {k: v for k, v in self._data.items() if self._original.get(k, _MISSING) != v}
-        )
-        deleted = frozenset(k for k in self._original if k not in self._data)
-        return changed, deleted
+        changed: dict[str, Any] = {}
+        for key, value in data.items():
+            if original.get(key, _MISSING) != value:
+                changed[key] = value
+        return self._encoded(changed), frozenset(original.keys() - data.keys())
 
     def data_to_store(self, keep: tuple[str, ...] | None = None) -> dict[str, Any]:
         """All the data (or the ``keep`` keys) in its stored JSON form."""
-        self._resolve()
-        return self._encoded({k: v for k, v in self._data.items() if keep is None or k in keep})
+        if self._pending is not None:
+            self._resolve()
+        if keep is None:
+            return self._encoded(self._data)
+        return self._encoded({k: v for k, v in self._data.items() if k in keep})
 
     # -- state the manager maintains ----------------------------------------------------
 
@@ -223,21 +232,28 @@ class BaseSession(MutableMapping[str, Any]):
         self.accessed = True
 
     def _encoded(self, values: dict[str, Any]) -> dict[str, Any]:
+        """A new dict of ``values`` in their stored form."""
+        encode = self._codec.encode
+        out: dict[str, Any] = {}
         try:
-            return {k: self._codec.encode(k, v) for k, v in values.items()}
+            for key, value in values.items():
+                out[key] = encode(key, value)
         except TypeError as exc:
             # Assignment checks the value, but a list or dict mutated in place is only seen now.
             raise SessionDataError(f"session data cannot be stored as JSON: {exc}") from exc
+        return out
 
     @property
     def record(self) -> SessionRecord | None:
-        self._resolve()
+        if self._pending is not None:
+            self._resolve()
         return self._record
 
     @property
     def token(self) -> str | None:
         """The bearer token (for the cookie writer only; never log it)."""
-        self._resolve()
+        if self._pending is not None:
+            self._resolve()
         return self._token
 
     # -- public, read-only facts --------------------------------------------------------
@@ -271,15 +287,24 @@ class BaseSession(MutableMapping[str, Any]):
 
     def __getitem__(self, name: str) -> Any:
         self.accessed = True
-        self._resolve()
+        if self._pending is not None:
+            self._resolve()
         return self._data[name]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        # Mapping.get, without its detour through __getitem__ and KeyError (the hot path).
+        self.accessed = True
+        if self._pending is not None:
+            self._resolve()
+        return self._data.get(key, default)
 
     def __setitem__(self, name: str, value: Any) -> None:
         if not isinstance(name, str):
             raise TypeError(f"session keys must be strings, not {type(name).__name__}")
         self._codec.encode(name, value)  # TypeError here, naming the key, not at save time
         self.accessed = True
-        self._resolve()
+        if self._pending is not None:
+            self._resolve()
         self._data[name] = value
 
     def __delitem__(self, name: str) -> None:
@@ -333,7 +358,7 @@ class Session(BaseSession):
         token: str | None = None,
     ) -> None:
         self._manager = manager
-        super().__init__(client, record, token, codec=manager.policy.value_codec)
+        super().__init__(client, record, token, codec=manager.flows.policy.value_codec)
 
     def login(self, user_id: str, *, keep: tuple[str, ...] | None = None) -> None:
         """Authenticate as ``user_id`` under a brand-new token; the old one dies at once."""
@@ -377,7 +402,7 @@ class AsyncSession(BaseSession):
         token: str | None = None,
     ) -> None:
         self._manager = manager
-        super().__init__(client, record, token, codec=manager.policy.value_codec)
+        super().__init__(client, record, token, codec=manager.flows.policy.value_codec)
 
     async def login(self, user_id: str, *, keep: tuple[str, ...] | None = None) -> None:
         """Authenticate as ``user_id`` under a brand-new token; the old one dies at once."""

@@ -59,7 +59,10 @@ def may_defer(sinks: Sequence[AnySink]) -> bool:
 
     When none may, :func:`after_response` has nothing to wait for and can be skipped.
     """
-    return any(not getattr(sink, "inline", False) for sink in sinks)
+    for sink in sinks:  # noqa: SIM110 (asked on every request: no generator for it)
+        if not getattr(sink, "inline", False):
+            return True
+    return False
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

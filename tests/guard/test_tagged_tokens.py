@@ -112,3 +112,17 @@ def test_an_ended_genuine_token_is_recorded_as_issued(clock: FakeClock) -> None:
     manager.load(f"{NAME}={new_token()}", HOME)
     unknown = [e.detail["issued"] for e in sink.events if e.kind is EventKind.UNKNOWN_ID]
     assert unknown == [True, False]
+
+
+def test_without_a_key_ring_an_unknown_token_is_issued_only_if_its_tag_is_ours(
+    clock: FakeClock,
+) -> None:
+    # Without a ring the tag is checked only when the lookup finds nothing; it still decides.
+    sink = MemorySink()
+    manager = SessionManager(MemoryStore(), clock=clock, sinks=[sink])
+    ours = tag_token(new_token(), manager.flows.token_keys)
+    theirs = tag_token(new_token(), SecretKeyRing.generate())
+    for token in (ours, theirs):
+        assert manager.load(f"{NAME}={token}", HOME).record is None
+    unknown = [e.detail["issued"] for e in sink.events if e.kind is EventKind.UNKNOWN_ID]
+    assert unknown == [True, False]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
+from .slots import slot_setters
+
 MAX_USER_AGENT = 512
 
 
@@ -52,4 +54,13 @@ class ClientInfo:
             user_agent = user_agent[:MAX_USER_AGENT]
             if not user_agent.isprintable():
                 user_agent = "".join(ch for ch in user_agent if ch.isprintable())
-        return cls(ip=ip, user_agent=user_agent or None)
+        if cls is not ClientInfo:
+            return cls(ip=ip, user_agent=user_agent or None)
+        # Built as .slots says (once per request), doing __post_init__'s work here.
+        info: ClientInfo = object.__new__(ClientInfo)
+        _set_ip(info, normalise_ip(ip) if isinstance(ip, str) else ip)
+        _set_user_agent(info, user_agent or None)
+        return info
+
+
+_set_ip, _set_user_agent = slot_setters(ClientInfo)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..errors import ConfigurationError
+from .slots import slot_setters
 
 SameSite = Literal["lax", "strict", "none"]
 
@@ -173,6 +174,20 @@ class CookieLookup:
 
 
 _ABSENT = CookieLookup()
+_set_value, _set_present, _set_duplicate, _set_tossed = slot_setters(CookieLookup)
+
+
+def _found(value: str, tossed: bool) -> CookieLookup:
+    """``CookieLookup(value=value, present=True, tossed=tossed)``, built as :mod:`.slots`
+    says: the lookup of every request that carries a session cookie."""
+    lookup: CookieLookup = object.__new__(CookieLookup)
+    _set_value(lookup, value)
+    _set_present(lookup, True)
+    _set_duplicate(lookup, False)
+    _set_tossed(lookup, tossed)
+    return lookup
+
+
 MAX_COOKIE_HEADER = 16 * 1024
 # RFC 6265 (and 6265bis) optional whitespace is SP and HTAB only. ``str.strip()`` also removes
 # U+00A0, U+0085, U+3000, VT, FF, CR, LF...: a sibling subdomain can set a cookie named
@@ -219,6 +234,6 @@ def find_cookie(header: str | bytes | None, name: str) -> CookieLookup:
         found.append(val)
     if not found:
         return CookieLookup(tossed=True) if tossed else _ABSENT
-    if any(val != found[0] for val in found):
+    if len(found) > 1 and found.count(found[0]) != len(found):  # copies that differ
         return CookieLookup(present=True, duplicate=True, tossed=tossed)
-    return CookieLookup(value=found[0], present=True, tossed=tossed)
+    return _found(found[0], tossed)

@@ -15,14 +15,22 @@ Names are compared case-insensitively; the headers we add use lower-case names.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any, AnyStr
 
 Headers = list[tuple[str, str]]
 RawHeaders = list[tuple[bytes, bytes]]
 
+#: What every response that used the session carries (see ``flows.response_headers``).
+SESSION_HEADERS: tuple[tuple[str, str], ...] = (("cache-control", "no-store"), ("vary", "Cookie"))
+
 #: Our value replaces the app's for these (session headers only).
 _OURS_REPLACE = frozenset({"cache-control"})
 _OURS_REPLACE_RAW = frozenset({b"cache-control"})
+#: Constant lines encoded once, not on every response.
+_RAW_KNOWN = {
+    pair: (pair[0].encode("latin-1"), pair[1].encode("latin-1")) for pair in SESSION_HEADERS
+}
 
 
 def merge_headers(
@@ -45,9 +53,48 @@ def merge_headers(
         return [*current, *((n, v) for n, v in added if n.lower() not in present)]
     raw = isinstance(added[0][0], bytes)
     vary_name: Any = b"vary" if raw else "vary"
+    added_names: set[Any] = set()
+    for name, _ in added:
+        added_names.add(name.lower())
+    if _touches(current, added_names, vary_name):
+        return _merge_ours(current, added, added_names, raw)
+    # The common case: the app set none of the headers we add, nor Vary, so its lines stay as
+    # they are and ours follow, merged among themselves: the same few sets on every response,
+    # so that merge is remembered. A cookie line carries a token: never remembered.
+    if (b"set-cookie" if raw else "set-cookie") not in added_names:
+        try:
+            current.extend(_merged_alone(tuple(added), raw))
+            return current
+        except TypeError:  # unhashable pairs (lists): merged below like any other
+            pass
+    current.extend(_merge_ours([], added, added_names, raw))
+    return current
+
+
+def _touches(current: list[Any], names: set[Any], vary_name: Any) -> bool:
+    """Whether any of the app's lines is not a plain pair, a Vary, or under one of ``names``."""
+    for pair in current:
+        if type(pair) is not tuple:
+            return True  # the full merge rebuilds every line as a tuple
+        lower = pair[0].lower()
+        if lower == vary_name or lower in names:
+            return True
+    return False
+
+
+@lru_cache(maxsize=64)
+def _merged_alone(added: tuple[Any, ...], raw: bool) -> tuple[Any, ...]:
+    """Our cookie-free lines merged among themselves (the same few sets on every response)."""
+    return tuple(_merge_ours([], list(added), {name.lower() for name, _ in added}, raw))
+
+
+def _merge_ours(
+    current: list[Any], added: list[Any], added_names: set[Any], raw: bool
+) -> list[Any]:
+    """The session-headers rule (``app_wins=False``) of :func:`merge_headers`."""
+    vary_name: Any = b"vary" if raw else "vary"
     comma: Any = b"," if raw else ","
     ours_replace: Any = _OURS_REPLACE_RAW if raw else _OURS_REPLACE
-    added_names = {name.lower() for name, _ in added}
     replaced = added_names & ours_replace
     out: list[Any] = []
     vary: list[Any] = []
@@ -87,4 +134,10 @@ def text_headers(raw: Iterable[tuple[bytes, bytes]]) -> Headers:
 
 def raw_headers(headers: Iterable[tuple[str, str]]) -> RawHeaders:
     """Text header pairs as ASGI's raw bytes."""
-    return [(n.encode("latin-1"), v.encode("latin-1")) for n, v in headers]
+    out: RawHeaders = []
+    for pair in headers:
+        known = _RAW_KNOWN.get(pair) if type(pair) is tuple else None
+        out.append(
+            (pair[0].encode("latin-1"), pair[1].encode("latin-1")) if known is None else known
+        )
+    return out

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Literal
 
 from ..errors import ConfigurationError
-from .codec import Codec, CodecName, codec_named
+from .codec import JSON_CODEC, TAGGED_CODEC, Codec, CodecName
 from .records import DEFAULT_MAX_DATA_BYTES
 
 LimitPolicy = Literal["evict_oldest", "reject_new"]
@@ -129,4 +129,4 @@ class SessionPolicy:
     @property
     def value_codec(self) -> Codec:
         """The :class:`~sessionward.core.codec.Codec` that ``codec`` names."""
-        return codec_named(self.codec)
+        return TAGGED_CODEC if self.codec == "tagged" else JSON_CODEC  # codec_named, inline

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any, Literal
 
 from ..errors import SessionDataError
 from . import json_text
+from .slots import slot_setters
 
 Origin = Literal["anonymous", "login", "rotation", "renewal"]
 
@@ -48,8 +50,7 @@ class SessionRecord:
 
     def with_data(self, data: Mapping[str, Any], meta: Mapping[str, Any]) -> SessionRecord:
         """This record with other ``data`` and ``meta`` (what a store's read builds)."""
-        # Positional construction: about half the cost of dataclasses.replace on the hot path.
-        return SessionRecord(
+        return record_of(
             self.key,
             self.handle,
             self.user_id,
@@ -65,14 +66,85 @@ class SessionRecord:
         )
 
 
+_new = object.__new__
+(
+    _set_key,
+    _set_handle,
+    _set_user_id,
+    _set_created_at,
+    _set_last_seen_at,
+    _set_expires_at,
+    _set_authenticated_at,
+    _set_origin,
+    _set_ip,
+    _set_user_agent,
+    _set_data,
+    _set_meta,
+) = slot_setters(SessionRecord)
+
+
+def record_of(
+    key: str,
+    handle: str,
+    user_id: str | None,
+    created_at: float,
+    last_seen_at: float,
+    expires_at: float,
+    authenticated_at: float | None,
+    origin: Origin,
+    ip: str | None,
+    user_agent: str | None,
+    data: Mapping[str, Any],
+    meta: Mapping[str, Any],
+) -> SessionRecord:
+    """``SessionRecord(...)`` with every field given in order, built as :mod:`.slots` says:
+    stores build one on every read and write."""
+    record: SessionRecord = _new(SessionRecord)
+    _set_key(record, key)
+    _set_handle(record, handle)
+    _set_user_id(record, user_id)
+    _set_created_at(record, created_at)
+    _set_last_seen_at(record, last_seen_at)
+    _set_expires_at(record, expires_at)
+    _set_authenticated_at(record, authenticated_at)
+    _set_origin(record, origin)
+    _set_ip(record, ip)
+    _set_user_agent(record, user_agent)
+    _set_data(record, data)
+    _set_meta(record, meta)
+    return record
+
+
 # Built once: json.dumps with options builds a new encoder on every call.
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def _encode(data: Mapping[str, Any]) -> str:
+    """``_ENCODER.encode(data)`` for a mapping, without its two Python-level layers.
+
+    The same C encoder ``JSONEncoder.iterencode`` builds for a one-shot call, with the same
+    settings and a fresh ``markers`` dict (its circular-reference check) each time.
+    """
+    if c_make_encoder is None:  # an interpreter without the C accelerator
+        return _ENCODER.encode(data)
+    encoder = c_make_encoder(
+        {},
+        _ENCODER.default,
+        encode_basestring,
+        _ENCODER.indent,
+        _ENCODER.key_separator,
+        _ENCODER.item_separator,
+        _ENCODER.sort_keys,
+        _ENCODER.skipkeys,
+        _ENCODER.allow_nan,
+    )
+    return "".join(encoder(data, 0))
 
 
 def encode_data(data: Mapping[str, Any], *, max_bytes: int = DEFAULT_MAX_DATA_BYTES) -> str:
     """Encode session data as compact JSON, refusing what cannot round-trip or is too big."""
     try:
-        text = _ENCODER.encode(data)
+        text = _encode(data)
     except (TypeError, ValueError) as exc:
         raise SessionDataError(
             f"session data must be JSON-serialisable (str keys; str, int, float, bool, None, "

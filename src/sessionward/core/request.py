@@ -18,6 +18,8 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .slots import slot_setters
+
 #: The key under which a shell keeps the view in the ASGI scope or the WSGI environ.
 VIEW_KEY = "sessionward.request_view"
 
@@ -40,7 +42,7 @@ READ = frozenset(
         "x-forwarded-proto",
     }
 )
-_READ_RAW = frozenset(name.encode("ascii") for name in READ)
+_READ_RAW = {name.encode("ascii"): name for name in READ}
 _WSGI_NAMES = {
     ("CONTENT_TYPE" if name == "content-type" else "HTTP_" + name.upper().replace("-", "_")): name
     for name in READ
@@ -96,6 +98,30 @@ class RequestView:
         return self.scheme in ("https", "wss")
 
 
+_set_method, _set_path, _set_scheme, _set_peer, _set_cookie, _set_headers = slot_setters(
+    RequestView
+)
+
+
+def _view(
+    method: str,
+    path: str,
+    scheme: str,
+    peer: str | None,
+    cookie: str | bytes | None,
+    headers: Mapping[str, tuple[str, ...]],
+) -> RequestView:
+    """``RequestView(...)`` with every field given, built as :mod:`.slots` says."""
+    view: RequestView = object.__new__(RequestView)
+    _set_method(view, method)
+    _set_path(view, path)
+    _set_scheme(view, scheme)
+    _set_peer(view, peer)
+    _set_cookie(view, cookie)
+    _set_headers(view, headers)
+    return view
+
+
 def from_asgi(scope: Mapping[str, Any]) -> RequestView:
     """The view of an ASGI ``http`` or ``websocket`` scope (one pass over its headers)."""
     found: dict[str, list[str]] = {}
@@ -103,17 +129,27 @@ def from_asgi(scope: Mapping[str, Any]) -> RequestView:
     for name, value in scope.get("headers", ()):
         if name == b"cookie":
             cookies.append(bytes(value))
-        elif name in _READ_RAW:
-            found.setdefault(bytes(name).decode("ascii"), []).append(bytes(value).decode("latin-1"))
+        else:
+            key = _READ_RAW.get(name)
+            if key is None:
+                continue
+            lines = found.get(key)
+            if lines is None:
+                found[key] = [bytes(value).decode("latin-1")]
+            else:
+                lines.append(bytes(value).decode("latin-1"))
+    headers: dict[str, tuple[str, ...]] = {}
+    for key, lines in found.items():
+        headers[key] = tuple(lines)
     plain = "ws" if scope.get("type") == "websocket" else "http"
     peer = scope.get("client")
-    return RequestView(
-        method=str(scope.get("method", "GET")).upper(),
-        path=str(scope.get("path", "/")),
-        scheme=str(scope.get("scheme", plain)),
-        peer=peer[0] if peer else None,
-        cookie=b"; ".join(cookies) if cookies else None,
-        headers={name: tuple(values) for name, values in found.items()},
+    return _view(
+        str(scope.get("method", "GET")).upper(),
+        str(scope.get("path", "/")),
+        str(scope.get("scheme", plain)),
+        peer[0] if peer else None,
+        b"; ".join(cookies) if cookies else None,
+        headers,
     )
 
 

@@ -44,7 +44,7 @@ _HANDLE_SHAPE = re.compile(r"[A-Za-z0-9_-]{22}")
 
 # base64url <-> standard base64: binascii (C) does the encoding; only the alphabet differs.
 _TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
-_TO_STANDARD = str.maketrans("-_", "+/")
+_TO_STANDARD_BYTES = bytes.maketrans(b"-_", b"+/")
 
 
 def _b64(raw: bytes) -> str:
@@ -77,12 +77,13 @@ def check_tag(token: str, keys: SecretKeyRing) -> Tag:
     """Whether a well-formed ``token`` carries a tag one of ``keys`` made (constant time)."""
     if len(token) == TOKEN_LENGTH:
         return Tag.ABSENT
+    raw = token.encode("ascii")
     # The presented tag in standard base64 with its padding, compared with each expected tag
     # encoded the same way: an encoding compare, so a non-canonical spelling never matches.
-    presented = (token[TOKEN_LENGTH:].translate(_TO_STANDARD) + "==").encode("ascii")
+    presented = raw[TOKEN_LENGTH:].translate(_TO_STANDARD_BYTES) + b"=="
     matched = False
     # Every key is tried, so the time taken does not say which one (if any) matched.
-    for mac in keys.signatures(token[:TOKEN_LENGTH].encode("ascii"), purpose=TAG_PURPOSE):
+    for mac in keys.signatures(raw[:TOKEN_LENGTH], purpose=TAG_PURPOSE):
         expected = binascii.b2a_base64(mac[:TAG_BYTES], newline=False)
         matched |= hmac.compare_digest(expected, presented)
     return Tag.VALID if matched else Tag.INVALID
@@ -117,4 +118,4 @@ def token_key(token: str) -> str:
 
 def session_key(token: str) -> str:
     """The store key of a session token: hex SHA-256 of its random part (tag excluded)."""
-    return token_key(token[:TOKEN_LENGTH])
+    return hashlib.sha256(token[:TOKEN_LENGTH].encode("ascii")).hexdigest()  # token_key's hash

@@ -27,7 +27,7 @@ from typing import Any
 
 from ..core.client import ClientInfo
 from ..core.header_merge import merge_headers, raw_headers
-from ..core.request import view_of_scope
+from ..core.request import RequestView, view_of_scope
 from ..errors import ConfigurationError, GuessingBlocked, StoreUnavailable
 from ..manager import AsyncSessionManager
 from ..session import AsyncSession
@@ -56,14 +56,33 @@ def client_from_scope(scope: Scope) -> ClientInfo:
     Behind a reverse proxy, pass a resolver that trusts forwarded headers only from your
     proxies' addresses.
     """
-    view = view_of_scope(scope)
+    return _client_of(view_of_scope(scope))
+
+
+def _client_of(view: RequestView) -> ClientInfo:
     return ClientInfo.from_raw(view.peer, view.header("user-agent"))
 
 
 def cookie_header(scope: Scope) -> bytes | None:
     """All Cookie header lines of a request joined as one (HTTP/2 may split them)."""
-    cookie = view_of_scope(scope).cookie
+    return _cookie_of(view_of_scope(scope))
+
+
+def _cookie_of(view: RequestView) -> bytes | None:
+    cookie = view.cookie
     return cookie if isinstance(cookie, bytes) else None
+
+
+def _own_bytes(headers: Any) -> list[tuple[bytes, bytes]]:
+    """The app's header pairs with exact ``bytes`` names and values (a server or app may hand
+    over ``bytearray``), so the merge can compare and hash them."""
+    out: list[tuple[bytes, bytes]] = []
+    for name, value in headers:
+        if type(name) is bytes and type(value) is bytes:
+            out.append((name, value))
+        else:
+            out.append((bytes(name), bytes(value)))
+    return out
 
 
 async def send_unavailable(send: Send) -> None:
@@ -143,8 +162,14 @@ class SessionMiddleware:
         # Taken before loading, so the registering middleware can tell it was seen even when
         # the load fails (a 429 or 503 then answers and the wrappers never run).
         app = self._with_on_load(scope)
-        client = self.client_resolver(scope)
-        cookies = cookie_header(scope)
+        if self.client_resolver is client_from_scope:  # the default: one view for both
+            view = view_of_scope(scope)
+            client = _client_of(view)
+        else:
+            client = self.client_resolver(scope)
+            view = view_of_scope(scope)
+        cookie = view.cookie
+        cookies = cookie if isinstance(cookie, bytes) else None  # as _cookie_of
         try:
             session = await self.manager.load(cookies, client)
         except GuessingBlocked as blocked:
@@ -190,8 +215,7 @@ class SessionMiddleware:
                     return
                 if extra:
                     message["headers"] = merge_headers(
-                        [(bytes(n), bytes(v)) for n, v in message.get("headers", ())],
-                        raw_headers(extra),
+                        _own_bytes(message.get("headers", ())), raw_headers(extra)
                     )
             await send(message)
 

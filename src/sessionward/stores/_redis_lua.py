@@ -33,7 +33,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..core import json_text
-from ..core.records import SessionRecord, encode_value
+from ..core.records import SessionRecord, encode_value, record_of
 from .base import RecordUpdate
 
 # How many index members one script call converts or drops (and log-out-everywhere deletes).
@@ -390,19 +390,19 @@ def decode_record(key: str, raw: Mapping[Any, Any] | Sequence[Any]) -> SessionRe
     for name, value in zip(names, parsed, strict=True):  # strict: a tampered value fails loudly
         (data if name[0] == "d" else meta)[name[2:]] = value
     auth = base.get("a")
-    return SessionRecord(
-        key=key,
-        handle=base["h"],
-        user_id=base.get("u"),
-        created_at=float(base["c"]),
-        last_seen_at=float(base["ls"]),
-        expires_at=float(base["ex"]),
-        authenticated_at=None if auth is None else float(auth),
-        origin=base["o"],  # type: ignore[arg-type]
-        ip=base.get("ip"),
-        user_agent=base.get("ua"),
-        data=data,
-        meta=meta,
+    return record_of(
+        key,
+        base["h"],
+        base.get("u"),
+        float(base["c"]),
+        float(base["ls"]),
+        float(base["ex"]),
+        None if auth is None else float(auth),
+        base["o"],  # type: ignore[arg-type]
+        base.get("ip"),
+        base.get("ua"),
+        data,
+        meta,
     )
 
 

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..core.policy import LimitPolicy
-from ..core.records import SessionRecord
+from ..core.records import SessionRecord, record_of
+from ..core.slots import slot_setters
 from ..errors import SessionLimitExceeded
 
 
@@ -61,6 +62,27 @@ class RecordUpdate:
             or self.last_seen_at is not None
             or self.expires_at is not None
         )
+
+
+_set_data, _set_deleted, _set_meta, _set_seen, _set_expires = slot_setters(RecordUpdate)
+
+
+def update_of(
+    set_data: Mapping[str, Any],
+    delete_data: frozenset[str],
+    set_meta: Mapping[str, Any],
+    last_seen_at: float | None,
+    expires_at: float | None,
+) -> RecordUpdate:
+    """``RecordUpdate(...)`` with every field given in order, built as
+    :mod:`~sessionward.core.slots` says (the delta of every saving request)."""
+    update: RecordUpdate = object.__new__(RecordUpdate)
+    _set_data(update, set_data)
+    _set_deleted(update, delete_data)
+    _set_meta(update, set_meta)
+    _set_seen(update, last_seen_at)
+    _set_expires(update, expires_at)
+    return update
 
 
 class Store(Protocol):
@@ -183,7 +205,7 @@ def updated_record(
     expires = record.expires_at
     if change.expires_at is not None and change.expires_at > expires:
         expires = change.expires_at
-    return SessionRecord(
+    return record_of(
         record.key,
         record.handle,
         record.user_id,
@@ -256,7 +278,7 @@ def row_record(
 ) -> SessionRecord:
     """The inverse of :func:`record_row`: ``data``/``meta`` decode those two columns."""
     key, handle, user_id, created, seen, expires, authenticated, origin, ip, agent = row[:10]
-    return SessionRecord(
+    return record_of(
         key,
         handle,
         user_id,
@@ -267,6 +289,6 @@ def row_record(
         origin,
         ip,
         agent,
-        data=data(row[10]),
-        meta=meta(row[11]),
+        data(row[10]),
+        meta(row[11]),
     )
