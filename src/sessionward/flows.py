@@ -239,7 +239,7 @@ class SessionFlows:
         else:
             changed, deleted = session.pending_changes()
             touch = lifecycle.needs_touch(record, self.policy, now)
-            renew = self.policy.renew_interval is not None and renewal.due(record, self.policy, now)
+            renew = renewal.due(record, self.policy, now)
             if renewal.recently_renewed(record, self.policy, now):
                 session.cookie_changed = True
             if changed or deleted or touch or renew:
@@ -272,8 +272,7 @@ class SessionFlows:
                     session.apply(Saved(stored))
                 refresh = touch and session.refresh_cookie and self._persistent(session)
                 session.cookie_changed = session.cookie_changed or refresh
-        if session.cookie_changed:
-            headers.extend(self._cookie_lines(session, now))
+        headers.extend(self._cookie_lines(session, now))
         return headers
 
     def failed(self, session: BaseSession) -> Headers:

@@ -185,5 +185,8 @@ JSON_CODEC = Codec("json")
 TAGGED_CODEC = Codec("tagged")
 
 
+CODECS: dict[str, Codec] = {"json": JSON_CODEC, "tagged": TAGGED_CODEC}
+
+
 def codec_named(name: CodecName) -> Codec:
-    return TAGGED_CODEC if name == "tagged" else JSON_CODEC
+    return CODECS[name]

@@ -35,10 +35,9 @@ def expires_at(record: SessionRecord, policy: SessionPolicy) -> float:
 
 def check(record: SessionRecord, policy: SessionPolicy, now: float) -> Verdict:
     """Both clocks, every time: the absolute one wins when both have run out."""
-    # absolute_deadline and idle_deadline, written out: this runs on every request.
-    if now >= record.created_at + policy.absolute_timeout:
+    if now >= absolute_deadline(record, policy):
         return Verdict.EXPIRED_ABSOLUTE
-    if now >= record.last_seen_at + policy.idle_timeout:
+    if now >= idle_deadline(record, policy):
         return Verdict.EXPIRED_IDLE
     return Verdict.VALID
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Literal
 
 from ..errors import ConfigurationError
-from .codec import JSON_CODEC, TAGGED_CODEC, Codec, CodecName
+from .codec import CODECS, Codec, CodecName
 from .records import DEFAULT_MAX_DATA_BYTES
 
 LimitPolicy = Literal["evict_oldest", "reject_new"]
@@ -129,4 +129,4 @@ class SessionPolicy:
     @property
     def value_codec(self) -> Codec:
         """The :class:`~sessionward.core.codec.Codec` that ``codec`` names."""
-        return TAGGED_CODEC if self.codec == "tagged" else JSON_CODEC  # codec_named, inline
+        return CODECS[self.codec]  # codec_named without the call: read on every request

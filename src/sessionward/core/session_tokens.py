@@ -118,4 +118,4 @@ def token_key(token: str) -> str:
 
 def session_key(token: str) -> str:
     """The store key of a session token: hex SHA-256 of its random part (tag excluded)."""
-    return hashlib.sha256(token[:TOKEN_LENGTH].encode("ascii")).hexdigest()  # token_key's hash
+    return token_key(token[:TOKEN_LENGTH])

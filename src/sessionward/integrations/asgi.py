@@ -168,8 +168,7 @@ class SessionMiddleware:
         else:
             client = self.client_resolver(scope)
             view = view_of_scope(scope)
-        cookie = view.cookie
-        cookies = cookie if isinstance(cookie, bytes) else None  # as _cookie_of
+        cookies = _cookie_of(view)
         try:
             session = await self.manager.load(cookies, client)
         except GuessingBlocked as blocked:
