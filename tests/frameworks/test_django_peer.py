@@ -83,11 +83,11 @@ def run(django_tests: Path, store: str, suites: str, tmp_path: Path) -> dict[str
         [sys.executable, str(RUNNER), str(django_tests), store, str(result), suites],
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=110,
         env=env,
         check=False,
     )
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.returncode == 0, done.stderr[-6000:]
     outcomes: dict[str, str] = json.loads(result.read_text())["outcomes"]
     return outcomes
 

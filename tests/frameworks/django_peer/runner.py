@@ -13,6 +13,7 @@ comes from the sdist of the installed Django, downloaded at test time.
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import os
 import sys
@@ -173,6 +174,9 @@ class Recorder(unittest.TextTestResult):
 
 
 def main() -> int:
+    # The suite takes seconds; a run that hangs prints every thread's stack and exits, so the
+    # test's failure shows where it waited instead of pytest-timeout's view of the parent.
+    faulthandler.dump_traceback_later(90, exit=True)
     django_tests, store, result_path, suites = sys.argv[1:5]
     with tempfile.TemporaryDirectory() as tmp:
         configure(Path(django_tests), store, Path(tmp))
