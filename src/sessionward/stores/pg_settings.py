@@ -30,6 +30,7 @@ from typing import Any
 import psycopg
 import psycopg_pool
 from psycopg_pool.base import AttemptWithBackoff
+from psycopg_pool.pool_async import MaintenanceTask, StopWorker
 
 from ..errors import ConfigurationError
 
@@ -104,7 +105,17 @@ class Pool(psycopg_pool.ConnectionPool[SyncConnection]):
 
 
 class AsyncPool(psycopg_pool.AsyncConnectionPool[AsyncConnection]):
-    """The asyncio twin of :class:`Pool`."""
+    """The asyncio twin of :class:`Pool`, whose workers end when they are cancelled.
+
+    psycopg_pool's async worker counts a ``CancelledError`` from a maintenance task (a
+    connection attempt, say) as that task failing and waits for the next one, so an event loop
+    closing while a connection is being made (``asyncio.run`` returning, as in every
+    ``async_to_sync`` call under Django) waited for ever. Each task here asks for the
+    cancellation again when it was swallowed; the worker's next wait then ends it.
+    """
+
+    def run_task(self, task: MaintenanceTask) -> None:
+        super().run_task(task if isinstance(task, StopWorker) else _Cancellable(task))
 
     async def _add_connection(
         self, attempt: AttemptWithBackoff | None, growing: bool = False
@@ -112,6 +123,28 @@ class AsyncPool(psycopg_pool.AsyncConnectionPool[AsyncConnection]):
         await super()._add_connection(
             attempt or _QuickBackoff(timeout=self.reconnect_timeout), growing
         )
+
+
+class _Cancellable(MaintenanceTask):
+    """A pool maintenance task that passes its worker's cancellation on (see AsyncPool)."""
+
+    def __init__(self, task: MaintenanceTask) -> None:
+        self.pool = task.pool
+        self.task = task
+
+    def __repr__(self) -> str:
+        return repr(self.task)
+
+    async def run(self) -> None:
+        try:
+            await self.task.run()
+        finally:
+            worker = asyncio.current_task()
+            if worker is not None and worker.cancelling():
+                worker.cancel()
+
+    async def _run(self, pool: Any) -> None:  # run() hands the work to the task itself
+        await self.task.run()
 
 
 def pool_options(
