@@ -12,7 +12,7 @@ import pytest
 from sessionward import AsyncSQLiteStore
 from sessionward.core.session_tokens import new_handle, new_token, token_key
 from sessionward.stores import RecordUpdate, SessionRecord
-from sessionward.stores.sqlite_db import WouldBlock
+from sessionward.stores.sqlite_db import SQLiteDatabase, WouldBlock
 
 pytestmark = pytest.mark.anyio
 NOW = 1_800_000_000.0
@@ -115,3 +115,25 @@ async def test_inline_writes_leave_checkpoints_to_a_worker_thread(tmp_path: Path
     # Without them the WAL would hold every one of the 2000 writes (several MB).
     assert path.with_name(path.name + "-wal").stat().st_size < 1_500_000
     await store.close()
+
+
+def test_a_no_wait_connection_that_cannot_open_yet_would_block(tmp_path: Path) -> None:
+    # A file not yet in WAL mode, locked by another process (another instance creating it):
+    # switching it to WAL must wait, so the event loop's no-wait attempt steps aside (the call
+    # goes to a thread) instead of failing the request as an outage.
+    path = tmp_path / "s.sqlite3"
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("CREATE TABLE t (x)")
+    other.execute("BEGIN EXCLUSIVE")
+    other.execute("INSERT INTO t VALUES (1)")
+    db = SQLiteDatabase(path, busy_timeout=5.0, owner="test")
+
+    def count(conn: sqlite3.Connection) -> int:
+        return int(conn.execute("SELECT count(*) FROM t").fetchone()[0])
+
+    with pytest.raises(WouldBlock):
+        db.call_nowait(db.run, count, write=False)
+    other.execute("COMMIT")
+    assert db.call_nowait(db.run, count, write=False) == 1
+    other.close()
+    db.close()

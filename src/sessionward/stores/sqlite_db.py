@@ -38,6 +38,12 @@ class WouldBlock(Exception):
     """A no-wait call found the database busy; nothing was changed."""
 
 
+def _is_lock(exc: sqlite3.Error) -> bool:
+    """Whether SQLite refused because another connection holds a lock (worth waiting out)."""
+    text = str(exc)
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+
+
 class SQLiteDatabase:
     """Connections, transactions and migrations for one SQLite file."""
 
@@ -69,6 +75,9 @@ class SQLiteDatabase:
                 conn = sqlite3.connect(
                     self.path, timeout=timeout, isolation_level=None, check_same_thread=False
                 )
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(f"cannot open SQLite database {self.path}: {exc}") from exc
+            try:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
                 conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
@@ -77,6 +86,11 @@ class SQLiteDatabase:
                     # checkpoint (an fsync) itself; see AsyncSQLiteStore.
                     conn.execute("PRAGMA wal_autocheckpoint=0")
             except sqlite3.Error as exc:
+                conn.close()
+                if nowait and _is_lock(exc):
+                    # A file another connection is still switching to WAL (or holds locked
+                    # before it is in WAL mode): this attempt steps aside, as for any lock.
+                    raise WouldBlock from exc
                 raise StoreUnavailable(f"cannot open SQLite database {self.path}: {exc}") from exc
             setattr(self._local, name, conn)
             with self._all_lock:
@@ -137,7 +151,7 @@ class SQLiteDatabase:
             except sqlite3.IntegrityError:
                 raise  # a constraint the caller turns into its own error, not an outage
             except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc):
+                if not _is_lock(exc):
                     raise StoreUnavailable(f"SQLite error: {exc}") from exc
                 if nowait:
                     raise WouldBlock from exc
