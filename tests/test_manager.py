@@ -300,6 +300,27 @@ def test_session_data_must_be_json(manager: SessionManager) -> None:
         manager.commit(s)
 
 
+@pytest.mark.parametrize("codec", ["json", "tagged"])
+def test_a_stored_session_grown_past_the_limit_is_refused_and_kept(
+    store: CountingStore, clock: FakeClock, codec: str
+) -> None:
+    policy = SessionPolicy(max_data_bytes=1024, codec=codec)  # type: ignore[arg-type]
+    manager = SessionManager(store, policy=policy, clock=clock, sinks=[])  # type: ignore[arg-type]
+    s = manager.load(None, CLIENT)
+    s["cart"] = ["apple"]
+    token = cookie_of(manager.commit(s))
+    s = manager.load(token, CLIENT)
+    s["note"] = "x" * 2000  # only this key changed; the whole session is what must fit
+    with pytest.raises(SessionDataError, match="larger than 1024 bytes"):
+        manager.commit(s)
+    s = manager.load(token, CLIENT)
+    s["cart"].append(object())  # in place, in a key loaded from the store
+    with pytest.raises(SessionDataError, match="JSON" if codec == "json" else "tagged"):
+        manager.commit(s)
+    kept = manager.load(token, CLIENT)
+    assert dict(kept) == {"cart": ["apple"]}
+
+
 def test_a_failing_sink_never_breaks_the_request(
     store: CountingStore, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -244,7 +244,7 @@ class SessionFlows:
                 session.cookie_changed = True
             if changed or deleted or touch or renew:
                 if changed:
-                    encode_data(session.data_to_store(), max_bytes=self.policy.max_data_bytes)
+                    session.check_size(self.policy.max_data_bytes)
                 seen = lifecycle.touched(record, self.policy, now) if touch else None
                 change = update_of(
                     changed,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .core.client import ClientInfo
 from .core.codec import JSON_CODEC, Codec
-from .core.records import SessionRecord
+from .core.records import SessionRecord, encode_data
 from .errors import SessionDataError
 
 if TYPE_CHECKING:
@@ -192,6 +192,16 @@ class BaseSession(MutableMapping[str, Any]):
         if keep is None:
             return self._encoded(self._data)
         return self._encoded({k: v for k, v in self._data.items() if k in keep})
+
+    def check_size(self, max_bytes: int) -> None:
+        """Raise ``SessionDataError`` if all the data, stored, would be over ``max_bytes``.
+
+        Call it after :meth:`pending_changes`: with the ``json`` codec every value is its own
+        stored form and ``pending_changes`` has checked each one that changed, so the data is
+        encoded as it is, without a copy in stored form first.
+        """
+        data = self._data if self._codec.name == "json" else self.data_to_store()
+        encode_data(data, max_bytes=max_bytes)
 
     # -- state the manager maintains ----------------------------------------------------
 
