@@ -262,3 +262,40 @@ def test_a_sync_view_under_asgi_gets_a_sync_session(tmp_path: Path) -> None:
             assert [s.user_id for s in conf.get_manager().sessions_of("bob")] == ["bob"]
         finally:
             conf.reset()
+
+
+def test_async_views_under_wsgi_share_the_sync_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A WSGI server runs an async view through async_to_sync, in an event loop made for that
+    # one call. A store opened for such a loop would serve one request and be left to the
+    # garbage collector (with PostgreSQL, a connection pool per request), so the async paths
+    # take the sync manager through sync_to_async there: its connections are shared.
+    from django.test import Client
+
+    opened: list[str] = []
+    real = conf.open_async_store
+
+    def spy(url: str, **options: Any) -> Any:
+        opened.append(url)
+        return real(url, **options)
+
+    monkeypatch.setattr(conf, "open_async_store", spy)
+    with override_settings(
+        ROOT_URLCONF=__name__,
+        MIDDLEWARE=["sessionward.integrations.django.SessionwardMiddleware"],
+        SESSIONWARD_MANAGER=None,
+        SESSIONWARD_STORE=f"sqlite:///{tmp_path / 'sessions.sqlite3'}",
+        SESSIONWARD_SINKS=[],
+    ):
+        conf.reset()
+        try:
+            client = Client()
+            for n in range(1, 6):
+                assert client.post("/write", secure=True).json() == {"user": None, "n": n}
+            assert client.post("/login", secure=True).status_code == 200
+            assert client.get("/me", secure=True).json() == {"user": "alice", "n": 5}
+            assert opened == []
+        finally:
+            conf.get_manager().store.close()
+            conf.reset()

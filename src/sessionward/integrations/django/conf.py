@@ -23,6 +23,9 @@ Settings (only ``SESSIONWARD_STORE`` is required):
 Under ASGI the engine's ``a*`` methods and the middleware's async path use an
 ``AsyncSessionManager`` over the store's async twin (:func:`get_async_manager`: same store
 data, policy, cookie, monitoring, sinks and token keys as the sync manager), one per event loop.
+In a loop asgiref makes for a single ``async_to_sync`` call (an async view under a WSGI server)
+they run the sync manager through ``sync_to_async`` instead: a twin there would open its own
+connections for one request.
 
 Bad values raise :class:`~sessionward.errors.ConfigurationError`, whose message says the fix,
 when the manager is first built (at start-up: the middleware builds it).
@@ -36,6 +39,7 @@ import weakref
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from asgiref.sync import AsyncToSync
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
@@ -171,13 +175,24 @@ def get_async_manager() -> AsyncSessionManager | None:
     with _lock:
         if loop in _async:
             return _async[loop]
+    if loop in AsyncToSync.loop_thread_executors and _from_store_url():
+        # A loop asgiref made for one async_to_sync call (an async view under a WSGI server,
+        # Django's async tests): a store opened for it would serve that one call and be left
+        # to the garbage collector (with PostgreSQL, a connection pool per request). The sync
+        # manager, through sync_to_async, shares its connections instead.
+        return None
     twin = build_async_manager(get_manager())
     with _lock:
         return _async.setdefault(loop, twin)
 
 
+def _from_store_url() -> bool:
+    """Whether the managers are built from ``SESSIONWARD_STORE`` (not ``SESSIONWARD_MANAGER``)."""
+    return getattr(settings, "SESSIONWARD_MANAGER", None) is None
+
+
 def build_async_manager(manager: SessionManager) -> AsyncSessionManager | None:
-    if getattr(settings, "SESSIONWARD_MANAGER", None) is not None:
+    if not _from_store_url():
         value = _named(
             getattr(settings, "SESSIONWARD_ASYNC_MANAGER", None), "SESSIONWARD_ASYNC_MANAGER"
         )
