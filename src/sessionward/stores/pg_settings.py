@@ -30,7 +30,7 @@ from typing import Any
 import psycopg
 import psycopg_pool
 from psycopg_pool.base import AttemptWithBackoff
-from psycopg_pool.pool_async import MaintenanceTask, StopWorker
+from psycopg_pool.pool_async import MaintenanceTask, StopWorker  # see AsyncPool.run_task
 
 from ..errors import ConfigurationError
 
@@ -107,8 +107,9 @@ class Pool(psycopg_pool.ConnectionPool[SyncConnection]):
 class AsyncPool(psycopg_pool.AsyncConnectionPool[AsyncConnection]):
     """The asyncio twin of :class:`Pool`, whose workers end when they are cancelled.
 
-    psycopg_pool's async worker counts a ``CancelledError`` from a maintenance task (a
-    connection attempt, say) as that task failing and waits for the next one, so an event loop
+    psycopg_pool's async worker (3.3.3; 3.2.0 let it through) counts a ``CancelledError`` from a
+    maintenance task (a connection attempt, say) as that task failing and waits for the next
+    one, so an event loop
     closing while a connection is being made (``asyncio.run`` returning, as in every
     ``async_to_sync`` call under Django) waited for ever. Each task here asks for the
     cancellation again when it was swallowed; the worker's next wait then ends it.
