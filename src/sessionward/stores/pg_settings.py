@@ -109,10 +109,9 @@ class AsyncPool(psycopg_pool.AsyncConnectionPool[AsyncConnection]):
 
     psycopg_pool's async worker (3.3.3; 3.2.0 let it through) counts a ``CancelledError`` from a
     maintenance task (a connection attempt, say) as that task failing and waits for the next
-    one, so an event loop
-    closing while a connection is being made (``asyncio.run`` returning, as in every
-    ``async_to_sync`` call under Django) waited for ever. Each task here asks for the
-    cancellation again when it was swallowed; the worker's next wait then ends it.
+    one, so an event loop closing while a connection is being made (``asyncio.run`` returning,
+    as in every ``async_to_sync`` call under Django) waited for ever. Each task here asks for
+    the cancellation again when it was swallowed; the worker's next wait then ends it.
     """
 
     def run_task(self, task: MaintenanceTask) -> None:
