@@ -137,3 +137,20 @@ def test_a_no_wait_connection_that_cannot_open_yet_would_block(tmp_path: Path) -
     assert db.call_nowait(db.run, count, write=False) == 1
     other.close()
     db.close()
+
+
+def test_a_relative_path_names_the_file_of_the_directory_it_was_given_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Connections open lazily, in whatever thread needs one: a relative path must not follow
+    # the process's working directory (a second, empty database somewhere else).
+    first, later = tmp_path / "app", tmp_path / "elsewhere"
+    first.mkdir()
+    later.mkdir()
+    monkeypatch.chdir(first)
+    db = SQLiteDatabase("sessions.sqlite3", busy_timeout=5.0, owner="test")
+    monkeypatch.chdir(later)
+    db.run(lambda conn: conn.execute("CREATE TABLE t (x)"), write=True)
+    db.close()
+    assert list(later.iterdir()) == []
+    assert sqlite3.connect(first / "sessions.sqlite3").execute("SELECT count(*) FROM t").fetchone()

@@ -55,7 +55,7 @@ class SQLiteDatabase:
             )
         if isinstance(busy_timeout, bool) or not busy_timeout > 0:
             raise ConfigurationError("busy_timeout must be a positive number of seconds")
-        self.path = Path(path)
+        self.path = Path(path).absolute()  # connections open later, maybe elsewhere
         self.busy_timeout = float(busy_timeout)
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
