@@ -153,4 +153,5 @@ def test_a_relative_path_names_the_file_of_the_directory_it_was_given_in(
     db.run(lambda conn: conn.execute("CREATE TABLE t (x)"), write=True)
     db.close()
     assert list(later.iterdir()) == []
-    assert sqlite3.connect(first / "sessions.sqlite3").execute("SELECT count(*) FROM t").fetchone()
+    table = sqlite3.connect(first / "sessions.sqlite3").execute("SELECT count(*) FROM t")
+    assert table.fetchone() == (0,)

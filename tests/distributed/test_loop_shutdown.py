@@ -1,9 +1,10 @@
 """An event loop that ends while the async PostgreSQL pool is still connecting shuts down.
 
-Django runs async code in short-lived event loops (``async_to_sync``), and the async store of
-each loop opens its own pool. psycopg_pool's async pool treats a ``CancelledError`` during a
-connection attempt as a failed attempt, so ``asyncio.run`` ending mid-connect used to wait
-forever for that worker (seen as the Django peer suite on PostgreSQL hanging).
+A short-lived loop (``asyncio.run`` in a script or a test; before the Django fix, every
+``async_to_sync`` call) may end while its store's pool is still connecting. psycopg_pool's
+async pool treats a ``CancelledError`` during a connection attempt as a failed attempt, so
+``asyncio.run`` used to wait forever for that worker (seen as the Django peer suite on
+PostgreSQL hanging).
 
 The server here is a socket that the kernel accepts connections on but nobody answers, so the
 pool's first connection attempt is in flight when the loop ends, every time.

@@ -109,9 +109,9 @@ class AsyncPool(psycopg_pool.AsyncConnectionPool[AsyncConnection]):
 
     psycopg_pool's async worker (3.3.3; 3.2.0 let it through) counts a ``CancelledError`` from a
     maintenance task (a connection attempt, say) as that task failing and waits for the next
-    one, so an event loop closing while a connection is being made (``asyncio.run`` returning,
-    as in every ``async_to_sync`` call under Django) waited for ever. Each task here asks for
-    the cancellation again when it was swallowed; the worker's next wait then ends it.
+    one, so an event loop closing while a connection is being made (``asyncio.run`` returning
+    soon after the store's first use) waited for ever. Each task here asks for the
+    cancellation again when it was swallowed; the worker's next wait then ends it.
     """
 
     def run_task(self, task: MaintenanceTask) -> None:
@@ -143,8 +143,8 @@ class _Cancellable(MaintenanceTask):
             if worker is not None and worker.cancelling():
                 worker.cancel()
 
-    async def _run(self, pool: Any) -> None:  # run() hands the work to the task itself
-        await self.task.run()
+    async def _run(self, pool: Any) -> None:  # abstract in the base; run() above replaces it
+        raise NotImplementedError
 
 
 def pool_options(
