@@ -9,6 +9,7 @@ same flows against a synchronous store (``SessionManager``) or an async one
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import warnings
 from collections.abc import Mapping
 from typing import Any, NamedTuple
@@ -252,6 +253,9 @@ class SessionFlows:
                     {renewal.META_RENEWED_AT: now} if renew else {},
                     None if seen is None else seen.last_seen_at,
                     None if seen is None else seen.expires_at,
+                    # The session keeps its own data (Saved below): only the stored fields
+                    # the rest of the flow reads need to come back.
+                    False,
                 )
                 stored: SessionRecord | None = yield StoreCall("update", (record.key, change))
                 if stored is not None and renewal.is_stub(stored):
@@ -336,7 +340,9 @@ class SessionFlows:
         successor = None if token is None else self._successor(stub, token, now)
         if successor is None:
             return None
-        stored: SessionRecord | None = yield StoreCall("update", (session_key(successor), change))
+        # Adopted takes the data of the reply: it must come back whole.
+        whole = change if change.reply_data else dataclasses.replace(change, reply_data=True)
+        stored: SessionRecord | None = yield StoreCall("update", (session_key(successor), whole))
         if stored is not None:
             session.apply(Adopted(stored, successor, new_cookie=True))
         return stored

@@ -37,7 +37,11 @@ class Adopted:
 
 @dataclass(frozen=True, slots=True)
 class Saved:
-    """The store now holds ``record``: what the session has is no longer a change."""
+    """The store now holds ``record``: what the session has is no longer a change.
+
+    ``record`` is the store's reply to the save, whose ``data`` may be empty
+    (``RecordUpdate.reply_data``): the session's own data is what it keeps.
+    """
 
     record: SessionRecord
 

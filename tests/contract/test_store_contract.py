@@ -96,6 +96,46 @@ def test_update_merges_meta(store: Any) -> None:
     assert store.get(record.key).meta == {"flag": "ip-change"}
 
 
+@pytest.mark.parametrize("touch", [False, True], ids=["data-only", "touch"])
+def test_a_save_reply_without_data_is_the_stored_record_in_every_other_field(
+    store: Any, touch: bool
+) -> None:
+    """``reply_data=False`` (the end-of-request save): ``data`` may come back empty, but the
+    fixed fields and every meta key sessionward writes are those stored, changes included."""
+    record = make(data={"a": 1, "b": [2]}).evolve(
+        meta={"renewed_at": NOW, "flags": ["ip_change"], "device": "Firefox 130 on Linux"}
+    )
+    store.create(record, now=NOW)
+    change = RecordUpdate(
+        set_data={"a": 2},
+        delete_data=frozenset({"b"}),
+        set_meta={"reauth_required": True} if touch else {},
+        last_seen_at=NOW + 60 if touch else None,
+        expires_at=NOW + 1860 if touch else None,
+        reply_data=False,
+    )
+    reply = store.update(record.key, change)
+    stored = store.get(record.key)
+    assert stored.data == {"a": 2}
+    assert reply.data in ({}, stored.data)
+    assert reply.with_data(stored.data, reply.meta) == stored
+    assert stored.meta["flags"] == ["ip_change"]
+    assert ("reauth_required" in stored.meta) is touch
+
+
+@pytest.mark.parametrize("touch", [False, True], ids=["data-only", "touch"])
+def test_a_save_reply_without_data_of_a_missing_record_is_none(store: Any, touch: bool) -> None:
+    record = make()
+    store.create(record, now=NOW)
+    store.delete(record.key)
+    change = RecordUpdate(
+        set_data={"x": 1}, last_seen_at=NOW + 5 if touch else None, reply_data=False
+    )
+    assert store.update(record.key, change) is None
+    assert store.get(record.key) is None
+    assert store.list_all() == []
+
+
 def test_create_with_replaces_kills_the_old_key_atomically(store: Any) -> None:
     old = make()
     store.create(old, now=NOW)

@@ -23,9 +23,13 @@ def test_record_of_builds_what_the_dataclass_builds() -> None:
 
 
 def test_update_of_builds_what_the_dataclass_builds() -> None:
-    built = update_of({"a": 1}, frozenset({"b"}), {"m": 1}, 5.0, None)
+    built = update_of({"a": 1}, frozenset({"b"}), {"m": 1}, 5.0, None, False)
     assert built == RecordUpdate(
-        set_data={"a": 1}, delete_data=frozenset({"b"}), set_meta={"m": 1}, last_seen_at=5.0
+        set_data={"a": 1},
+        delete_data=frozenset({"b"}),
+        set_meta={"m": 1},
+        last_seen_at=5.0,
+        reply_data=False,
     )
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import re
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -309,3 +311,45 @@ def test_fields_without_a_handle_are_no_session(store: Any) -> None:
     assert store.renew(record.key, token_key(new_token()), record, handle=record.handle) is None
     assert store.delete(record.key) is None
     assert store.client.exists(name) == 0
+
+
+@pytest.mark.parametrize("touch", [False, True], ids=["data-only", "touch"])
+def test_a_save_reply_without_data_reads_no_data_field(store: Any, touch: bool) -> None:
+    # The end-of-request save (reply_data=False) reads back the fixed and meta fields only:
+    # Redis sends, and the app decodes, none of the session's data.
+    record = make().evolve(data={f"k{i}": i for i in range(30)}, meta={"renewed_at": NOW})
+    store.create(record, now=NOW)
+    change = RecordUpdate(
+        set_data={"k0": "x"},
+        last_seen_at=NOW + 60 if touch else None,
+        expires_at=NOW + 1860 if touch else None,
+        reply_data=False,
+    )
+    sent: list[tuple[Any, ...]] = []
+    direct = store._direct
+    transaction = direct.transaction
+
+    def spy(*commands: tuple[Any, ...]) -> Any:
+        sent.extend(commands)
+        return transaction(*commands)
+
+    direct.transaction = spy
+    reply = store.update(record.key, change)
+    assert sent[-1][0] == "HMGET" and not any(str(f).startswith("d:") for f in sent[-1][2:])
+    assert reply.data == {} and reply.meta == {"renewed_at": NOW}
+    assert reply == store.get(record.key).with_data({}, reply.meta)
+    store.delete(record.key)
+    assert store.update(record.key, change) is None
+    assert store.client.exists(store._layout.skey(record.key)) == 0  # nothing resurrected
+
+
+def test_every_meta_key_of_the_core_is_read_back() -> None:
+    # A meta key missing from META_KEYS would vanish from a save's reply on Redis: every
+    # ``META_... = "name"`` of the package must be listed.
+    package = Path(lua.__file__).parent.parent
+    names = {
+        match.group(1)
+        for path in package.rglob("*.py")
+        for match in re.finditer(r'^META_\w+\s*=\s*"([^"]+)"', path.read_text(), re.M)
+    }
+    assert len(names) >= 9 and names == set(lua.META_KEYS)

@@ -32,7 +32,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..core import json_text
+from ..core import anomaly, json_text, renewal
 from ..core.records import SessionRecord, encode_value, record_of
 from .base import RecordUpdate
 
@@ -348,9 +348,80 @@ def encode_update(key: str, change: RecordUpdate) -> list[str]:
     return [key, str(len(deletes)), str(len(sets) // 2), ls, ex, ms, *deletes, *sets]
 
 
+#: The fixed fields of a session hash, in the order ``decode_fields`` reads them.
+_BASE = ("h", "u", "c", "ls", "ex", "a", "o", "ip", "ua")
+#: Every meta key sessionward writes. Apps have no way to write meta, so a save's reply
+#: (``RecordUpdate.reply_data`` false) reads back exactly these fields and no data at all;
+#: a test checks that every ``META_*`` name of the core is listed here.
+META_KEYS = (
+    renewal.META_STUB,
+    renewal.META_RENEWED_AT,
+    anomaly.META_DEVICE,
+    anomaly.META_DEVICE_KEY,
+    anomaly.META_LAST_IP,
+    anomaly.META_LAST_USER_AGENT,
+    anomaly.META_FLAGS,
+    anomaly.META_REAUTH,
+    anomaly.META_BINDING,
+)
+_META_FIELDS = tuple("m:" + name for name in META_KEYS)
+
+
+def read_back(session: str, change: RecordUpdate) -> tuple[Any, ...]:
+    """The command that reads a saved session back: all of it, or (``reply_data`` false) only
+    its fixed and meta fields, which ``decode_fields`` decodes."""
+    if change.reply_data:
+        return ("HGETALL", session)
+    return ("HMGET", session, *_BASE, *_META_FIELDS)
+
+
+def as_read(read: tuple[Any, ...], fields: Sequence[Any] | None) -> Any:
+    """``UPDATE_READ``'s reply (the whole hash, flat) in the shape ``read`` would have had."""
+    if read[0] == "HGETALL":
+        return fields or []
+    if not fields:
+        return [None] * (len(read) - 2)
+    pairs = dict(zip(fields[::2], fields[1::2], strict=True))
+    return [pairs.get(name if isinstance(fields[0], str) else name.encode()) for name in read[2:]]
+
+
+def decode_reply(key: str, change: RecordUpdate, raw: Any) -> SessionRecord | None:
+    """The record from ``read_back``'s reply."""
+    return decode_record(key, raw) if change.reply_data else decode_fields(key, raw)
+
+
+def decode_fields(key: str, values: Sequence[Any]) -> SessionRecord | None:
+    """A record with no data from ``HMGET`` of ``_BASE`` and ``_META_FIELDS``."""
+    if values[0] is None:
+        return None  # no handle: gone, or fields a save wrote after a delete (FIELDS_ONLY)
+    if isinstance(values[0], bytes):
+        values = [None if v is None else v.decode("utf-8") for v in values]
+    h, u, c, ls, ex, a, o, ip, ua = values[:9]
+    meta: dict[str, Any] = {}
+    present = [(name, v) for name, v in zip(META_KEYS, values[9:], strict=True) if v is not None]
+    if present:
+        parsed = json_text.loads("[" + ",".join(v for _, v in present) + "]")
+        meta = {name: value for (name, _), value in zip(present, parsed, strict=True)}
+    return record_of(
+        key,
+        h,
+        u,
+        float(c),
+        float(ls),
+        float(ex),
+        None if a is None else float(a),
+        o,
+        ip,
+        ua,
+        {},
+        meta,
+    )
+
+
 def field_commands(session: str, change: RecordUpdate) -> list[tuple[Any, ...]] | None:
     """The plain commands of a data/meta-only change (see FIELDS_ONLY_TTL_MS), or ``None``
-    when the change touches last-seen or expiry and needs ``UPDATE``."""
+    when the change touches last-seen or expiry and needs ``UPDATE``. The last reads the
+    session back (``read_back``)."""
     if change.last_seen_at is not None or change.expires_at is not None:
         return None
     commands: list[tuple[Any, ...]] = []
@@ -360,7 +431,7 @@ def field_commands(session: str, change: RecordUpdate) -> list[tuple[Any, ...]] 
     if sets:
         commands.append(("HSET", session, *sets))
         commands.append(("PEXPIRE", session, FIELDS_ONLY_TTL_MS, "NX"))
-    commands.append(("HGETALL", session))
+    commands.append(read_back(session, change))
     return commands
 
 

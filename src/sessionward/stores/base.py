@@ -45,6 +45,12 @@ class RecordUpdate:
 
     ``last_seen_at`` and ``expires_at`` only ever move forward: of two concurrent touches the
     later time wins whichever commits last.
+
+    ``reply_data`` is a hint: ``False`` says the caller will not read the ``data`` of the
+    record ``update`` returns (the end-of-request save keeps the session's own copy), so a
+    store may return that record with empty ``data`` instead of reading the data back. Every
+    other field, and ``meta`` in full, is still the record as stored afterwards. A store that
+    ignores the hint returns the whole record, which is always correct.
     """
 
     set_data: Mapping[str, Any] = field(default_factory=dict)
@@ -52,6 +58,7 @@ class RecordUpdate:
     set_meta: Mapping[str, Any] = field(default_factory=dict)
     last_seen_at: float | None = None
     expires_at: float | None = None
+    reply_data: bool = True
 
     @property
     def is_empty(self) -> bool:
@@ -64,7 +71,7 @@ class RecordUpdate:
         )
 
 
-_set_data, _set_deleted, _set_meta, _set_seen, _set_expires = slot_setters(RecordUpdate)
+_set_data, _set_deleted, _set_meta, _set_seen, _set_expires, _set_reply = slot_setters(RecordUpdate)
 
 
 def update_of(
@@ -73,6 +80,7 @@ def update_of(
     set_meta: Mapping[str, Any],
     last_seen_at: float | None,
     expires_at: float | None,
+    reply_data: bool,
 ) -> RecordUpdate:
     """``RecordUpdate(...)`` with every field given in order, built as
     :mod:`~sessionward.core.slots` says (the delta of every saving request)."""
@@ -82,6 +90,7 @@ def update_of(
     _set_meta(update, set_meta)
     _set_seen(update, last_seen_at)
     _set_expires(update, expires_at)
+    _set_reply(update, reply_data)
     return update
 
 
@@ -109,7 +118,10 @@ class Store(Protocol):
     def get_by_handle(self, handle: str) -> SessionRecord | None: ...
 
     def update(self, key: str, change: RecordUpdate) -> SessionRecord | None:
-        """Apply ``change``; return the record as stored afterwards, or ``None`` if gone."""
+        """Apply ``change``; return the record as stored afterwards, or ``None`` if gone.
+
+        With ``change.reply_data`` false the returned record's ``data`` may be empty.
+        """
         ...
 
     def delete(self, key: str) -> SessionRecord | None:

@@ -195,12 +195,14 @@ def _register(client: Any) -> dict[str, Any]:
     return {name: client.register_script(getattr(lua, name)) for name in _SCRIPTS}
 
 
-def _update_pipeline(client: Any, sha: str, session: str, args: list[Any]) -> Any:
-    """``UPDATE`` then ``HGETALL`` in one MULTI: atomic, and the record comes back as plain
-    RESP instead of through Lua (see ``_redis_lua.UPDATE``)."""
+def _update_pipeline(
+    client: Any, sha: str, session: str, args: list[Any], read: tuple[Any, ...]
+) -> Any:
+    """``UPDATE`` then the read-back (``_redis_lua.read_back``) in one MULTI: atomic, and the
+    record comes back as plain RESP instead of through Lua (see ``_redis_lua.UPDATE``)."""
     pipe = client.pipeline(transaction=True)
     pipe.evalsha(sha, 1, session, *args)
-    pipe.hgetall(session)
+    pipe.execute_command(*read)
     return pipe
 
 
@@ -229,19 +231,21 @@ def _update_plan(layout: _Layout, key: str, change: RecordUpdate) -> Flow[Sessio
     commands = lua.field_commands(session, change)
     if commands is not None:
         raw = yield StoreCall("_fields", (commands,))
-        record = lua.decode_record(key, raw)
-        if record is None and raw:
-            yield StoreCall("delete", (session,), target=_CLIENT)  # a save after a delete
+        record = lua.decode_reply(key, change, raw)
+        if record is None and any(command[0] == "HSET" for command in commands):
+            # A save after a delete wrote fields into a hash that is no session: remove them.
+            yield StoreCall("delete", (session,), target=_CLIENT)
         return record
     _, args = layout.update_call(key, change)
+    read = lua.read_back(session, change)
     try:
-        replies = yield StoreCall("_update", (session, args))
+        replies = yield StoreCall("_update", (session, args, read))
     except redis.ResponseError as exc:
         if not _noscript(exc):
             raise
         yield StoreCall("script_load", (lua.UPDATE,), target=_CLIENT)
-        replies = yield StoreCall("_update", (session, args))
-    return lua.decode_record(key, replies[1])
+        replies = yield StoreCall("_update", (session, args, read))
+    return lua.decode_reply(key, change, replies[1])
 
 
 class RedisStore:
@@ -320,15 +324,13 @@ class RedisStore:
             return self._direct.transaction(*commands)[-1]
         return _fields_pipeline(self.client, commands).execute()[-1]
 
-    def _update(self, session: str, args: list[Any]) -> list[Any]:
+    def _update(self, session: str, args: list[Any], read: tuple[Any, ...]) -> list[Any]:
         if isinstance(self.client, redis.RedisCluster):
-            return [1, self._script("UPDATE_READ", [session], args)]
+            return [1, lua.as_read(read, self._script("UPDATE_READ", [session], args))]
         sha = self._scripts["UPDATE"].sha
         if self._direct is not None:
-            return self._direct.transaction(
-                ("EVALSHA", sha, 1, session, *args), ("HGETALL", session)
-            )
-        replies: list[Any] = _update_pipeline(self.client, sha, session, args).execute()
+            return self._direct.transaction(("EVALSHA", sha, 1, session, *args), read)
+        replies: list[Any] = _update_pipeline(self.client, sha, session, args, read).execute()
         return replies
 
     def delete(self, key: str) -> SessionRecord | None:
@@ -495,15 +497,14 @@ class AsyncRedisStore:
             return (await self._fast.transaction(*commands))[-1]
         return (await _fields_pipeline(self.client, commands).execute())[-1]
 
-    async def _update(self, session: str, args: list[Any]) -> list[Any]:
+    async def _update(self, session: str, args: list[Any], read: tuple[Any, ...]) -> list[Any]:
         if self._fast is not None:
             sha = self._fast.sha(lua.UPDATE)
-            return await self._fast.transaction(
-                ("EVALSHA", sha, 1, session, *args), ("HGETALL", session)
-            )
+            return await self._fast.transaction(("EVALSHA", sha, 1, session, *args), read)
         if isinstance(self.client, aioredis.RedisCluster):
-            return [1, await self._script("UPDATE_READ", [session], args)]
-        pipe = _update_pipeline(self.client, self._scripts["UPDATE"].sha, session, args)
+            whole = await self._script("UPDATE_READ", [session], args)
+            return [1, lua.as_read(read, whole)]
+        pipe = _update_pipeline(self.client, self._scripts["UPDATE"].sha, session, args, read)
         replies: list[Any] = await pipe.execute()
         return replies
 
