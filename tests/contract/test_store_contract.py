@@ -98,7 +98,7 @@ def test_update_merges_meta(store: Any) -> None:
 
 @pytest.mark.parametrize("touch", [False, True], ids=["data-only", "touch"])
 def test_a_save_reply_without_data_is_the_stored_record_in_every_other_field(
-    store: Any, touch: bool
+    store: Any, touch: bool, request: pytest.FixtureRequest
 ) -> None:
     """``reply_data=False`` (the end-of-request save): ``data`` may come back empty, but the
     fixed fields and every meta key sessionward writes are those stored, changes included."""
@@ -117,7 +117,9 @@ def test_a_save_reply_without_data_is_the_stored_record_in_every_other_field(
     reply = store.update(record.key, change)
     stored = store.get(record.key)
     assert stored.data == {"a": 2}
-    assert reply.data in ({}, stored.data)
+    # The memory store keeps the hint's default; every store with I/O sends no data back.
+    honours = not request.node.callspec.params["store"].startswith("memory")
+    assert reply.data == ({} if honours else stored.data)
     assert reply.with_data(stored.data, reply.meta) == stored
     assert stored.meta["flags"] == ["ip_change"]
     assert ("reauth_required" in stored.meta) is touch

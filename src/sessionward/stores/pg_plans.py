@@ -92,6 +92,17 @@ def sweep_batch(delete: StoreCall, lock_name: str, *more: StoreCall) -> Plan[int
     return count
 
 
+_UPDATE = (
+    "UPDATE {table} SET data = (data - %s::text[]) || %s::jsonb, "
+    "meta = meta || %s::jsonb, "
+    "last_seen_at = GREATEST(last_seen_at, COALESCE(%s::float8, last_seen_at)), "
+    "expires_at = GREATEST(expires_at, COALESCE(%s::float8, expires_at)) "
+    "WHERE key = %s RETURNING "
+)
+_UPDATE_WHOLE = _UPDATE + "{cols}"
+_UPDATE_REPLY = _UPDATE + "{reply_cols}"  # no data back: the end-of-request save
+
+
 class Plans:
     """The store's operations over one schema."""
 
@@ -99,13 +110,20 @@ class Plans:
         self.schema = schema
         self.table = sql.Identifier(schema, "sessions")
         self.cols = sql.SQL(", ").join(map(sql.Identifier, _COLUMNS))
+        # The same with no data, for a save's reply (``RecordUpdate.reply_data`` false).
+        self.reply_cols = sql.SQL(", ").join(
+            sql.SQL("'{}'::jsonb") if c == "data" else sql.Identifier(c) for c in _COLUMNS
+        )
         self._texts: dict[str, bytes] = {}
 
     def _q(self, template: str, *params: Any) -> StoreCall:
         # Composed once per template: a request's statements cost no formatting.
         text = self._texts.get(template)
         if text is None:
-            text = sql.SQL(template).format(table=self.table, cols=self.cols).as_bytes(None)
+            composed = sql.SQL(template).format(
+                table=self.table, cols=self.cols, reply_cols=self.reply_cols
+            )
+            text = composed.as_bytes(None)
             self._texts[template] = text
         return query(text, params)
 
@@ -238,11 +256,7 @@ class Plans:
     def update_call(self, key: str, change: RecordUpdate) -> StoreCall:
         """The one statement of :meth:`update` (its values encoded now)."""
         return self._q(
-            "UPDATE {table} SET data = (data - %s::text[]) || %s::jsonb, "
-            "meta = meta || %s::jsonb, "
-            "last_seen_at = GREATEST(last_seen_at, COALESCE(%s::float8, last_seen_at)), "
-            "expires_at = GREATEST(expires_at, COALESCE(%s::float8, expires_at)) "
-            "WHERE key = %s RETURNING {cols}",
+            _UPDATE_WHOLE if change.reply_data else _UPDATE_REPLY,
             sorted(change.delete_data),
             _data_json(change.set_data),
             json.dumps(dict(change.set_meta), separators=(",", ":")),

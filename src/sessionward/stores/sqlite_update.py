@@ -32,12 +32,15 @@ COLUMNS = (
     "key, handle, user_id, created_at, last_seen_at, expires_at, authenticated_at, origin, "
     "ip, user_agent, data, meta"
 )
+# The same columns with no data (``RecordUpdate.reply_data`` false): the save of every request
+# neither reads back nor decodes the session's data.
+REPLY_COLUMNS = COLUMNS.replace(" data,", " '{}',")
 # Characters json.dumps(ensure_ascii=False) writes as themselves inside a key.
 _PLAIN_KEY = re.compile(r'[^"\\\x00-\x1f\ud800-\udfff]*')
 
 
 @lru_cache(maxsize=512)
-def _statement(deleted: int, data: int, meta: int) -> str:
+def _statement(deleted: int, data: int, meta: int, reply_data: bool) -> str:
     """The UPDATE for a delta of that shape (SQLite's statement cache keys on this text)."""
     sets = []
     if deleted or data:
@@ -53,7 +56,7 @@ def _statement(deleted: int, data: int, meta: int) -> str:
     sets.append("expires_at = max(expires_at, coalesce(?, expires_at))")
     return (
         f"UPDATE sessionward_sessions SET {', '.join(sets)} "  # noqa: S608 (no input in it)
-        f"WHERE key = ? RETURNING {COLUMNS}"
+        f"WHERE key = ? RETURNING {COLUMNS if reply_data else REPLY_COLUMNS}"
     )
 
 
@@ -87,4 +90,4 @@ def update_statement(key: str, change: RecordUpdate) -> tuple[str, tuple[Any, ..
         params += (path, json.dumps(value, separators=(",", ":")))
     params += (change.last_seen_at, change.expires_at, key)
     shape = (len(change.delete_data), len(change.set_data), len(change.set_meta))
-    return _statement(*shape), tuple(params)
+    return _statement(*shape, change.reply_data), tuple(params)
