@@ -3,6 +3,8 @@
     .venv/bin/python bench/wsgi_inprocess.py --apps flask --rounds 5
     .venv/bin/python bench/wsgi_inprocess.py --apps django --callgrind   # instructions (slow)
     .venv/bin/python bench/wsgi_inprocess.py --apps flask-sessionward-redis --profile
+    .venv/bin/python bench/wsgi_inprocess.py --apps flask --keys 32   # a session of 33 keys
+    SORT=cumulative NSTATS=60 .venv/bin/python bench/wsgi_inprocess.py --apps ... --profile
 
 Each round starts one fresh process per app of bench/wsgi_apps.py (Redis DB 13, its own
 prefix), creates a session with ``POST /setup``, then drives ``--requests`` read-only and
@@ -36,7 +38,7 @@ GROUPS = {
 REDIS_URL = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/13")
 
 WORKER = r"""
-import cProfile, io, json, pstats, sys, time
+import cProfile, io, json, os, pstats, sys, time
 sys.path.insert(0, sys.argv[1])
 import wsgi_apps
 
@@ -69,8 +71,10 @@ def call(method, path, query, cookie):
     return cookie
 
 
-def main(n, profile, warm, only):
+def main(n, profile, warm, only, keys):
     cookie = call("POST", "/setup", "", None)
+    for i in range(2, keys + 1):  # the session grows to ``keys`` counters, as under wrk
+        cookie = call("POST", "/write", f"k=c{i}", cookie)
     result = {}
     for label, method, path, query in (("read", "GET", "/read", ""),
                                        ("write", "POST", "/write", "k=c1")):
@@ -88,12 +92,13 @@ def main(n, profile, warm, only):
         if prof:
             prof.disable()
             out = io.StringIO()
-            pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(25)
+            stats = pstats.Stats(prof, stream=out).sort_stats(os.environ.get("SORT", "tottime"))
+            stats.print_stats(int(os.environ.get("NSTATS", "25")))
             print(label, out.getvalue(), file=sys.stderr)
     print(json.dumps(result))
 
 
-main(int(sys.argv[2]), sys.argv[3] == "1", int(sys.argv[4]), sys.argv[5])
+main(int(sys.argv[2]), sys.argv[3] == "1", int(sys.argv[4]), sys.argv[5], int(sys.argv[6]))
 """
 
 
@@ -105,6 +110,7 @@ def run_one(
     profile: bool,
     warm: int = 200,
     only: str = "both",
+    keys: int = 1,
 ) -> tuple[str, str]:
     env = {
         **os.environ,
@@ -114,7 +120,7 @@ def run_one(
         "BENCH_NAMESPACE": f"inproc_{uuid.uuid4().hex[:8]}",
     }
     cmd = [*wrap, sys.executable, "-c", WORKER, str(ROOT / "bench"), str(requests)]
-    cmd += ["1" if profile else "0", str(warm), only]
+    cmd += ["1" if profile else "0", str(warm), only, str(keys)]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if out.returncode != 0:
         raise SystemExit(f"{app} failed:\n{out.stderr[-3000:]}")
@@ -136,6 +142,9 @@ def main() -> None:
     parser.add_argument("--against", help="another checkout, run with this bench")
     parser.add_argument("--callgrind", action="store_true")
     parser.add_argument("--profile", action="store_true", help="cProfile, printed to stderr")
+    parser.add_argument(
+        "--keys", type=int, default=1, help="counters in the session (32 connections make 32)"
+    )
     args = parser.parse_args()
     apps: list[str] = []
     for name in args.apps.split(","):
@@ -152,7 +161,9 @@ def main() -> None:
             per: dict[str, float] = {}
             for only in ("read", "write"):
                 counts = [
-                    instructions(run_one(app, sources[label], n, wrap, False, 20, only)[1])
+                    instructions(
+                        run_one(app, sources[label], n, wrap, False, 20, only, args.keys)[1]
+                    )
                     for n in (10, 10 + args.requests)
                 ]
                 per[only] = (counts[1] - counts[0]) / args.requests
@@ -164,7 +175,9 @@ def main() -> None:
     results: dict[tuple[str, str], list[dict[str, float]]] = {run: [] for run in runs}
     for _ in range(args.rounds):
         for app, label in runs:
-            stdout, stderr = run_one(app, sources[label], args.requests, [], args.profile)
+            stdout, stderr = run_one(
+                app, sources[label], args.requests, [], args.profile, keys=args.keys
+            )
             if args.profile:
                 print(f"== {app} [{label}]\n{stderr}", file=sys.stderr)
             results[(app, label)].append(json.loads(stdout.strip().splitlines()[-1]))

@@ -273,7 +273,7 @@ class SessionFlows:
                     session.apply(Ended())
                     return [("set-cookie", expire_cookie(self.cookie))]
                 if not renew:
-                    session.apply(Saved(stored))
+                    session.apply(Saved(stored, changed, deleted))
                 refresh = touch and session.refresh_cookie and self._persistent(session)
                 session.cookie_changed = session.cookie_changed or refresh
         headers.extend(self._cookie_lines(session, now))

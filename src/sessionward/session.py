@@ -8,7 +8,7 @@ different keys both keep their change.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Collection, Iterator, MutableMapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -40,10 +40,14 @@ class Saved:
     """The store now holds ``record``: what the session has is no longer a change.
 
     ``record`` is the store's reply to the save, whose ``data`` may be empty
-    (``RecordUpdate.reply_data``): the session's own data is what it keeps.
+    (``RecordUpdate.reply_data``): the session's own data is what it keeps. ``changed`` and
+    ``deleted``, when given, are the keys that save wrote (``pending_changes``): only those
+    are copied into the change baseline instead of the whole session.
     """
 
     record: SessionRecord
+    changed: Collection[str] | None = None
+    deleted: Collection[str] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +109,7 @@ def _snapshot(data: dict[str, Any]) -> dict[str, Any]:
     """
     copy = dict(data)
     for key, value in copy.items():
-        if isinstance(value, dict | list):
+        if isinstance(value, (dict, list)):  # a tuple: faster than a union
             copy[key] = _copy(value)
     return copy
 
@@ -167,7 +171,18 @@ class BaseSession(MutableMapping[str, Any]):
             self.cookie_changed = self.cookie_changed or outcome.new_cookie
         elif isinstance(outcome, Saved):
             self._record = outcome.record
-            self._original = _snapshot(self._data)
+            if outcome.changed is None:
+                self._original = _snapshot(self._data)
+            else:  # the baseline already equals the data in every key the save did not write
+                data, original = self._data, self._original
+                for key in outcome.deleted:
+                    original.pop(key, None)
+                for key in outcome.changed:
+                    value = data.get(key, _MISSING)
+                    if value is _MISSING:  # gone meanwhile (a renewal followed in between)
+                        original.pop(key, None)
+                    else:
+                        original[key] = _copy(value) if isinstance(value, (dict, list)) else value
         else:
             self._end()
 
@@ -229,11 +244,13 @@ class BaseSession(MutableMapping[str, Any]):
         self._pending = None
         self._record = record
         self._token = token
-        if self._codec.name == "json":  # stored form and value are the same: no decoding
-            self._data = dict(record.data)
-        else:
+        data = dict(record.data)
+        if self._codec.name != "json":  # json: stored form and value are the same
             decode = self._codec.decode
-            self._data = {k: decode(v) for k, v in record.data.items()}
+            for key, value in data.items():
+                if isinstance(value, (dict, list)):  # only these hold tags; scalars are as stored
+                    data[key] = decode(value)
+        self._data = data
         self._original = _snapshot(self._data)
 
     def _end(self) -> None:
@@ -251,7 +268,12 @@ class BaseSession(MutableMapping[str, Any]):
         out: dict[str, Any] = {}
         try:
             for key, value in values.items():
-                out[key] = encode(key, value)
+                kind = type(value)
+                # The values every codec stores as they are (Codec.encode's own first test).
+                if kind is str or kind is int or kind is bool or value is None:
+                    out[key] = value
+                else:
+                    out[key] = encode(key, value)
         except TypeError as exc:
             # Assignment checks the value, but a list or dict mutated in place is only seen now.
             raise SessionDataError(f"session data cannot be stored as JSON: {exc}") from exc
