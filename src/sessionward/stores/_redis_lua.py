@@ -144,7 +144,7 @@ return evicted
 # KEYS: the session. ARGV: tag, key, #deletes, #sets (data and meta), last seen or '',
 # expires or '', expiry ms or '', then deleted fields, then field/value pairs. Returns 1, or
 # nil when the session is gone (nothing written: a save never resurrects a deleted session).
-# The stores queue it in MULTI with an HGETALL of the session right after it (UPDATE_CALLS):
+# The stores queue it in MULTI with a read of the session right after it (``read_back``):
 # the record goes to the client as plain RESP, which costs Redis about a third of returning
 # HGETALL through Lua (measured in docs/benchmarks.md, "Redis client comparison").
 UPDATE = (
@@ -179,10 +179,10 @@ return 1
 )
 
 # A change of data or meta only (no touch: the common save, as touches are throttled) needs no
-# script: the stores send HDEL / HSET / PEXPIRE NX / HGETALL in one MULTI (field_commands).
+# script: the stores send HDEL / HSET / PEXPIRE NX / the read in one MULTI (field_commands).
 # If the session is gone, that HSET leaves a hash of a few fields and no handle (``h``): no
 # session at all. Every reader treats it as absent (decode_record, UPDATE, RENEW, remove), the
-# saving store deletes it when its HGETALL shows it, and PEXPIRE NX gives it a TTL of
+# saving store deletes it when its read finds no handle, and PEXPIRE NX gives it a TTL of
 # FIELDS_ONLY_TTL_MS meanwhile (a live session always has a TTL already, so NX leaves it alone).
 # A save therefore still never resurrects a deleted session. It costs Redis about half of
 # running UPDATE (docs/benchmarks.md, "Redis client comparison").
