@@ -11,6 +11,7 @@ rounds; medians shown. ``BENCH_REDIS`` as in bench/run.py; the keys are deleted 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import socket
@@ -73,9 +74,14 @@ def main() -> None:
             ("HGETALL", session),
             ("EXEC",),
         ],
-        "save: MULTI HSET, PEXPIRE NX, HGETALL (now)": [
+        "save: MULTI HSET, PEXPIRE NX, HGETALL": [
             ("MULTI",),
             *(lua.field_commands(session, change) or []),
+            ("EXEC",),
+        ],
+        "save: MULTI HSET, PEXPIRE NX, HMGET no data (the commit's save now)": [
+            ("MULTI",),
+            *(lua.field_commands(session, dataclasses.replace(change, reply_data=False)) or []),
             ("EXEC",),
         ],
         "save: SET one JSON string (starsessions)": [("SET", blob, json.dumps(data), "EX", 3600)],
