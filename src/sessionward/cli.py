@@ -196,7 +196,13 @@ def list_sessions(state: Context, user: str | None, limit: int, as_json: bool) -
         print_table(rows, ("handle", "user_id", "device", "last_ip", "created_at", "last_seen_at"))
 
 
-@sessions.command("show")
+# A handle may start with "-" (1 in 64 of those made before new_handle() stopped making such
+# handles): read whatever is not one of the command's own options as the handle, and offer
+# only --help, as a handle may hold an "h".
+_HANDLE_ARGUMENT = {"ignore_unknown_options": True, "help_option_names": ["--help"]}
+
+
+@sessions.command("show", context_settings=_HANDLE_ARGUMENT)
 @click.argument("handle")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
@@ -219,7 +225,7 @@ def revoke() -> None:
     """End sessions now (recorded in the audit log as reason=admin)."""
 
 
-@revoke.command("handle")
+@revoke.command("handle", context_settings=_HANDLE_ARGUMENT)
 @click.argument("handle")
 @click.pass_obj
 def revoke_handle(state: Context, handle: str) -> None:
