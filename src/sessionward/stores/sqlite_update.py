@@ -40,8 +40,15 @@ _PLAIN_KEY = re.compile(r'[^"\\\x00-\x1f\ud800-\udfff]*')
 
 
 @lru_cache(maxsize=512)
-def _statement(deleted: int, data: int, meta: int, reply_data: bool) -> str:
-    """The UPDATE for a delta of that shape (SQLite's statement cache keys on this text)."""
+def _statement(
+    deleted: int, data: int, meta: int, seen: bool, expires: bool, reply_data: bool
+) -> str:
+    """The UPDATE for a delta of that shape (SQLite's statement cache keys on this text).
+
+    ``last_seen_at`` and ``expires_at`` are indexed: a statement that assigns them rewrites
+    their index entries even when the value stays, so they are set only when the delta moves
+    them (a data-only save, the usual one, was 3x slower with them: docs/benchmarks.md).
+    """
     sets = []
     if deleted or data:
         expr = "data"
@@ -52,8 +59,12 @@ def _statement(deleted: int, data: int, meta: int, reply_data: bool) -> str:
         sets.append(f"data = {expr}")
     if meta:
         sets.append(f"meta = json_set(meta, {', '.join(['?, json(?)'] * meta)})")
-    sets.append("last_seen_at = max(last_seen_at, coalesce(?, last_seen_at))")
-    sets.append("expires_at = max(expires_at, coalesce(?, expires_at))")
+    if seen:
+        sets.append("last_seen_at = max(last_seen_at, ?)")
+    if expires:
+        sets.append("expires_at = max(expires_at, ?)")
+    if not sets:  # nothing to change: the statement still reports whether the row exists
+        sets.append("meta = meta")
     return (
         f"UPDATE sessionward_sessions SET {', '.join(sets)} "  # noqa: S608 (no input in it)
         f"WHERE key = ? RETURNING {COLUMNS if reply_data else REPLY_COLUMNS}"
@@ -88,6 +99,11 @@ def update_statement(key: str, change: RecordUpdate) -> tuple[str, tuple[Any, ..
         if path is None:
             return None
         params += (path, json.dumps(value, separators=(",", ":")))
-    params += (change.last_seen_at, change.expires_at, key)
-    shape = (len(change.delete_data), len(change.set_data), len(change.set_meta))
+    seen, expires = change.last_seen_at is not None, change.expires_at is not None
+    if seen:
+        params.append(change.last_seen_at)
+    if expires:
+        params.append(change.expires_at)
+    params.append(key)
+    shape = (len(change.delete_data), len(change.set_data), len(change.set_meta), seen, expires)
     return _statement(*shape, change.reply_data), tuple(params)
