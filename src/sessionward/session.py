@@ -182,7 +182,7 @@ class BaseSession(MutableMapping[str, Any]):
                     if value is _MISSING:  # gone meanwhile (a renewal followed in between)
                         original.pop(key, None)
                     else:
-                        original[key] = _copy(value) if isinstance(value, (dict, list)) else value
+                        original[key] = _copy(value)
         else:
             self._end()
 
@@ -244,13 +244,7 @@ class BaseSession(MutableMapping[str, Any]):
         self._pending = None
         self._record = record
         self._token = token
-        data = dict(record.data)
-        if self._codec.name != "json":  # json: stored form and value are the same
-            decode = self._codec.decode
-            for key, value in data.items():
-                if isinstance(value, (dict, list)):  # only these hold tags; scalars are as stored
-                    data[key] = decode(value)
-        self._data = data
+        self._data = self._codec.decode_values(record.data)
         self._original = _snapshot(self._data)
 
     def _end(self) -> None:
@@ -264,20 +258,11 @@ class BaseSession(MutableMapping[str, Any]):
 
     def _encoded(self, values: dict[str, Any]) -> dict[str, Any]:
         """A new dict of ``values`` in their stored form."""
-        encode = self._codec.encode
-        out: dict[str, Any] = {}
         try:
-            for key, value in values.items():
-                kind = type(value)
-                # The values every codec stores as they are (Codec.encode's own first test).
-                if kind is str or kind is int or kind is bool or value is None:
-                    out[key] = value
-                else:
-                    out[key] = encode(key, value)
+            return self._codec.encode_values(values)
         except TypeError as exc:
             # Assignment checks the value, but a list or dict mutated in place is only seen now.
             raise SessionDataError(f"session data cannot be stored as JSON: {exc}") from exc
-        return out
 
     @property
     def record(self) -> SessionRecord | None:

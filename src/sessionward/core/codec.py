@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import base64
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
@@ -29,6 +29,8 @@ from uuid import UUID
 CodecName = Literal["json", "tagged"]
 TAG = "$sw"
 _SCALARS = (str, int, float, bool, type(None))
+#: What every codec stores as it is, with nothing to check (floats must be finite).
+_AS_IS = frozenset({str, int, bool, type(None)})
 
 
 def _where(path: str) -> str:
@@ -165,17 +167,31 @@ class Codec:
 
     def encode(self, key: str, value: Any) -> Any:
         """The JSON form of ``value`` stored under ``key``; ``TypeError`` names what cannot be."""
-        kind = type(value)
-        if kind is str or kind is int or kind is bool or value is None:
+        if type(value) in _AS_IS:
             return value  # the common case, the same in both codecs
         if self.name == "tagged":
             return _encode_tagged(value, f"session[{key!r}]")
         _check_json(value, f"session[{key!r}]")
         return value
 
+    def encode_values(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """A new dict of ``values`` in their stored form (``encode`` of each, inlined where
+        the value is stored as it is: this runs over the whole session on a write)."""
+        encode = self.encode
+        return {k: v if type(v) in _AS_IS else encode(k, v) for k, v in values.items()}
+
     def decode(self, value: Any) -> Any:
         """The application's value from its stored JSON form."""
         return _decode_tagged(value) if self.name == "tagged" else value
+
+    def decode_values(self, stored: Mapping[str, Any]) -> dict[str, Any]:
+        """A new dict of the application's values from a session's stored data."""
+        data = dict(stored)
+        if self.name == "tagged":
+            for key, value in data.items():
+                if isinstance(value, (dict, list)):  # only these can hold a tag
+                    data[key] = _decode_tagged(value)
+        return data
 
     def __repr__(self) -> str:
         return f"Codec({self.name!r})"

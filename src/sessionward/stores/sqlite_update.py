@@ -26,15 +26,12 @@ from functools import lru_cache
 from typing import Any
 
 from ..core.records import encode_data
-from .base import RecordUpdate
+from .base import RECORD_COLUMNS, RecordUpdate
 
-COLUMNS = (
-    "key, handle, user_id, created_at, last_seen_at, expires_at, authenticated_at, origin, "
-    "ip, user_agent, data, meta"
-)
+COLUMNS = ", ".join(RECORD_COLUMNS)
 # The same columns with no data (``RecordUpdate.reply_data`` false): the save of every request
 # neither reads back nor decodes the session's data.
-REPLY_COLUMNS = COLUMNS.replace(" data,", " '{}',")
+REPLY_COLUMNS = ", ".join("'{}'" if name == "data" else name for name in RECORD_COLUMNS)
 # Characters json.dumps(ensure_ascii=False) writes as themselves inside a key.
 _PLAIN_KEY = re.compile(r'[^"\\\x00-\x1f\ud800-\udfff]*')
 
