@@ -22,6 +22,7 @@ from .core.cookies import CookieConfig, CookieLookup, dump_cookie, expire_cookie
 from .core.events import EventKind, RevokeReason, fingerprint
 from .core.header_merge import SESSION_HEADERS
 from .core.keys import SecretKeyRing
+from .core.placement import Placement
 from .core.policy import SessionPolicy
 from .core.records import SessionRecord, encode_data
 from .core.session_tokens import (
@@ -64,8 +65,11 @@ class SessionFlows:
         clock: Clock,
         observer: Observer,
         token_keys: SecretKeyRing | None = None,
+        placement: Placement | None = None,
     ) -> None:
         self.clock = clock
+        #: The store's buckets (``core.placement``): new tokens and handles are drawn in them.
+        self.placement = placement
         self.observer = observer
         # Tokens are tagged under token_keys. Without a configured ring, a key made for this
         # process tags them and a tag it does not know is still looked up (another instance
@@ -369,7 +373,7 @@ class SessionFlows:
         token = session.token
         if token is None:
             return True
-        raw, stub = renewal.plan(stored, random_part(token), self.policy, now)
+        raw, stub = renewal.plan(stored, random_part(token), self.policy, now, self.placement)
         new = tag_token(raw, self.token_keys)
         moved: SessionRecord | None = yield StoreCall(
             "renew", (stored.key, session_key(new), stub), {"handle": stored.handle}
@@ -387,6 +391,21 @@ class SessionFlows:
         self.observer.emit(EventKind.ROTATED, client=session.client, record=moved, reason="renewal")
         return True
 
+    def _new_token(self, bucket: int | None) -> str:
+        """A fresh tagged token, drawn in ``bucket`` when the store has buckets."""
+        placement = self.placement
+        if placement is None or bucket is None:
+            return new_token(self.token_keys)
+        raw = placement.draw(bucket, new_token, lambda t: placement.of_key(session_key(t)))
+        return tag_token(raw, self.token_keys)
+
+    def _new_handle(self, key: str) -> str:
+        """A fresh handle, in the bucket of the session ``key`` when the store has buckets."""
+        placement = self.placement
+        if placement is None:
+            return new_handle()
+        return placement.draw(placement.of_key(key), new_handle, placement.of_text)
+
     def _new_record(
         self,
         token: str,
@@ -400,9 +419,10 @@ class SessionFlows:
         created_at: float | None = None,
         authenticated_at: float | None = None,
     ) -> SessionRecord:
+        key = session_key(token)
         record = SessionRecord(
-            key=session_key(token),
-            handle=handle or new_handle(),
+            key=key,
+            handle=handle or self._new_handle(key),
             user_id=user_id,
             created_at=now if created_at is None else created_at,
             last_seen_at=now,
@@ -427,7 +447,8 @@ class SessionFlows:
         data = session.data_to_store(keep)
         data.pop(csrf.SESSION_DATA_KEY, None)  # CSRF tokens from before login die here
         encode_data(data, max_bytes=self.policy.max_data_bytes)
-        token = new_token(self.token_keys)
+        # All of a user's sessions share the user's bucket (one step for limit and listing).
+        token = self._new_token(None if self.placement is None else self.placement.of_text(user_id))
         old = session.record
         record = self._new_record(
             token, user_id, session.client, now, "login", data=data, authenticated_at=now
@@ -458,7 +479,10 @@ class SessionFlows:
         if old is None:
             raise ValueError("rotate() needs a stored session; call login() first")
         now = self.clock.now()
-        token = new_token(self.token_keys)
+        # The handle stays, so the new token goes where the handle is.
+        token = self._new_token(
+            None if self.placement is None else self.placement.of_text(old.handle)
+        )
         record = self._new_record(
             token,
             old.user_id,

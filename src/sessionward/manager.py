@@ -19,6 +19,7 @@ from .core.cookies import CookieConfig
 from .core.events import AnyEventSink, EventKind, EventSink, RevokeReason
 from .core.keys import SecretKeyRing
 from .core.monitoring import Monitoring
+from .core.placement import Placement
 from .core.policy import Seconds, SessionPolicy, seconds
 from .core.records import SessionRecord
 from .errors import ConfigurationError
@@ -45,6 +46,11 @@ _STORE_METHODS = (
     "delete_all",
     "purge_expired",
 )
+
+
+def _placement_of(store: Any) -> Placement | None:
+    placement = getattr(store, "placement", None)
+    return placement if isinstance(placement, Placement) else None
 
 
 class _Base:
@@ -85,6 +91,8 @@ class _Base:
                 monitoring=monitoring,
             ),
             token_keys=token_keys,
+            # A store that spreads over buckets (Redis with buckets=N) says where keys go.
+            placement=_placement_of(store),
         )
         #: Where the guessing guard and login limiters count (shared for Redis/PostgreSQL).
         self.counters = (

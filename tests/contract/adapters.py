@@ -14,6 +14,7 @@ class Blocking:
     def __init__(self, store: Any) -> None:
         self._store = store
         self._runner = asyncio.Runner()
+        self.placement = getattr(store, "placement", None)  # a wrapper passes it on
 
     def __getattr__(self, name: str) -> Any:
         method = getattr(self._store, name)

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from sessionward import SessionLimitExceeded
-from sessionward.core.session_tokens import new_handle, new_token, token_key
+from sessionward.core.session_tokens import new_token, token_key
 from sessionward.errors import DuplicateKey, StoreUnavailable
 from sessionward.stores import RecordUpdate, SessionLimit, SessionRecord
 
-from .stores import FACTORIES
+from .stores import FACTORIES, PLACE, handle_for, key_in, user_key
 
 NOW = 1_800_000_000.0
 
@@ -35,8 +35,8 @@ def make(
     data: dict[str, Any] | None = None,
 ) -> SessionRecord:
     return SessionRecord(
-        key=token_key(new_token()),
-        handle=new_handle(),
+        key=(key := user_key(user)),
+        handle=handle_for(key),
         user_id=user,
         created_at=seen,
         last_seen_at=seen,
@@ -146,6 +146,38 @@ def test_create_with_replaces_kills_the_old_key_atomically(store: Any) -> None:
     assert store.get(old.key) is None
     assert store.get_by_handle(old.handle) is None
     assert store.get(new.key) == new
+
+
+def _anonymous_elsewhere() -> SessionRecord:
+    """An anonymous session in another bucket than alice's, for every number of buckets."""
+    key = key_in(PLACE.of_text("alice") ^ 1)
+    return make(None).evolve(key=key, handle=handle_for(key))
+
+
+def test_a_login_replaces_a_session_kept_in_another_bucket(store: Any) -> None:
+    """Leaving an anonymous session (or another user's): a store with buckets keeps it in
+    another bucket than the user's, and replacing it still kills it, handle and all."""
+    old, other = _anonymous_elsewhere(), make("alice")
+    store.create(old, now=NOW)
+    store.create(other, now=NOW)
+    new = make("alice")
+    evicted = store.create(new, now=NOW, replaces=old.key, limit=SessionLimit(1, "evict_oldest"))
+    assert [r.handle for r in evicted] == [other.handle]
+    assert store.get(old.key) is None
+    assert store.get_by_handle(old.handle) is None
+    assert store.get(new.key) == new
+    assert [r.handle for r in store.list_by_user("alice")] == [new.handle]
+
+
+def test_a_refused_login_leaves_the_session_of_another_bucket_alone(store: Any) -> None:
+    old, other = _anonymous_elsewhere(), make("alice")
+    store.create(old, now=NOW)
+    store.create(other, now=NOW)
+    refused = make("alice")
+    with pytest.raises(SessionLimitExceeded):
+        store.create(refused, now=NOW, replaces=old.key, limit=SessionLimit(1, "reject_new"))
+    assert store.get(old.key) == old
+    assert store.get(refused.key) is None
 
 
 def test_rotation_may_keep_the_handle(store: Any) -> None:

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from sessionward.core.session_tokens import new_handle, new_token, token_key
+from sessionward.core.session_tokens import new_handle
 from sessionward.stores import RecordUpdate, SessionRecord
 
-from .stores import FACTORIES
+from .stores import FACTORIES, PLACE, handle_for, key_in, user_key
 
 NOW = 1_800_000_000.0
 
@@ -27,8 +27,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
 
 def make(user: str | None = "alice", **changes: Any) -> SessionRecord:
     record = SessionRecord(
-        key=token_key(new_token()),
-        handle=new_handle(),
+        key=(key := user_key(user)),
+        handle=handle_for(key),
         user_id=user,
         created_at=NOW,
         last_seen_at=NOW,
@@ -43,7 +43,7 @@ def make(user: str | None = "alice", **changes: Any) -> SessionRecord:
 def stub_for(record: SessionRecord) -> SessionRecord:
     return SessionRecord(
         key=record.key,
-        handle=new_handle(),
+        handle=handle_for(record.key),
         user_id=None,
         created_at=NOW,
         last_seen_at=NOW,
@@ -57,7 +57,7 @@ def test_renew_moves_the_record_as_stored_now_and_leaves_the_stub(store: Any) ->
     record = make()
     store.create(record, now=NOW)
     store.update(record.key, RecordUpdate(set_data={"b": 2}))  # a change the caller never saw
-    new_key = token_key(new_token())
+    new_key = key_in(PLACE.of_key(record.key))
     stub = stub_for(record)
     moved = store.renew(record.key, new_key, stub, handle=record.handle)
     assert moved is not None
@@ -72,9 +72,9 @@ def test_renew_moves_the_record_as_stored_now_and_leaves_the_stub(store: Any) ->
 def test_renew_of_missing_or_foreign_record_changes_nothing(store: Any) -> None:
     record = make()
     store.create(record, now=NOW)
-    new_key = token_key(new_token())
+    new_key = key_in(PLACE.of_key(record.key))
     assert store.renew(record.key, new_key, stub_for(record), handle=new_handle()) is None
-    gone = token_key(new_token())
+    gone = key_in(PLACE.of_key(record.key))
     assert store.renew(gone, new_key, stub_for(make().evolve(key=gone)), handle="x") is None
     assert store.get(new_key) is None
     assert store.get(record.key) == record
@@ -83,7 +83,7 @@ def test_renew_of_missing_or_foreign_record_changes_nothing(store: Any) -> None:
 def test_renew_twice_from_the_same_key_moves_once(store: Any) -> None:
     record = make()
     store.create(record, now=NOW)
-    first, second = token_key(new_token()), token_key(new_token())
+    first, second = (key_in(PLACE.of_key(record.key)) for _ in range(2))
     assert store.renew(record.key, first, stub_for(record), handle=record.handle) is not None
     assert store.renew(record.key, second, stub_for(record), handle=record.handle) is None
     assert store.get(second) is None
@@ -93,7 +93,7 @@ def test_renew_twice_from_the_same_key_moves_once(store: Any) -> None:
 def test_stubs_are_deleted_and_purged_like_records(store: Any) -> None:
     record = make()
     store.create(record, now=NOW)
-    new_key = token_key(new_token())
+    new_key = key_in(PLACE.of_key(record.key))
     store.renew(record.key, new_key, stub_for(record), handle=record.handle)
     assert store.purge_expired(NOW + 11) == 1
     assert store.get(record.key) is None

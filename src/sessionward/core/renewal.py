@@ -24,6 +24,7 @@ import hmac
 import secrets
 from typing import Any
 
+from .placement import Placement
 from .policy import SessionPolicy
 from .records import SessionRecord
 from .session_tokens import new_handle, token_key
@@ -77,14 +78,31 @@ def recently_renewed(record: SessionRecord, policy: SessionPolicy, now: float) -
 
 
 def plan(
-    record: SessionRecord, token: str, policy: SessionPolicy, now: float
+    record: SessionRecord,
+    token: str,
+    policy: SessionPolicy,
+    now: float,
+    placement: Placement | None = None,
 ) -> tuple[str, SessionRecord]:
-    """The new token and the stub to leave under the old key."""
-    nonce = secrets.token_urlsafe(16)
+    """The new token and the stub to leave under the old key.
+
+    With a ``placement`` the new token's key and the stub's handle are drawn in the old key's
+    bucket (the nonce is drawn until the derived token lands there).
+    """
+    if placement is None:
+        nonce, handle = secrets.token_urlsafe(16), new_handle()
+    else:
+        bucket = placement.of_key(record.key)
+        nonce = placement.draw(
+            bucket,
+            lambda: secrets.token_urlsafe(16),
+            lambda n: placement.of_key(token_key(_derive(token, n))),
+        )
+        handle = placement.draw(bucket, new_handle, placement.of_text)
     until = now + policy.renewal_grace
     stub = SessionRecord(
         key=record.key,
-        handle=new_handle(),
+        handle=handle,
         user_id=None,
         created_at=now,
         last_seen_at=now,

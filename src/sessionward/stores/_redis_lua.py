@@ -7,11 +7,12 @@ Layout (``T`` is the store's hash tag, e.g. ``{sessionward}``)::
     T:h:<handle>  STRING the session key a public handle names. Same TTL as the session.
     T:u:<user>    ZSET  the user's session keys scored by expiry (ms). TTL = the latest member's.
 
-Every key starts with the same hash tag, so every key of one store lives in one Redis Cluster
-slot and each Lua script below, however many keys it touches, is a single-slot atomic step.
-The price: one store does not spread over cluster shards (sessions are small and hot; one
-shard serves far more than one app tier needs). Use several stores with different prefixes to
-spread tenants.
+With one bucket (the default) every key starts with the same hash tag, so every key of one
+store lives in one Redis Cluster slot. With ``buckets=N`` the tag is the bucket's,
+``{prefix#b}``, and a session's key, its handle and its user's index are drawn into one bucket
+(:mod:`sessionward.core.placement`). Either way each Lua script below, however many keys it
+touches, is a single-slot atomic step: the scripts build every key name from the tag they are
+given (``ARGV[1]``), which is the tag of the bucket the call is about.
 
 Data keys are separate hash fields, so a per-key delta (``RecordUpdate``) is applied with
 ``HSET``/``HDEL`` inside a script that first checks the session still exists: concurrent

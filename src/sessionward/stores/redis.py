@@ -3,8 +3,9 @@
 Each operation is one round trip: a plain ``HGETALL`` for ``get`` (the read every request
 makes) and one Lua script for everything that must be atomic (create with rotation and the
 per-user limit, delta updates, deletes and the user index). The key layout and the scripts are
-in :mod:`sessionward.stores._redis_lua`; every key of a store shares one hash tag, so the store
-is safe on Redis Cluster.
+in :mod:`sessionward.stores._redis_lua`; every key of a session shares one hash tag, so the
+store is safe on Redis Cluster, and with ``buckets`` one store spreads over its shards
+(:mod:`sessionward.core.placement`).
 
 Time-outs are bounded (``socket_timeout``, ``connect_timeout``) and a failed call is not
 retried by default: a dead or slow Redis surfaces as
@@ -29,6 +30,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     ) from exc
 
 from ..calls import Flow, StoreCall, drive, drive_async
+from ..core.placement import Placement
 from ..core.records import SessionRecord
 from ..errors import (
     ConfigurationError,
@@ -65,29 +67,105 @@ _SCRIPTS = (
 
 
 class _Layout:
-    """Key names and argument lists, shared by the sync and async stores."""
+    """Key names and argument lists, shared by the sync and async stores.
 
-    def __init__(self, prefix: str) -> None:
+    With ``buckets=1`` every key has the tag ``{prefix}``; with more, a session's keys have
+    the tag ``{prefix#b}`` of their bucket ``b`` (``core.placement``; ``#`` cannot occur in a
+    prefix, so no two stores share a tag). ``tag`` stays ``{prefix}:`` either way: the guard's
+    counters and the audit streams keep it.
+    """
+
+    def __init__(self, prefix: str, buckets: int = 1) -> None:
         if not isinstance(prefix, str) or not _PREFIX_SHAPE.fullmatch(prefix):
             raise ConfigurationError(
                 "prefix must be 1-64 characters of letters, digits and _ . : -"
             )
         self.prefix = prefix
         self.tag = "{" + prefix + "}:"
+        self.placement: Placement | None = None
+        self._tags = [self.tag]
+        if buckets != 1:
+            try:
+                self.placement = Placement(buckets)
+            except ValueError as exc:
+                raise ConfigurationError(
+                    f"{exc}; or 1 (the default): one hash tag, so one Redis Cluster shard"
+                ) from None
+            self._tags = ["{" + f"{prefix}#{b}" + "}:" for b in range(buckets)]
+        self._tag_set = frozenset(self._tags)
+        # SCAN patterns (glob): every bucket's tag, and nothing of another prefix.
+        self._glob = self.tag if self.placement is None else "{" + prefix + "#*}:"
+
+    def key_tag(self, key: str) -> str:
+        placement = self.placement
+        return self.tag if placement is None else self._tags[placement.of_key(key)]
+
+    def text_tag(self, handle_or_user: str) -> str:
+        placement = self.placement
+        return self.tag if placement is None else self._tags[placement.of_text(handle_or_user)]
 
     def skey(self, key: str) -> str:
-        return f"{self.tag}s:{key}"
+        return f"{self.key_tag(key)}s:{key}"
 
     def hkey(self, handle: str) -> str:
-        return f"{self.tag}h:{handle}"
+        return f"{self.text_tag(handle)}h:{handle}"
 
     def ukey(self, user_id: str) -> str:
-        return f"{self.tag}u:{user_id}"
+        return f"{self.text_tag(user_id)}u:{user_id}"
+
+    def pattern(self, kind: str) -> str:
+        """A SCAN pattern for the store's keys of one kind (``s``, ``h`` or ``u``)."""
+        return f"{self._glob}{kind}:*"
 
     def session_patterns(self) -> tuple[str, ...]:
         # Only session, handle and user-index keys: the audit streams ({prefix}:a:...) and the
         # guard's counters share the hash tag and must survive "revoke everyone".
-        return (self.skey("*"), self.hkey("*"), self.ukey("*"))
+        return (self.pattern("s"), self.pattern("h"), self.pattern("u"))
+
+    def key_of(self, name: str) -> str | None:
+        """The session key of a scanned session hash name, or None for another store's."""
+        head, sep, key = name.partition("}:s:")  # a prefix has no braces: the first is ours
+        return key if sep and head + "}:" in self._tag_set else None
+
+    def by_tag(self, keys: list[str]) -> dict[str, list[str]]:
+        """Session keys grouped by their tag (a script may touch one bucket only)."""
+        groups: dict[str, list[str]] = {}
+        for key in keys:
+            groups.setdefault(self.key_tag(key), []).append(key)
+        return groups
+
+    def check_placed(self, record: SessionRecord, *others: str) -> None:
+        """Refuse a record whose handle or user (or ``others``: keys and handles written in the
+        same step) is in another bucket than its key: its keys could not change together."""
+        placement = self.placement
+        if placement is None:
+            return
+        bucket = placement.of_key(record.key)
+        texts = [record.handle] + ([] if record.user_id is None else [record.user_id])
+        if any(placement.of_text(t) != bucket for t in texts) or any(
+            placement.of_key(o) != bucket for o in others
+        ):
+            raise ConfigurationError(
+                f"a session whose keys are not in one bucket of {self.placement}: create "
+                "sessions through SessionManager, which draws them in place (a wrapper around "
+                "the store must pass on its .placement)"
+            )
+
+    def elsewhere(self, record: SessionRecord, replaces: str | None) -> str | None:
+        """``replaces`` when it lives in another bucket than ``record`` (a login that leaves
+        an anonymous session or another user's: two steps, see ``_create_plan``)."""
+        if replaces is None or self.key_tag(replaces) == self.key_tag(record.key):
+            return None
+        return replaces
+
+    def handle_call(self, handle: str) -> tuple[list[str], list[Any]]:
+        return [self.hkey(handle)], [self.text_tag(handle)]
+
+    def delete_call(self, key: str) -> tuple[list[str], list[Any]]:
+        return [self.skey(key)], [self.key_tag(key), key]
+
+    def user_call(self, user_id: str, *args: Any) -> tuple[list[str], list[Any]]:
+        return [self.ukey(user_id)], [self.text_tag(user_id), *args]
 
     def create_call(
         self,
@@ -96,6 +174,7 @@ class _Layout:
         replaces: str | None,
         limit: SessionLimit | None,
     ) -> tuple[list[str], list[Any]]:
+        self.check_placed(record)
         session = self.skey(record.key)
         keys = [
             session,
@@ -104,7 +183,7 @@ class _Layout:
             session if replaces is None else self.skey(replaces),
         ]
         args: list[Any] = [
-            self.tag,
+            self.key_tag(record.key),
             record.key,
             record.handle,
             record.user_id or "",
@@ -119,13 +198,14 @@ class _Layout:
         return keys, args
 
     def update_call(self, key: str, change: RecordUpdate) -> tuple[str, list[Any]]:
-        return self.skey(key), [self.tag, *lua.encode_update(key, change)]
+        return self.skey(key), [self.key_tag(key), *lua.encode_update(key, change)]
 
     def renew_call(
         self, key: str, new_key: str, stub: SessionRecord, handle: str
     ) -> tuple[list[str], list[Any]]:
+        self.check_placed(stub, new_key)
         keys = [self.skey(key), self.skey(new_key), self.hkey(stub.handle)]
-        args = [self.tag, key, new_key, handle, lua.expiry_ms(stub.expires_at)]
+        args = [self.key_tag(key), key, new_key, handle, lua.expiry_ms(stub.expires_at)]
         return keys, args + lua.encode_record(stub)
 
 
@@ -224,6 +304,28 @@ def _noscript(exc: redis.ResponseError) -> bool:
 _CLIENT = "client"  # a call for the Redis client itself, not one of the store's helpers
 
 
+def _create_plan(
+    layout: _Layout,
+    record: SessionRecord,
+    now: float,
+    replaces: str | None,
+    limit: SessionLimit | None,
+) -> Flow[list[SessionRecord]]:
+    """``create`` for both twins: one ``CREATE`` script, or, when ``replaces`` is in another
+    bucket (buckets > 1), ``CREATE`` and then ``DELETE`` of the old session in its bucket.
+
+    In that order a refused login (the limit's ``reject_new``) changes nothing, and a failure
+    between the two steps leaves the old session as it was and raises, as a failed login does
+    (the flows then delete the new session, which no client holds).
+    """
+    elsewhere = layout.elsewhere(record, replaces)
+    keys, args = layout.create_call(record, now, None if elsewhere else replaces, limit)
+    evicted = lua.decode_pairs((yield StoreCall("_script", ("CREATE", keys, args))))
+    if elsewhere is not None:
+        yield StoreCall("_script", ("DELETE", *layout.delete_call(elsewhere)))
+    return evicted
+
+
 def _update_plan(layout: _Layout, key: str, change: RecordUpdate) -> Flow[SessionRecord | None]:
     """``update`` for both twins, as calls: ``_fields`` / ``_update`` are each twin's own
     transaction senders, ``delete`` / ``script_load`` go to the Redis client."""
@@ -253,6 +355,8 @@ class RedisStore:
 
     Pass ``client`` (a ``redis.Redis`` or ``redis.RedisCluster``) or ``url``. ``prefix``
     names the store's keys (and its cluster hash tag); give each app or test run its own.
+    ``buckets`` (a power of two up to 1024, default 1) spreads the sessions over that many hash
+    tags, so over a Redis Cluster's shards (docs/stores.md, "Redis Cluster").
     """
 
     def __init__(
@@ -261,6 +365,7 @@ class RedisStore:
         *,
         url: str | None = None,
         prefix: str = "sessionward",
+        buckets: int = 1,
         socket_timeout: float = 1.0,
         connect_timeout: float = 1.0,
         retries: int = 0,
@@ -270,7 +375,9 @@ class RedisStore:
             "RedisStore", client, url, redis.Redis.from_url, *timeouts
         )
         self._owns_client = client is None
-        self._layout = _Layout(prefix)
+        self._layout = _Layout(prefix, buckets)
+        #: Where SessionManager draws new keys (``core.placement``); None with one bucket.
+        self.placement = self._layout.placement
         self._scripts = _register(self.client)
         # The per-request commands skip redis-py's client layer (see _redis_direct) when the
         # store made the client itself; retries, clusters and injected clients keep it.
@@ -295,9 +402,8 @@ class RedisStore:
         replaces: str | None = None,
         limit: SessionLimit | None = None,
     ) -> list[SessionRecord]:
-        keys, args = self._layout.create_call(record, now, replaces, limit)
         with _translate(record, limit):
-            return lua.decode_pairs(self._script("CREATE", keys, args))
+            return drive(_create_plan(self._layout, record, now, replaces, limit), self._perform)
 
     def get(self, key: str) -> SessionRecord | None:
         with _translate():
@@ -309,7 +415,7 @@ class RedisStore:
 
     def get_by_handle(self, handle: str) -> SessionRecord | None:
         with _translate():
-            found = self._script("GET_BY_HANDLE", [self._layout.hkey(handle)], [self._layout.tag])
+            found = self._script("GET_BY_HANDLE", *self._layout.handle_call(handle))
         return None if not found else lua.decode_record(lua.text(found[0]), found[1])
 
     def update(self, key: str, change: RecordUpdate) -> SessionRecord | None:
@@ -335,20 +441,21 @@ class RedisStore:
 
     def delete(self, key: str) -> SessionRecord | None:
         with _translate():
-            raw = self._script("DELETE", [self._layout.skey(key)], [self._layout.tag, key])
+            raw = self._script("DELETE", *self._layout.delete_call(key))
         return None if not raw else lua.decode_record(key, raw)
 
     def list_by_user(self, user_id: str) -> list[SessionRecord]:
         with _translate():
-            raw = self._script("LIST_USER", [self._layout.ukey(user_id)], [self._layout.tag])
+            raw = self._script("LIST_USER", *self._layout.user_call(user_id))
         return sorted(lua.decode_pairs(raw), key=lambda r: r.last_seen_at, reverse=True)
 
     def _session_keys(self) -> Iterator[list[str]]:
         """Batches of stored session keys (SCAN: admin operations only)."""
-        start = len(self._layout.skey(""))
         batch: list[str] = []
-        for name in self.client.scan_iter(match=self._layout.skey("*"), count=_SCAN_BATCH):
-            batch.append(lua.text(name)[start:])
+        for name in self.client.scan_iter(match=self._layout.pattern("s"), count=_SCAN_BATCH):
+            key = self._layout.key_of(lua.text(name))
+            if key is not None:
+                batch.append(key)
             if len(batch) >= _SCAN_BATCH:
                 yield batch
                 batch = []
@@ -372,9 +479,7 @@ class RedisStore:
         deleted: list[SessionRecord] = []
         with _translate():
             for _ in range(_MAX_BATCHES):  # a batch per script call: Redis never blocks long
-                raw = self._script(
-                    "DELETE_USER", [self._layout.ukey(user_id)], [self._layout.tag, keep or ""]
-                )
+                raw = self._script("DELETE_USER", *self._layout.user_call(user_id, keep or ""))
                 remaining, records = lua.decode_batch(raw)
                 deleted += records
                 if remaining <= 0:
@@ -386,8 +491,9 @@ class RedisStore:
         with _translate():
             batches = list(self._session_keys())
             for batch in batches:
-                route = [self._layout.skey(batch[0])]
-                count += int(self._script("DELETE_MANY", route, [self._layout.tag, cutoff, *batch]))
+                for tag, keys in self._layout.by_tag(batch).items():
+                    route = [self._layout.skey(keys[0])]
+                    count += int(self._script("DELETE_MANY", route, [tag, cutoff, *keys]))
         return count
 
     def delete_all(self) -> int:
@@ -433,6 +539,7 @@ class AsyncRedisStore:
         *,
         url: str | None = None,
         prefix: str = "sessionward",
+        buckets: int = 1,
         socket_timeout: float = 1.0,
         connect_timeout: float = 1.0,
         retries: int = 0,
@@ -443,7 +550,9 @@ class AsyncRedisStore:
             "AsyncRedisStore", client, url, aioredis.Redis.from_url, *timeouts
         )
         self._owns_client = client is None
-        self._layout = _Layout(prefix)
+        self._layout = _Layout(prefix, buckets)
+        #: Where SessionManager draws new keys (``core.placement``); None with one bucket.
+        self.placement = self._layout.placement
         self._scripts = _register(self.client)
         self._fast: Multiplexer | None = None
         if multiplex and url is not None and url.startswith("redis://") and Multiplexer is not None:
@@ -465,9 +574,9 @@ class AsyncRedisStore:
         replaces: str | None = None,
         limit: SessionLimit | None = None,
     ) -> list[SessionRecord]:
-        keys, args = self._layout.create_call(record, now, replaces, limit)
+        plan = _create_plan(self._layout, record, now, replaces, limit)
         with _translate(record, limit):
-            return lua.decode_pairs(await self._script("CREATE", keys, args))
+            return await drive_async(plan, self._perform)
 
     async def get(self, key: str) -> SessionRecord | None:
         with _translate():
@@ -479,9 +588,7 @@ class AsyncRedisStore:
 
     async def get_by_handle(self, handle: str) -> SessionRecord | None:
         with _translate():
-            found = await self._script(
-                "GET_BY_HANDLE", [self._layout.hkey(handle)], [self._layout.tag]
-            )
+            found = await self._script("GET_BY_HANDLE", *self._layout.handle_call(handle))
         return None if not found else lua.decode_record(lua.text(found[0]), found[1])
 
     async def update(self, key: str, change: RecordUpdate) -> SessionRecord | None:
@@ -510,19 +617,20 @@ class AsyncRedisStore:
 
     async def delete(self, key: str) -> SessionRecord | None:
         with _translate():
-            raw = await self._script("DELETE", [self._layout.skey(key)], [self._layout.tag, key])
+            raw = await self._script("DELETE", *self._layout.delete_call(key))
         return None if not raw else lua.decode_record(key, raw)
 
     async def list_by_user(self, user_id: str) -> list[SessionRecord]:
         with _translate():
-            raw = await self._script("LIST_USER", [self._layout.ukey(user_id)], [self._layout.tag])
+            raw = await self._script("LIST_USER", *self._layout.user_call(user_id))
         return sorted(lua.decode_pairs(raw), key=lambda r: r.last_seen_at, reverse=True)
 
     async def _session_keys(self) -> list[list[str]]:
-        start = len(self._layout.skey(""))
+        pattern = self._layout.pattern("s")
         names = [
-            lua.text(name)[start:]
-            async for name in self.client.scan_iter(match=self._layout.skey("*"), count=_SCAN_BATCH)
+            key
+            async for name in self.client.scan_iter(match=pattern, count=_SCAN_BATCH)
+            if (key := self._layout.key_of(lua.text(name))) is not None
         ]
         return [names[i : i + _SCAN_BATCH] for i in range(0, len(names), _SCAN_BATCH)]
 
@@ -544,7 +652,7 @@ class AsyncRedisStore:
         with _translate():
             for _ in range(_MAX_BATCHES):
                 raw = await self._script(
-                    "DELETE_USER", [self._layout.ukey(user_id)], [self._layout.tag, keep or ""]
+                    "DELETE_USER", *self._layout.user_call(user_id, keep or "")
                 )
                 remaining, records = lua.decode_batch(raw)
                 deleted += records
@@ -556,9 +664,9 @@ class AsyncRedisStore:
         count = 0
         with _translate():
             for batch in await self._session_keys():
-                route = [self._layout.skey(batch[0])]
-                args = [self._layout.tag, cutoff, *batch]
-                count += int(await self._script("DELETE_MANY", route, args))
+                for tag, keys in self._layout.by_tag(batch).items():
+                    route = [self._layout.skey(keys[0])]
+                    count += int(await self._script("DELETE_MANY", route, [tag, cutoff, *keys]))
         return count
 
     async def delete_all(self) -> int:

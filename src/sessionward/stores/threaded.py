@@ -48,6 +48,8 @@ class ThreadedAsyncStore:
     def __init__(self, store: Store, *, offload: bool = True) -> None:
         self.sync = store
         self._offload = offload
+        #: The wrapped store's buckets, if it spreads over some (``core.placement``).
+        self.placement = getattr(store, "placement", None)
 
     async def _call(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         if not self._offload:
