@@ -9,11 +9,12 @@ processes. Each worker repeats what a read+write request asks of the store, for 
 sessions at once: the ``HGETALL`` of ``get``, then the store's ``UPDATE`` script (one data key
 set), pipelined per node through redis-py's ``RedisCluster``. Layouts:
 
-* ``one store``: today's layout, one prefix: every key shares one hash tag, hence one slot.
-* ``6 stores``: today's layout, six prefixes whose tags fall in six different sixths of the
-  slot space (six apps or tenants on one cluster).
-* ``per-session tag``: the hot path of the per-session layout proposed in docs/benchmarks.md
-  (``{prefix:<key>}:s``): each session in its own slot, the same two commands.
+* ``one store``: the default layout (``buckets=1``), one prefix: every key shares one hash
+  tag, hence one slot.
+* ``6 stores``: the default layout, six prefixes whose tags fall in six different sixths of
+  the slot space (six apps or tenants on one cluster).
+* ``64 buckets``: one store with ``buckets=64`` (docs/stores.md): its sessions spread over 64
+  hash tags, key names exactly as ``RedisStore(..., buckets=64)`` writes them.
 
 Reported per cell: requests (get+update pairs) per second; the Redis CPU per pair (user+sys of
 every node, from ``INFO cpu``); and *capacity*, pairs per CPU-second of the busiest node: what
@@ -46,7 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- cluster:start -->", "<!-- cluster:end -->"
 SIZES = {1: [7101], 2: [7102, 7103], 3: [7104, 7105, 7106]}
 SLOTS = 16384
-LAYOUTS = ("one store", "6 stores", "per-session tag")
+LAYOUTS = ("one store", "6 stores", "64 buckets")
 SESSIONS = 3000
 
 
@@ -145,11 +146,8 @@ def session_names(layout: str) -> list[tuple[str, str, str]]:
     out = []
     for i in range(SESSIONS):
         key = token_key(f"cluster-bench-{i}")
-        if layout == "per-session tag":
-            out.append((key, "{sw:" + key + "}:s", "{sw:" + key + "}:"))
-        else:
-            names = _Layout(prefixes[i % len(prefixes)])
-            out.append((key, names.skey(key), names.tag))
+        names = _Layout(prefixes[i % len(prefixes)], 64 if layout == "64 buckets" else 1)
+        out.append((key, names.skey(key), names.key_tag(key)))
     return out
 
 
