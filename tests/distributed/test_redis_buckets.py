@@ -149,3 +149,41 @@ def test_a_bucket_count_that_is_no_power_of_two_up_to_1024_fails_at_start_up(
     for kind in (RedisStore, AsyncRedisStore):
         with pytest.raises(ConfigurationError, match=r"power of two.*or 1 \(the default\)"):
             kind(url=REDIS_URL, buckets=buckets)
+
+
+def test_a_fault_between_the_two_steps_of_a_login_leaves_the_old_session_as_it_was(
+    store: Any, clock: FakeClock
+) -> None:
+    """The login that leaves an anonymous session of another bucket: the new session is
+    written, then the connection fails before the old one is deleted. The login fails (503),
+    the visitor keeps the anonymous session, and the new one (no client holds it) is gone."""
+    import redis
+
+    from sessionward.errors import StoreUnavailable
+
+    failures = {"DELETE": 1}
+    real_script = store._script
+
+    def flaky_script(name: str, keys: list[str], args: list[Any]) -> Any:
+        if failures.get(name):
+            failures[name] -= 1
+            raise redis.ConnectionError("connection lost")
+        return real_script(name, keys, args)
+
+    store._script = flaky_script
+    manager = SessionManager(store, clock=clock, sinks=())
+    placement = store.placement
+    while True:  # an anonymous session outside dave's bucket
+        anonymous = request(manager, None)
+        anonymous["cart"] = ["book"]
+        token = token_of(manager.commit(anonymous))
+        assert token and anonymous.record is not None
+        if placement.of_key(anonymous.record.key) != placement.of_text("dave"):
+            break
+    session = request(manager, token)
+    with pytest.raises(StoreUnavailable):
+        session.login("dave")
+    assert failures["DELETE"] == 0  # the fault struck between the two steps
+    again = request(manager, token)
+    assert (again.user_id, again["cart"]) == (None, ["book"])
+    assert manager.sessions_of("dave") == []
