@@ -391,11 +391,13 @@ class SessionFlows:
         self.observer.emit(EventKind.ROTATED, client=session.client, record=moved, reason="renewal")
         return True
 
-    def _new_token(self, bucket: int | None) -> str:
-        """A fresh tagged token, drawn in ``bucket`` when the store has buckets."""
+    def _new_token(self, beside: str) -> str:
+        """A fresh tagged token; when the store has buckets, drawn in the bucket of ``beside``
+        (the user id or handle whose keys the new session joins)."""
         placement = self.placement
-        if placement is None or bucket is None:
+        if placement is None:
             return new_token(self.token_keys)
+        bucket = placement.of_text(beside)
         raw = placement.draw(bucket, new_token, lambda t: placement.of_key(session_key(t)))
         return tag_token(raw, self.token_keys)
 
@@ -448,7 +450,7 @@ class SessionFlows:
         data.pop(csrf.SESSION_DATA_KEY, None)  # CSRF tokens from before login die here
         encode_data(data, max_bytes=self.policy.max_data_bytes)
         # All of a user's sessions share the user's bucket (one step for limit and listing).
-        token = self._new_token(None if self.placement is None else self.placement.of_text(user_id))
+        token = self._new_token(user_id)
         old = session.record
         record = self._new_record(
             token, user_id, session.client, now, "login", data=data, authenticated_at=now
@@ -480,9 +482,7 @@ class SessionFlows:
             raise ValueError("rotate() needs a stored session; call login() first")
         now = self.clock.now()
         # The handle stays, so the new token goes where the handle is.
-        token = self._new_token(
-            None if self.placement is None else self.placement.of_text(old.handle)
-        )
+        token = self._new_token(old.handle)
         record = self._new_record(
             token,
             old.user_id,

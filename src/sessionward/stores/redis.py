@@ -93,6 +93,7 @@ class _Layout:
                 ) from None
             self._tags = ["{" + f"{prefix}#{b}" + "}:" for b in range(buckets)]
         self._tag_set = frozenset(self._tags)
+        self._sessions = self.tag + "s:"
         # SCAN patterns (glob): every bucket's tag, and nothing of another prefix.
         self._glob = self.tag if self.placement is None else "{" + prefix + "#*}:"
 
@@ -105,6 +106,8 @@ class _Layout:
         return self.tag if placement is None else self._tags[placement.of_text(handle_or_user)]
 
     def skey(self, key: str) -> str:
+        if self.placement is None:  # every request names its session: keep this one concat
+            return self._sessions + key
         return f"{self.key_tag(key)}s:{key}"
 
     def hkey(self, handle: str) -> str:
