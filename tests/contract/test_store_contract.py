@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -311,3 +312,45 @@ def test_every_json_string_round_trips_including_nul_and_lone_escapes(store: Any
     assert store.get(record.key).data == data
     store.update(record.key, RecordUpdate(set_data={"later": "x\x00y"}))
     assert store.get(record.key).data == {**data, "later": "x\x00y"}
+
+
+def _typed(value: Any) -> Any:
+    """``value`` with the type of every part beside it, so ``1`` and ``True`` compare unequal."""
+    if isinstance(value, dict):
+        return ("dict", {k: _typed(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, [_typed(v) for v in value])
+    return (type(value).__name__, value)
+
+
+def test_a_read_gives_what_a_json_round_trip_gives_and_shares_nothing(store: Any) -> None:
+    """Every store hands back JSON's values, type for type, never an object a caller holds."""
+    cart = [1, 2]
+    data = {
+        "pair": (1, "two"),
+        "cart": cart,
+        "half": 1.5,
+        "minus_zero": -0.0,
+        "big": 2**70,
+        "flag": True,
+        "one": 1,
+        "none": None,
+        "name": "Zoë",
+        "nested": {"a": [1, {"b": (2,)}]},
+    }
+    expected = json.loads(json.dumps(data))
+    record = make(data=data)
+    store.create(record, now=NOW)
+    cart.append(3)  # the caller's list changes after the write: the store's must not
+    first = store.get(record.key)
+    assert _typed(first.data) == _typed(expected)
+    first.data["nested"]["a"].append("mutated by a reader")
+    assert _typed(store.get(record.key).data) == _typed(expected)
+
+    later = ["x"]
+    store.update(record.key, RecordUpdate(set_data={"later": later, "pair": (3, 4)}))
+    later.append("y")
+    expected.update(later=["x"], pair=[3, 4])
+    assert _typed(store.get(record.key).data) == _typed(expected)
+    store.update(record.key, RecordUpdate(set_data={"one": 2}))
+    assert _typed(store.get(record.key).data) == _typed({**expected, "one": 2})

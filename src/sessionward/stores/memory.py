@@ -1,26 +1,59 @@
 """An in-process store for tests and single-process development.
 
-Data is kept as JSON text, exactly as a real store would hold it, so an app that works here
-does not depend on object identity or on values a real store cannot keep.
+Data is kept as a real store would hold it, so an app that works here does not depend on object
+identity or on values a real store cannot keep: what a read gives back equals, value for value
+and type for type, what a JSON round trip gives. A mapping of ASCII keys to immutable scalars
+(the common session) is that already, so it is kept as a private dict and copied; anything else
+(nested lists or dicts, non-ASCII text, a tuple, a large integer) is kept as JSON text.
 """
 
 from __future__ import annotations
 
+import math
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from ..core.records import SessionRecord, decode_data, encode_data
 from ..errors import DuplicateKey
 from .base import RecordUpdate, SessionLimit, select_evictions, updated_record
 
-# A stored row: a record and its data and meta as one JSON text. Reads build their record from
-# the text, so what a caller gets back never shares an object with what the store holds; the
-# row's own ``data`` and ``meta`` are never read.
-_Row = tuple[SessionRecord, str]
+# A stored mapping (data or meta): a private dict no caller holds, whose values are all
+# immutable and survive a JSON round trip as they are, or the mapping's JSON text.
+_Kept = dict[str, Any] | str
+
+# A stored row: a record and its data and meta as kept. Reads build their record from the kept
+# forms, so what a caller gets back never shares a mutable object with what the store holds;
+# the row record's own ``data`` and ``meta`` are never read.
+_Row = tuple[SessionRecord, _Kept, _Kept]
+
+# Integers a JSON round trip gives back unchanged whatever the interpreter's digit limit.
+_INT_BOUND = 1 << 64
 
 
-def _blob(data: Any, meta: Any) -> str:
-    return encode_data({"data": data, "meta": meta}, max_bytes=1 << 30)
+def _as_is(value: Any) -> bool:
+    """Whether ``value`` is immutable and comes back from a JSON round trip as it is."""
+    kind = type(value)
+    if kind is str:
+        text: str = value
+        return text.isascii()  # other text is checked by the encoder (a lone surrogate)
+    if kind is bool or value is None:
+        return True
+    if kind is int:
+        number: int = value
+        return -_INT_BOUND < number < _INT_BOUND
+    return kind is float and math.isfinite(value)
+
+
+def _keep(mapping: Mapping[str, Any]) -> _Kept:
+    for key, value in mapping.items():
+        if not (type(key) is str and key.isascii() and _as_is(value)):
+            return encode_data(mapping, max_bytes=1 << 30)
+    return dict(mapping)
+
+
+def _read(kept: _Kept) -> dict[str, Any]:
+    return dict(kept) if isinstance(kept, dict) else decode_data(kept)
 
 
 class MemoryStore:
@@ -33,13 +66,12 @@ class MemoryStore:
 
     @staticmethod
     def _freeze(record: SessionRecord) -> _Row:
-        return record, _blob(record.data, record.meta)
+        return record, _keep(record.data), _keep(record.meta)
 
     @staticmethod
     def _thaw(row: _Row) -> SessionRecord:
-        record, blob = row
-        parts = decode_data(blob)
-        return record.with_data(parts["data"], parts["meta"])
+        record, data, meta = row
+        return record.with_data(_read(data), _read(meta))
 
     def _user_rows(self, user_id: str) -> list[SessionRecord]:
         return [self._thaw(row) for row in self._rows.values() if row[0].user_id == user_id]
@@ -94,12 +126,11 @@ class MemoryStore:
             row = self._rows.get(key)
             if row is None:
                 return None
-            record, blob = row
-            parts = decode_data(blob)
-            updated = updated_record(record, parts["data"], parts["meta"], change)
+            record, data, meta = row
+            updated = updated_record(record, _read(data), _read(meta), change)
             # Stored with the record it came from: only data, meta and the times change, and
-            # the row's record is never handed out (reads build their own from the text).
-            self._rows[key] = (updated, _blob(updated.data, updated.meta))
+            # the row's record is never handed out (reads build their own from the kept forms).
+            self._rows[key] = (updated, _keep(updated.data), _keep(updated.meta))
             return updated
 
     def delete(self, key: str) -> SessionRecord | None:
@@ -130,7 +161,7 @@ class MemoryStore:
 
     def purge_expired(self, now: float) -> int:
         with self._lock:
-            doomed = [key for key, (rec, _) in self._rows.items() if rec.expires_at <= now]
+            doomed = [key for key, row in self._rows.items() if row[0].expires_at <= now]
             for key in doomed:
                 self._remove(key)
             return len(doomed)
@@ -145,7 +176,7 @@ class MemoryStore:
                 return None
             if stub.handle in self._handles:
                 raise DuplicateKey("session key or handle already exists")
-            moved = (row[0].evolve(key=new_key), row[1])
+            moved = (row[0].evolve(key=new_key), row[1], row[2])
             self._rows[new_key] = moved
             self._handles[handle] = new_key
             self._rows[key] = frozen_stub
