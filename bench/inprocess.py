@@ -9,8 +9,8 @@ Each round starts one fresh process per checkout (``PYTHONPATH=<checkout>/src``)
 microseconds per request. Rounds alternate between the checkouts so a noisy moment hurts both;
 the median round is reported. ``--callgrind`` counts instructions instead (valgrind: per
 workload a run of 100 warm-ups and 0 requests and one of 100 and ``--requests``, whose
-difference is the requests), which does not move with the machine's load. This is not a test:
-nothing here asserts a speed.
+difference is the requests, with one fixed string hash seed), which does not move with the
+machine's load. This is not a test: nothing here asserts a speed.
 """
 
 from __future__ import annotations
@@ -77,6 +77,8 @@ def run_worker(
     checkout: Path, app: str, requests: int, warm: int = 200, only: str = "both", wrap=()
 ) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(checkout / "src"), "BENCH_APP": app}
+    if wrap:  # counted runs: one string hash seed, so dict layouts and counts repeat
+        env["PYTHONHASHSEED"] = "0"
     command = [sys.executable, "-c", WORKER, str(checkout / "bench"), str(requests)]
     return subprocess.run(
         [*wrap, *command, str(warm), only],

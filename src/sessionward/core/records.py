@@ -119,16 +119,14 @@ def record_of(
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
-def _encode(data: Mapping[str, Any]) -> str:
-    """``_ENCODER.encode(data)`` for a mapping, without its two Python-level layers.
-
-    The same C encoder ``JSONEncoder.iterencode`` builds for a one-shot call, with the same
-    settings and a fresh ``markers`` dict (its circular-reference check) each time.
-    """
-    if c_make_encoder is None:  # an interpreter without the C accelerator
-        return _ENCODER.encode(data)
-    encoder = c_make_encoder(
-        {},
+# The C encoder ``JSONEncoder.iterencode`` builds for a one-shot call, with the same settings,
+# built once and without its ``markers`` dict: a circular value then ends in RecursionError
+# (refused below like any other value JSON cannot keep) instead of a ValueError.
+_C_ENCODER = (
+    None
+    if c_make_encoder is None  # an interpreter without the C accelerator
+    else c_make_encoder(
+        None,
         _ENCODER.default,
         encode_basestring,
         _ENCODER.indent,
@@ -138,14 +136,21 @@ def _encode(data: Mapping[str, Any]) -> str:
         _ENCODER.skipkeys,
         _ENCODER.allow_nan,
     )
-    return "".join(encoder(data, 0))
+)
+
+
+def _encode(data: Mapping[str, Any]) -> str:
+    """``_ENCODER.encode(data)`` for a mapping, without its two Python-level layers."""
+    if _C_ENCODER is None:
+        return _ENCODER.encode(data)
+    return "".join(_C_ENCODER(data, 0))
 
 
 def encode_data(data: Mapping[str, Any], *, max_bytes: int = DEFAULT_MAX_DATA_BYTES) -> str:
     """Encode session data as compact JSON, refusing what cannot round-trip or is too big."""
     try:
         text = _encode(data)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:
         raise SessionDataError(
             f"session data must be JSON-serialisable (str keys; str, int, float, bool, None, "
             f"list, dict values): {exc}"
